@@ -1,1 +1,41 @@
+//! Storage for claimledger: an append-only log of hash-chained entries with a derived index,
+//! behind the small [`Storage`] trait, and the [`Ledger`] that writes and reads it.
+//!
+//! ```
+//! use claimledger_core::{input::parse_command, Timestamp};
+//! use claimledger_store::{IdBits, Ledger, MemoryStorage, SubmitContext};
+//!
+//! let mut ledger = Ledger::open(MemoryStorage::new()).unwrap();
+//! let context = SubmitContext {
+//!     now: Timestamp::parse("2025-02-25T09:30:00.000000Z").unwrap(),
+//!     default_author: "ana".into(),
+//!     id_bits: IdBits::Derived,
+//! };
+//! let record = parse_command(r#"{"key":"mz","subject":"russia/military-deaths",
+//!     "claimant":"Mediazona","statement":"95,300 named dead","value":{"amount":95300}}"#).unwrap();
+//! let revise = parse_command(r#"{"op":"revise","claim":"mz","reason":"list updated",
+//!     "statement":"121,507 named dead","value":{"amount":121507}}"#).unwrap();
+//! ledger.submit(&[record, revise], &context).unwrap();
+//!
+//! let id = ledger.resolve("mz").unwrap().unwrap();
+//! assert_eq!(ledger.claim(id).unwrap().unwrap().revision, 2);
+//! assert!(ledger.verify(&mut |_| {}).unwrap().problem.is_none());
+//! ```
 
+pub mod forge;
+pub mod index;
+mod ledger;
+mod lock;
+mod memory;
+mod sled_store;
+mod storage;
+mod verify;
+
+pub use ledger::{
+    Filter, IdBits, Ledger, Receipt, RejectReason, Revision, SubmitContext, SubmitError,
+    LARGE_COMMIT_ENTRIES,
+};
+pub use memory::MemoryStorage;
+pub use sled_store::{SledStorage, DEFAULT_WAIT};
+pub use storage::{Head, IndexOp, Storage, StoreError};
+pub use verify::{Problem, VerifyReport};

@@ -1,0 +1,217 @@
+//! Command-line arguments, as clap sees them. `commands/` turns them into validated requests.
+
+use clap::{Args as ClapArgs, Parser, Subcommand};
+use std::path::PathBuf;
+
+/// A tamper-evident ledger of claims: who asserted what figure, when, about which subject, on
+/// which sources, and how each claim was later revised.
+#[derive(Debug, Parser)]
+#[command(name = "claims", version, about, max_term_width = 100)]
+pub struct Args {
+    /// The ledger directory [default: ./.claims]
+    #[arg(long, global = true, env = "CLAIMS_LEDGER", value_name = "DIR")]
+    pub ledger: Option<PathBuf>,
+
+    /// Seconds to wait for another process using the ledger before giving up
+    #[arg(long, global = true, value_name = "SECONDS", default_value_t = 10.0)]
+    pub wait: f64,
+
+    /// Who enters claims into the ledger [default: $CLAIMS_AUTHOR, then the OS user name]
+    #[arg(long, global = true, env = "CLAIMS_AUTHOR", value_name = "NAME")]
+    pub author: Option<String>,
+
+    /// Print nothing but results and errors
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create an empty ledger
+    Init,
+    /// Record a new claim, from flags or from one JSON object
+    Add(AddArgs),
+    /// Record a new revision of a claim, with the reason for it
+    Revise(ReviseArgs),
+    /// Record claims and revisions from a JSON Lines file, all or nothing
+    Import(ImportArgs),
+    /// Show a claim as of its latest revision
+    Show(ShowArgs),
+    /// List claims, optionally filtered
+    List(ListArgs),
+    /// Show every revision of a claim, with what changed and why
+    History(ShowArgs),
+    /// Show raw entries with their hashes
+    Log(LogArgs),
+    /// Recompute every hash and check the whole ledger
+    Verify(JsonArg),
+    /// Print the entry count and head hash: the value to write down or publish
+    Head(JsonArg),
+    /// Write every stored entry, byte for byte, as JSON Lines to standard output
+    Export,
+    /// Run a short tour on a fresh temporary ledger (or --ledger)
+    Demo,
+}
+
+#[derive(Debug, ClapArgs)]
+pub struct JsonArg {
+    /// Print JSON instead of text
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// The claim fields that `add` and `revise` take as flags.
+#[derive(Debug, Default, ClapArgs)]
+pub struct FieldArgs {
+    /// What the claim is about, as a path: russia/military-deaths
+    #[arg(long)]
+    pub subject: Option<String>,
+    /// Who asserts it
+    #[arg(long)]
+    pub claimant: Option<String>,
+    /// The claim in words
+    #[arg(long)]
+    pub statement: Option<String>,
+    /// The figure, an exact decimal: 121507 or 0.5
+    #[arg(long, allow_hyphen_values = true)]
+    pub amount: Option<String>,
+    /// The low end of a range (with --bound range)
+    #[arg(long, allow_hyphen_values = true)]
+    pub low: Option<String>,
+    /// The high end of a range (with --bound range)
+    #[arg(long, allow_hyphen_values = true)]
+    pub high: Option<String>,
+    /// exact, at_least ("more than"), at_most ("up to"), approx ("around") or range
+    #[arg(long)]
+    pub bound: Option<String>,
+    /// The figure's unit: people
+    #[arg(long)]
+    pub unit: Option<String>,
+    /// Start of the period the figure covers: YYYY, YYYY-MM, YYYY-MM-DD or RFC 3339
+    #[arg(long, value_name = "DATE")]
+    pub from: Option<String>,
+    /// End of the period the figure covers
+    #[arg(long, value_name = "DATE")]
+    pub to: Option<String>,
+    /// When the claimant made the claim
+    #[arg(long, value_name = "DATE")]
+    pub stated_on: Option<String>,
+    /// How the claimant arrived at it
+    #[arg(long)]
+    pub method: Option<String>,
+    /// The source's URL (http or https)
+    #[arg(long, value_name = "URL")]
+    pub source_url: Option<String>,
+    /// The source's publisher: AFP
+    #[arg(long)]
+    pub publisher: Option<String>,
+    /// The source's title
+    #[arg(long)]
+    pub source_title: Option<String>,
+    /// When the source was published
+    #[arg(long, value_name = "DATE")]
+    pub published_on: Option<String>,
+    /// When the source was retrieved
+    #[arg(long, value_name = "DATE")]
+    pub retrieved_on: Option<String>,
+    /// The exact words relied on
+    #[arg(long)]
+    pub quote: Option<String>,
+    /// A free label; repeat for several
+    #[arg(long = "tag", value_name = "TAG")]
+    pub tags: Vec<String>,
+    /// active, disputed, retracted or superseded
+    #[arg(long)]
+    pub status: Option<String>,
+    /// A remark by the person recording it
+    #[arg(long)]
+    pub note: Option<String>,
+}
+
+#[derive(Debug, ClapArgs)]
+pub struct AddArgs {
+    /// Your own name for the claim, usable wherever an id is: mediazona-named-dead
+    #[arg(long)]
+    pub key: Option<String>,
+    /// Read the claim as one JSON object from FILE, or - for standard input
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["key", "subject", "claimant", "statement"])]
+    pub json: Option<PathBuf>,
+    #[command(flatten)]
+    pub fields: FieldArgs,
+}
+
+#[derive(Debug, ClapArgs)]
+pub struct ReviseArgs {
+    /// The claim's id or key
+    #[arg(value_name = "ID|KEY", required_unless_present = "json")]
+    pub claim: Option<String>,
+    /// Why the claim changes
+    #[arg(long, required_unless_present = "json")]
+    pub reason: Option<String>,
+    /// update (the claimant published a new figure), correction (the ledger's entry was
+    /// wrong) or status
+    #[arg(long)]
+    pub kind: Option<String>,
+    /// Refuse unless the claim is still at this revision
+    #[arg(long, value_name = "N")]
+    pub expect_revision: Option<u32>,
+    /// Remove an optional field: value, period, stated_on, method, sources or tags
+    #[arg(long, value_name = "FIELD")]
+    pub clear: Vec<String>,
+    /// Read the revision as one JSON object from FILE, or - for standard input
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["reason", "kind", "expect_revision", "clear"])]
+    pub json: Option<PathBuf>,
+    #[command(flatten)]
+    pub fields: FieldArgs,
+}
+
+#[derive(Debug, ClapArgs)]
+pub struct ImportArgs {
+    /// A JSON Lines file of records and revisions, or - for standard input
+    pub file: PathBuf,
+}
+
+#[derive(Debug, ClapArgs)]
+pub struct ShowArgs {
+    /// The claim's id or key
+    #[arg(value_name = "ID|KEY")]
+    pub claim: String,
+    /// Print JSON instead of text
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, ClapArgs)]
+pub struct ListArgs {
+    /// Only claims about this subject or a subject below it
+    #[arg(long)]
+    pub subject: Option<String>,
+    /// Only claims by this claimant (exact name)
+    #[arg(long)]
+    pub claimant: Option<String>,
+    /// Only claims with this status
+    #[arg(long)]
+    pub status: Option<String>,
+    /// Only claims with this tag
+    #[arg(long)]
+    pub tag: Option<String>,
+    /// Print JSON instead of text
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, ClapArgs)]
+pub struct LogArgs {
+    /// The first entry to show
+    #[arg(long, value_name = "SEQ", default_value_t = 1)]
+    pub from: u64,
+    /// Show at most this many entries
+    #[arg(long, value_name = "N")]
+    pub limit: Option<u64>,
+    /// Print JSON Lines instead of text
+    #[arg(long)]
+    pub json: bool,
+}

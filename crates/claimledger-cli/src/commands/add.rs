@@ -1,0 +1,42 @@
+use super::read_json_object;
+use crate::cli::AddArgs;
+use crate::env::Env;
+use crate::error::{CliError, CliResult};
+use claimledger_core::input::{self, Command};
+use serde_json::Value as Json;
+use std::io::Write;
+use std::process::ExitCode;
+
+pub fn cmd_add(env: &Env, args: AddArgs) -> CliResult<ExitCode> {
+    let command = match &args.json {
+        Some(path) => read_json_object(path)?,
+        None => {
+            let mut object = args.fields.to_json(None);
+            if let Some(key) = &args.key {
+                object.insert("key".into(), Json::String(key.clone()));
+            }
+            input::command_from_json(&Json::Object(object))
+                .map_err(|e| CliError::input(e.to_string()))?
+        }
+    };
+    if !matches!(command, Command::Record(_)) {
+        return Err(CliError::input(
+            "field `op`: `claims add` records a new claim; use `claims revise` to revise one",
+        ));
+    }
+    let context = env.submit_context()?;
+    let mut ledger = env.open()?;
+    let receipts = ledger.submit(&[command], &context)?;
+    let receipt = &receipts[0];
+    writeln!(std::io::stdout(), "{}", receipt.claim_id)?;
+    env.say(format_args!(
+        "recorded claim {} as entry {}; head {}",
+        receipt
+            .key
+            .as_ref()
+            .map_or_else(|| receipt.claim_id.to_string(), |k| k.to_string()),
+        receipt.seq,
+        ledger.head()
+    ));
+    Ok(ExitCode::SUCCESS)
+}

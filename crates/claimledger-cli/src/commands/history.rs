@@ -1,0 +1,145 @@
+use super::{find_claim, print_json};
+use crate::cli::ShowArgs;
+use crate::env::Env;
+use crate::error::CliResult;
+use crate::output;
+use claimledger_core::diff::{diff_claims, FieldChange};
+use claimledger_core::{Event, Period, Value};
+use claimledger_store::Revision;
+use serde_json::{json, Value as Json};
+use std::io::Write;
+use std::process::ExitCode;
+
+pub fn cmd_history(env: &Env, args: ShowArgs) -> CliResult<ExitCode> {
+    let ledger = env.open()?;
+    let state = find_claim(&ledger, &args.claim)?;
+    let revisions = ledger.history(state.id)?;
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        let items = revisions
+            .iter()
+            .enumerate()
+            .map(|(i, r)| revision_json(r, i.checked_sub(1).map(|p| &revisions[p])))
+            .collect();
+        print_json(&mut out, &Json::Array(items))?;
+    } else {
+        write_history(&mut out, &output::claim_name(&state), &revisions)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn changes(revision: &Revision, previous: Option<&Revision>) -> Vec<FieldChange> {
+    previous
+        .map(|p| diff_claims(p.entry.event.claim(), revision.entry.event.claim()))
+        .unwrap_or_default()
+}
+
+fn revision_json(revision: &Revision, previous: Option<&Revision>) -> Json {
+    let event = &revision.entry.event;
+    let (kind, reason) = match event {
+        Event::ClaimRecorded(_) => (None, None),
+        Event::ClaimRevised(e) => (Some(e.kind.as_str()), Some(e.reason.as_str())),
+    };
+    json!({
+        "revision": event.revision(),
+        "seq": revision.seq.0,
+        "hash": revision.hash.to_hex(),
+        "type": event.type_name(),
+        "recorded_at": event.recorded_at().to_string(),
+        "author": event.author(),
+        "kind": kind,
+        "reason": reason,
+        "note": event.note(),
+        "claim": event.claim(),
+        "changes": changes(revision, previous).into_iter().map(|c| json!({"field": c.field, "before": c.before, "after": c.after})).collect::<Vec<_>>(),
+    })
+}
+
+/// A field's value the way `show` puts it.
+fn render(field: &str, value: &Option<Json>) -> String {
+    let Some(value) = value else {
+        return "(none)".into();
+    };
+    match field {
+        "value" => serde_json::from_value::<Value>(value.clone())
+            .map(|v| output::figure(&v))
+            .unwrap_or_else(|_| value.to_string()),
+        "period" => serde_json::from_value::<Period>(value.clone())
+            .map(|p| output::period(&p))
+            .unwrap_or_else(|_| value.to_string()),
+        "statement" | "method" => format!("“{}”", value.as_str().unwrap_or_default()),
+        _ => match value {
+            Json::String(text) => text.clone(),
+            Json::Array(items) if field == "tags" => items
+                .iter()
+                .filter_map(Json::as_str)
+                .collect::<Vec<_>>()
+                .join(", "),
+            Json::Array(items) if field == "sources" => items
+                .iter()
+                .map(|s| {
+                    s.get("publisher")
+                        .or_else(|| s.get("url"))
+                        .and_then(Json::as_str)
+                        .unwrap_or("?")
+                        .to_owned()
+                })
+                .collect::<Vec<_>>()
+                .join("; "),
+            other => other.to_string(),
+        },
+    }
+}
+
+pub fn write_history(
+    out: &mut impl Write,
+    name: &str,
+    revisions: &[Revision],
+) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "{name}: {} revision{}",
+        revisions.len(),
+        if revisions.len() == 1 { "" } else { "s" }
+    )?;
+    for (i, revision) in revisions.iter().enumerate() {
+        let event = &revision.entry.event;
+        writeln!(out)?;
+        writeln!(
+            out,
+            "revision {} · entry {} · {} · by {}",
+            event.revision(),
+            revision.seq,
+            output::timestamp(event.recorded_at()),
+            event.author()
+        )?;
+        match event {
+            Event::ClaimRecorded(e) => {
+                writeln!(
+                    out,
+                    "  recorded: {}",
+                    e.claim
+                        .value
+                        .as_ref()
+                        .map(output::figure)
+                        .unwrap_or_else(|| e.claim.statement.clone())
+                )?;
+            }
+            Event::ClaimRevised(e) => writeln!(out, "  {}: {}", e.kind.as_str(), e.reason)?,
+        }
+        if let Some(note) = event.note() {
+            writeln!(out, "  note: {note}")?;
+        }
+        writeln!(out, "  hash {}", revision.hash)?;
+        for change in changes(revision, i.checked_sub(1).map(|p| &revisions[p])) {
+            writeln!(
+                out,
+                "  {}: {} → {}",
+                change.field,
+                render(&change.field, &change.before),
+                render(&change.field, &change.after)
+            )?;
+        }
+    }
+    Ok(())
+}

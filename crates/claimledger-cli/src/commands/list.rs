@@ -1,0 +1,78 @@
+use super::print_json;
+use crate::cli::ListArgs;
+use crate::env::Env;
+use crate::error::{CliError, CliResult};
+use crate::output::{self, claim_json};
+use claimledger_core::{Status, Subject, Tag};
+use claimledger_store::Filter;
+use std::io::Write;
+use std::process::ExitCode;
+
+pub fn cmd_list(env: &Env, args: ListArgs) -> CliResult<ExitCode> {
+    let bad = |flag: &str, reason: String| CliError::input(format!("--{flag}: {reason}"));
+    let filter = Filter {
+        subject: args
+            .subject
+            .as_deref()
+            .map(Subject::parse)
+            .transpose()
+            .map_err(|r| bad("subject", r))?,
+        claimant: args.claimant.clone(),
+        status: args
+            .status
+            .as_deref()
+            .map(Status::parse)
+            .transpose()
+            .map_err(|r| bad("status", r))?,
+        tag: args
+            .tag
+            .as_deref()
+            .map(Tag::parse)
+            .transpose()
+            .map_err(|r| bad("tag", r))?,
+    };
+    let ledger = env.open()?;
+    let claims = ledger.list(&filter)?;
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        print_json(
+            &mut out,
+            &serde_json::Value::Array(claims.iter().map(claim_json).collect()),
+        )?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let rows = claims
+        .iter()
+        .map(|state| {
+            vec![
+                output::claim_name(state),
+                state.claim.subject.to_string(),
+                state.claim.claimant.clone(),
+                state
+                    .claim
+                    .value
+                    .as_ref()
+                    .map(output::figure)
+                    .unwrap_or_default(),
+                state
+                    .claim
+                    .stated_on
+                    .as_ref()
+                    .map(ToString::to_string)
+                    .unwrap_or_default(),
+                state.revision.to_string(),
+                state.claim.status.as_str().to_owned(),
+            ]
+        })
+        .collect();
+    writeln!(
+        out,
+        "{}",
+        output::table(
+            &["CLAIM", "SUBJECT", "CLAIMANT", "FIGURE", "STATED", "REV", "STATUS"],
+            rows
+        )
+    )?;
+    env.say(format_args!("{} claims", claims.len()));
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,83 @@
+use crate::cli::LogArgs;
+use crate::env::Env;
+use crate::error::{CliError, CliResult};
+use crate::output;
+use claimledger_core::{Entry, EntryHash, Event, Seq};
+use std::io::Write;
+use std::ops::ControlFlow;
+use std::process::ExitCode;
+
+pub fn cmd_log(env: &Env, args: LogArgs) -> CliResult<ExitCode> {
+    if args.from == 0 {
+        return Err(CliError::input("--from 0: entries are numbered from 1"));
+    }
+    let ledger = env.open()?;
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let limit = args.limit.unwrap_or(u64::MAX);
+    let mut result: CliResult = Ok(());
+    let mut shown = 0u64;
+    if !args.json && limit > 0 {
+        writeln!(
+            out,
+            "{:>8}  {:<16}  {:<14}  {:<36}  {:>3}  RECORDED",
+            "SEQ", "HASH", "TYPE", "CLAIM", "REV"
+        )?;
+    }
+    ledger.scan_entries(Seq(args.from), &mut |seq, bytes| {
+        if shown >= limit {
+            return ControlFlow::Break(());
+        }
+        shown += 1;
+        let hash = EntryHash::of(bytes);
+        let written = if args.json {
+            let entry: serde_json::Value = match serde_json::from_slice(bytes) {
+                Ok(entry) => entry,
+                Err(e) => {
+                    result = Err(CliError::integrity(format!(
+                        "entry {seq} does not decode ({e}); run `claims verify`"
+                    )));
+                    return ControlFlow::Break(());
+                }
+            };
+            writeln!(
+                out,
+                "{}",
+                serde_json::json!({"seq": seq.0, "hash": hash.to_hex(), "entry": entry})
+            )
+        } else {
+            match Entry::decode(bytes) {
+                Ok(entry) => {
+                    let event = &entry.event;
+                    let kind = match event {
+                        Event::ClaimRecorded(_) => "recorded".to_owned(),
+                        Event::ClaimRevised(e) => format!("revised:{}", e.kind.as_str()),
+                    };
+                    writeln!(
+                        out,
+                        "{:>8}  {:<16}  {:<14}  {:<36}  {:>3}  {}",
+                        seq,
+                        &hash.to_hex()[..16],
+                        kind,
+                        event.claim_id(),
+                        event.revision(),
+                        output::timestamp(event.recorded_at())
+                    )
+                }
+                Err(e) => {
+                    result = Err(CliError::integrity(format!(
+                        "entry {seq} does not decode ({e}); run `claims verify`"
+                    )));
+                    return ControlFlow::Break(());
+                }
+            }
+        };
+        if let Err(e) = written {
+            result = Err(e.into());
+            return ControlFlow::Break(());
+        }
+        ControlFlow::Continue(())
+    })?;
+    result?;
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}

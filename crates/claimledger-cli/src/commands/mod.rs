@@ -1,0 +1,88 @@
+//! One module per command; `run` dispatches.
+
+mod add;
+mod demo;
+mod export;
+mod head;
+mod history;
+mod import;
+mod init;
+mod list;
+mod log;
+mod revise;
+mod show;
+mod verify;
+
+use crate::cli::{Args, Command};
+use crate::env::Env;
+use crate::error::{CliError, CliResult};
+use claimledger_core::decide::ClaimState;
+use claimledger_core::input::{self, Command as InputCommand};
+use claimledger_store::{Ledger, Storage};
+use std::io::Read;
+use std::path::Path;
+use std::process::ExitCode;
+
+pub fn run(args: Args) -> CliResult<ExitCode> {
+    let env = Env::from_args(&args)?;
+    match args.command {
+        Command::Init => init::cmd_init(&env),
+        Command::Add(add) => add::cmd_add(&env, add),
+        Command::Revise(revise) => revise::cmd_revise(&env, revise),
+        Command::Import(import) => import::cmd_import(&env, import),
+        Command::Show(show) => show::cmd_show(&env, show),
+        Command::List(list) => list::cmd_list(&env, list),
+        Command::History(history) => history::cmd_history(&env, history),
+        Command::Log(log) => log::cmd_log(&env, log),
+        Command::Verify(verify) => verify::cmd_verify(&env, verify),
+        Command::Head(head) => head::cmd_head(&env, head),
+        Command::Export => export::cmd_export(&env),
+        Command::Demo => demo::cmd_demo(&env),
+    }
+}
+
+/// The largest single JSON object `add --json` and `revise --json` read.
+pub const JSON_OBJECT_LEN_MAX: u64 = 1 << 20;
+
+/// Reads one JSON object from a file or `-` (standard input), refusing oversized input
+/// without reading all of it.
+fn read_json_object(path: &Path) -> CliResult<InputCommand> {
+    let mut text = Vec::new();
+    let name = path.display().to_string();
+    let read = if name == "-" {
+        std::io::stdin()
+            .lock()
+            .take(JSON_OBJECT_LEN_MAX + 1)
+            .read_to_end(&mut text)
+    } else {
+        std::fs::File::open(path)
+            .and_then(|f| f.take(JSON_OBJECT_LEN_MAX + 1).read_to_end(&mut text))
+    };
+    read.map_err(|e| CliError::input(format!("cannot read {name}: {e}")))?;
+    if text.len() as u64 > JSON_OBJECT_LEN_MAX {
+        return Err(CliError::input(format!(
+            "{name}: longer than {JSON_OBJECT_LEN_MAX} bytes"
+        )));
+    }
+    let text = std::str::from_utf8(&text).map_err(|e| {
+        CliError::input(format!(
+            "{name}: not valid UTF-8 (at byte {})",
+            e.valid_up_to()
+        ))
+    })?;
+    input::parse_command(text).map_err(|e| CliError::input(format!("{name}: {e}")))
+}
+
+/// Resolves an id or key to the claim, or says plainly that there is none.
+fn find_claim<S: Storage>(ledger: &Ledger<S>, id_or_key: &str) -> CliResult<ClaimState> {
+    let missing = || CliError::input(format!("no claim has the id or key {id_or_key:?}"));
+    let id = ledger.resolve(id_or_key)?.ok_or_else(missing)?;
+    ledger.claim(id)?.ok_or_else(missing)
+}
+
+/// Prints a JSON value on one line, or pretty.
+fn print_json(out: &mut impl std::io::Write, value: &serde_json::Value) -> CliResult {
+    serde_json::to_writer_pretty(&mut *out, value).map_err(std::io::Error::from)?;
+    writeln!(out)?;
+    Ok(())
+}

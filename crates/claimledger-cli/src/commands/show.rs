@@ -1,0 +1,100 @@
+use super::{find_claim, print_json};
+use crate::cli::ShowArgs;
+use crate::env::Env;
+use crate::error::CliResult;
+use crate::output::{self, claim_json};
+use claimledger_core::decide::ClaimState;
+use std::io::Write;
+use std::process::ExitCode;
+
+pub fn cmd_show(env: &Env, args: ShowArgs) -> CliResult<ExitCode> {
+    let ledger = env.open()?;
+    let state = find_claim(&ledger, &args.claim)?;
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        print_json(&mut out, &claim_json(&state))?;
+    } else {
+        write_claim(&mut out, &state)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A claim as labelled lines, for people.
+pub fn write_claim(out: &mut impl Write, state: &ClaimState) -> std::io::Result<()> {
+    let claim = &state.claim;
+    let mut rows: Vec<(&str, String)> = Vec::new();
+    let id = match &state.key {
+        Some(key) => format!("{key} ({})", state.id),
+        None => state.id.to_string(),
+    };
+    rows.push(("claim", id));
+    rows.push(("subject", claim.subject.to_string()));
+    rows.push(("claimant", claim.claimant.clone()));
+    rows.push(("statement", claim.statement.clone()));
+    if let Some(value) = &claim.value {
+        rows.push(("figure", output::figure(value)));
+    }
+    if let Some(period) = &claim.period {
+        rows.push(("period", output::period(period)));
+    }
+    if let Some(stated_on) = &claim.stated_on {
+        rows.push(("stated on", stated_on.to_string()));
+    }
+    if let Some(method) = &claim.method {
+        rows.push(("method", method.clone()));
+    }
+    rows.push(("status", claim.status.as_str().to_owned()));
+    if !claim.tags.is_empty() {
+        rows.push((
+            "tags",
+            claim
+                .tags
+                .iter()
+                .map(|t| t.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+        ));
+    }
+    for (i, source) in claim.sources.iter().enumerate() {
+        let mut parts: Vec<String> = Vec::new();
+        parts.extend(source.publisher.clone());
+        parts.extend(source.title.as_ref().map(|t| format!("\"{t}\"")));
+        parts.extend(
+            source
+                .published_on
+                .as_ref()
+                .map(|d| format!("published {d}")),
+        );
+        parts.extend(
+            source
+                .retrieved_on
+                .as_ref()
+                .map(|d| format!("retrieved {d}")),
+        );
+        parts.extend(source.url.clone());
+        rows.push((
+            if i == 0 { "sources" } else { "" },
+            format!("{}. {}", i + 1, parts.join(", ")),
+        ));
+        if let Some(quote) = &source.quote {
+            rows.push(("", format!("   “{quote}”")));
+        }
+    }
+    rows.push((
+        "revision",
+        format!(
+            "{} (recorded {}, last revised {})",
+            state.revision,
+            output::timestamp(state.recorded_at),
+            output::timestamp(state.revised_at)
+        ),
+    ));
+    for (label, value) in rows {
+        let mut lines = value.lines();
+        writeln!(out, "{label:<11}{}", lines.next().unwrap_or_default())?;
+        for line in lines {
+            writeln!(out, "{:<11}{line}", "")?;
+        }
+    }
+    Ok(())
+}

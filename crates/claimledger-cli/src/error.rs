@@ -1,0 +1,100 @@
+//! The one place where failures become messages and exit codes.
+
+use claimledger_store::{StoreError, SubmitError};
+use std::process::ExitCode;
+
+/// The exit codes `claims` uses (README, "Exit codes").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExitKind {
+    /// An integrity failure was found: verify failed, or stored data does not decode.
+    Integrity = 1,
+    /// Bad input or usage; nothing was changed.
+    Input = 2,
+    /// Another process held the ledger for longer than the wait.
+    Busy = 3,
+    /// The environment failed: I/O, a full disk, permissions.
+    Io = 4,
+}
+
+#[derive(Debug)]
+pub enum CliError {
+    Failed {
+        kind: ExitKind,
+        message: String,
+    },
+    /// Standard output was closed (`claims log | head`): stop quietly.
+    BrokenPipe,
+}
+
+impl CliError {
+    pub fn input(message: impl Into<String>) -> CliError {
+        CliError::Failed {
+            kind: ExitKind::Input,
+            message: message.into(),
+        }
+    }
+
+    pub fn integrity(message: impl Into<String>) -> CliError {
+        CliError::Failed {
+            kind: ExitKind::Integrity,
+            message: message.into(),
+        }
+    }
+
+    pub fn io(message: impl Into<String>) -> CliError {
+        CliError::Failed {
+            kind: ExitKind::Io,
+            message: message.into(),
+        }
+    }
+
+    /// Prints the error as one line on standard error and gives the exit code.
+    pub fn report(self) -> ExitCode {
+        match self {
+            CliError::BrokenPipe => ExitCode::SUCCESS,
+            CliError::Failed { kind, message } => {
+                let one_line = message.replace(['\n', '\r'], " ");
+                eprintln!("error: {one_line}");
+                ExitCode::from(kind as u8)
+            }
+        }
+    }
+}
+
+impl From<StoreError> for CliError {
+    fn from(error: StoreError) -> CliError {
+        let kind = match &error {
+            StoreError::Busy { .. } => ExitKind::Busy,
+            StoreError::NotALedger(_) | StoreError::AlreadyExists(_) => ExitKind::Input,
+            StoreError::Corrupt { .. } => ExitKind::Integrity,
+            StoreError::NewerFormat { .. } | StoreError::Io { .. } | StoreError::Backend(_) => {
+                ExitKind::Io
+            }
+        };
+        CliError::Failed {
+            kind,
+            message: error.to_string(),
+        }
+    }
+}
+
+impl From<SubmitError> for CliError {
+    fn from(error: SubmitError) -> CliError {
+        match error {
+            SubmitError::Store(store) => store.into(),
+            rejected @ SubmitError::Rejected { .. } => CliError::input(rejected.to_string()),
+        }
+    }
+}
+
+impl From<std::io::Error> for CliError {
+    fn from(error: std::io::Error) -> CliError {
+        if error.kind() == std::io::ErrorKind::BrokenPipe {
+            CliError::BrokenPipe
+        } else {
+            CliError::io(format!("cannot write output: {error}"))
+        }
+    }
+}
+
+pub type CliResult<T = ()> = Result<T, CliError>;

@@ -1,0 +1,141 @@
+//! Storage in memory: for tests, and to keep the [`Storage`] seam honest.
+
+use crate::storage::{Head, IndexOp, Storage, StoreError, Visit, VisitIndex};
+use claimledger_core::Seq;
+use std::collections::BTreeMap;
+use std::ops::ControlFlow;
+
+/// Entries and index in plain collections. Commits are atomic by construction; a write failure
+/// can be injected to test what callers do with one.
+#[derive(Debug, Default, Clone)]
+pub struct MemoryStorage {
+    entries: Vec<Vec<u8>>,
+    head: Head,
+    indexed_through: u64,
+    index: BTreeMap<Vec<u8>, Vec<u8>>,
+    /// When set, the commit that would take the entry count past this fails and changes nothing.
+    pub fail_commits_past: Option<u64>,
+}
+
+impl MemoryStorage {
+    pub fn new() -> MemoryStorage {
+        MemoryStorage::default()
+    }
+
+    /// The stored entries, to let tests alter them as a failing disk or an attacker would.
+    pub fn entries_mut(&mut self) -> &mut Vec<Vec<u8>> {
+        &mut self.entries
+    }
+
+    /// The stored index, for the same purpose.
+    pub fn index_mut(&mut self) -> &mut BTreeMap<Vec<u8>, Vec<u8>> {
+        &mut self.index
+    }
+
+    pub fn set_head(&mut self, head: Head) {
+        self.head = head;
+    }
+
+    fn apply(&mut self, index: &[IndexOp]) {
+        for op in index {
+            match op {
+                IndexOp::Put(key, value) => self.index.insert(key.clone(), value.clone()),
+                IndexOp::Delete(key) => self.index.remove(key),
+            };
+        }
+    }
+}
+
+impl Storage for MemoryStorage {
+    fn head(&self) -> Result<Head, StoreError> {
+        Ok(self.head)
+    }
+
+    fn indexed_through(&self) -> Result<u64, StoreError> {
+        Ok(self.indexed_through)
+    }
+
+    fn scan_entries(&self, first: Seq, visit: &mut Visit<'_>) -> Result<(), StoreError> {
+        let start = first.0.max(1);
+        for seq in start..=self.head.count {
+            let bytes = self
+                .entries
+                .get((seq - 1) as usize)
+                .ok_or_else(|| StoreError::corrupt(Some(Seq(seq)), "the entry is missing"))?;
+            if visit(Seq(seq), bytes).is_break() {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    fn index_get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.index.get(key).cloned())
+    }
+
+    fn index_scan(
+        &self,
+        prefix: &[u8],
+        reverse: bool,
+        visit: &mut VisitIndex<'_>,
+    ) -> Result<(), StoreError> {
+        let range = self
+            .index
+            .range(prefix.to_vec()..)
+            .take_while(|(k, _)| k.starts_with(prefix));
+        let pairs: Vec<_> = if reverse {
+            range.collect::<Vec<_>>().into_iter().rev().collect()
+        } else {
+            range.collect()
+        };
+        for (key, value) in pairs {
+            if visit(key, value) == ControlFlow::Break(()) {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    fn commit(
+        &mut self,
+        entries: &[Vec<u8>],
+        head: Head,
+        index: Option<&[IndexOp]>,
+    ) -> Result<(), StoreError> {
+        assert_eq!(
+            self.indexed_through, self.head.count,
+            "commit with the index behind the log"
+        );
+        assert_eq!(
+            head.count,
+            self.head.count + entries.len() as u64,
+            "head count must match the entries"
+        );
+        if self
+            .fail_commits_past
+            .is_some_and(|limit| head.count > limit)
+        {
+            return Err(StoreError::Io {
+                path: "memory".into(),
+                source: std::io::Error::new(
+                    std::io::ErrorKind::StorageFull,
+                    "injected write failure",
+                ),
+            });
+        }
+        self.entries.truncate(self.head.count as usize);
+        self.entries.extend(entries.iter().cloned());
+        self.head = head;
+        if let Some(index) = index {
+            self.apply(index);
+            self.indexed_through = head.count;
+        }
+        Ok(())
+    }
+
+    fn apply_index(&mut self, index: &[IndexOp], through: u64) -> Result<(), StoreError> {
+        self.apply(index);
+        self.indexed_through = through;
+        Ok(())
+    }
+}

@@ -1,0 +1,164 @@
+//! The seam between the ledger and the bytes on disk: a small trait in plain Rust types.
+//!
+//! A [`Storage`] keeps two things: the log (entry bytes by sequence number, up to a committed
+//! head) and an ordered key-value index derived from the log. It knows nothing of claims;
+//! [`crate::Ledger`] decides what to write. [`crate::SledStorage`] is the durable
+//! implementation; [`crate::MemoryStorage`] makes tests fast and proves the seam is real.
+
+use claimledger_core::{EntryHash, Seq};
+use std::ops::ControlFlow;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// The committed end of the log: how many entries it holds and the hash of the last one
+/// ([`EntryHash::ZERO`] when empty). What a user writes down to detect a rollback later.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Head {
+    pub count: u64,
+    pub hash: EntryHash,
+}
+
+impl Head {
+    pub const EMPTY: Head = Head {
+        count: 0,
+        hash: EntryHash::ZERO,
+    };
+
+    /// The sequence number the next entry gets.
+    pub fn next_seq(&self) -> Seq {
+        Seq(self.count + 1)
+    }
+
+    /// Encodes as 8 bytes of count (big-endian) and 32 bytes of hash.
+    pub fn to_bytes(self) -> [u8; 40] {
+        let mut bytes = [0; 40];
+        bytes[..8].copy_from_slice(&self.count.to_be_bytes());
+        bytes[8..].copy_from_slice(&self.hash.0);
+        bytes
+    }
+
+    pub fn from_bytes(bytes: &[u8]) -> Option<Head> {
+        let bytes: &[u8; 40] = bytes.try_into().ok()?;
+        let count = u64::from_be_bytes(bytes[..8].try_into().ok()?);
+        Some(Head {
+            count,
+            hash: EntryHash(bytes[8..].try_into().ok()?),
+        })
+    }
+}
+
+impl Default for Head {
+    fn default() -> Head {
+        Head::EMPTY
+    }
+}
+
+impl std::fmt::Display for Head {
+    /// `COUNT:HASH`, the form `--expect-head` takes.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.count, self.hash)
+    }
+}
+
+/// One change to the index.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum IndexOp {
+    Put(Vec<u8>, Vec<u8>),
+    Delete(Vec<u8>),
+}
+
+/// What can go wrong below the ledger.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("ledger busy: another claims process held {} for {} s; try again, or wait longer with --wait", path.display(), waited.as_secs_f32())]
+    Busy { path: PathBuf, waited: Duration },
+    #[error("no ledger at {}: run `claims init` to create one, or name another with --ledger", .0.display())]
+    NotALedger(PathBuf),
+    #[error("{} already holds a ledger", .0.display())]
+    AlreadyExists(PathBuf),
+    #[error("{} was written by a newer claimledger (store format {found}, this build reads {supported})", path.display())]
+    NewerFormat {
+        path: PathBuf,
+        found: u32,
+        supported: u32,
+    },
+    #[error("I/O error on {}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("storage error: {0}")]
+    Backend(String),
+    #[error("storage corrupted{}: {reason}", seq.map(|s| format!(" at entry {s}")).unwrap_or_default())]
+    Corrupt { seq: Option<Seq>, reason: String },
+}
+
+impl StoreError {
+    pub fn corrupt(seq: Option<Seq>, reason: impl Into<String>) -> StoreError {
+        StoreError::Corrupt {
+            seq,
+            reason: reason.into(),
+        }
+    }
+}
+
+pub type Visit<'a> = dyn FnMut(Seq, &[u8]) -> ControlFlow<()> + 'a;
+pub type VisitIndex<'a> = dyn FnMut(&[u8], &[u8]) -> ControlFlow<()> + 'a;
+
+/// Durable, append-only storage of entry bytes and a derived index.
+///
+/// Contract:
+/// - Entries are numbered densely from 1. Nothing is ever read past the committed head.
+/// - [`Storage::commit`] is atomic and durable: when it returns `Ok`, the entries, the new head
+///   and the index changes survive a crash; when it fails or the process dies first, the
+///   storage holds either all of them or none of them. (The index may be reapplied from the
+///   log after a crash: see [`Storage::indexed_through`].)
+/// - Index changes are only ever derived from log entries, so the index can always be rebuilt.
+pub trait Storage {
+    fn head(&self) -> Result<Head, StoreError>;
+
+    /// The last entry the index reflects. Equal to the head count except after a crash in the
+    /// middle of a large commit, when [`crate::Ledger::open`] reapplies the rest.
+    fn indexed_through(&self) -> Result<u64, StoreError>;
+
+    /// Calls `visit` for each committed entry from `first` on, in order, until it breaks.
+    fn scan_entries(&self, first: Seq, visit: &mut Visit<'_>) -> Result<(), StoreError>;
+
+    /// One committed entry's bytes.
+    fn entry(&self, seq: Seq) -> Result<Option<Vec<u8>>, StoreError> {
+        let mut found = None;
+        if seq.0 >= 1 && seq.0 <= self.head()?.count {
+            self.scan_entries(seq, &mut |_, bytes| {
+                found = Some(bytes.to_vec());
+                ControlFlow::Break(())
+            })?;
+        }
+        Ok(found)
+    }
+
+    fn index_get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError>;
+
+    /// Calls `visit` for each index pair whose key starts with `prefix`, in key order (or
+    /// reverse order), until it breaks.
+    fn index_scan(
+        &self,
+        prefix: &[u8],
+        reverse: bool,
+        visit: &mut VisitIndex<'_>,
+    ) -> Result<(), StoreError>;
+
+    /// Appends `entries` (numbered on from the current head) and makes `head` the head,
+    /// atomically and durably. With `Some(index)`, applies those index changes in the same
+    /// atomic write and moves `indexed_through` to the new head; with `None` (large commits,
+    /// whose index changes would not fit in memory), leaves the index behind for
+    /// [`Storage::apply_index`] to bring up. Requires `indexed_through() == head().count`.
+    fn commit(
+        &mut self,
+        entries: &[Vec<u8>],
+        head: Head,
+        index: Option<&[IndexOp]>,
+    ) -> Result<(), StoreError>;
+
+    /// Applies index changes derived from entries up to `through`, durably (crash recovery).
+    fn apply_index(&mut self, index: &[IndexOp], through: u64) -> Result<(), StoreError>;
+}
