@@ -510,20 +510,51 @@ impl<S: Storage> Ledger<S> {
         let mut through = self.storage.indexed_through()?;
         while through < self.head.count {
             let batch_end = (through + INDEX_BATCH_ENTRIES).min(self.head.count);
+            let mut entries = Vec::with_capacity((batch_end - through) as usize);
+            let mut failure = None;
+            self.storage
+                .scan_entries(Seq(through + 1), &mut |seq, bytes| {
+                    if seq.0 > batch_end {
+                        return ControlFlow::Break(());
+                    }
+                    match decode_at(seq, bytes) {
+                        Ok(entry) => entries.push(entry),
+                        Err(error) => {
+                            failure = Some(error);
+                            return ControlFlow::Break(());
+                        }
+                    }
+                    ControlFlow::Continue(())
+                })?;
+            if let Some(error) = failure {
+                return Err(error);
+            }
+            if entries.len() as u64 != batch_end - through {
+                return Err(StoreError::corrupt(
+                    Some(Seq(through + entries.len() as u64 + 1)),
+                    "the log ends before the head",
+                ));
+            }
             let mut latest: HashMap<ClaimId, Claim> = HashMap::new();
-            let mut ops = Vec::new();
-            for seq in through + 1..=batch_end {
-                let entry = self.entry(Seq(seq))?;
+            let mut ops = Vec::with_capacity(entries.len() * 5);
+            for entry in entries {
                 let id = entry.event.claim_id();
                 let previous = match &entry.event {
                     Event::ClaimRecorded(_) => None,
-                    Event::ClaimRevised(e) => match latest.get(&id) {
-                        Some(claim) => Some(claim.clone()),
+                    Event::ClaimRevised(e) => match latest.remove(&id) {
+                        Some(claim) => Some(claim),
                         None => Some(self.revision_claim(id, e.revision - 1)?),
                     },
                 };
-                ops.extend(index::ops_for(&entry.event, Seq(seq), previous.as_ref()));
-                latest.insert(id, entry.event.claim().clone());
+                ops.extend(index::ops_for(&entry.event, entry.seq, previous.as_ref()));
+                let Entry { event, .. } = entry;
+                latest.insert(
+                    id,
+                    match event {
+                        Event::ClaimRecorded(e) => e.claim,
+                        Event::ClaimRevised(e) => e.claim,
+                    },
+                );
             }
             self.storage.apply_index(&ops, batch_end)?;
             through = batch_end;
