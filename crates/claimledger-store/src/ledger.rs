@@ -455,18 +455,23 @@ impl<S: Storage> Ledger<S> {
         pending_states: &HashMap<ClaimId, ClaimState>,
         pending_keys: &HashMap<Key, ClaimId>,
     ) -> Result<Option<ClaimState>, StoreError> {
-        let pending_id = match ClaimId::parse(id_or_key) {
-            Ok(id) => Some(id),
-            Err(_) => Key::parse(id_or_key)
-                .ok()
-                .and_then(|key| pending_keys.get(&key).copied()),
+        let pending_key = Key::parse(id_or_key)
+            .ok()
+            .and_then(|key| pending_keys.get(&key).copied());
+        let id = match pending_key {
+            Some(id) => id,
+            None => match self.resolve(id_or_key)? {
+                Some(id) => id,
+                None => match ClaimId::parse(id_or_key) {
+                    // A claim recorded earlier in this same submission.
+                    Ok(id) if pending_states.contains_key(&id) => id,
+                    _ => return Ok(None),
+                },
+            },
         };
-        if let Some(state) = pending_id.and_then(|id| pending_states.get(&id)) {
-            return Ok(Some(state.clone()));
-        }
-        match self.resolve(id_or_key)? {
-            Some(id) => self.claim(id),
-            None => Ok(None),
+        match pending_states.get(&id) {
+            Some(state) => Ok(Some(state.clone())),
+            None => self.claim(id),
         }
     }
 
