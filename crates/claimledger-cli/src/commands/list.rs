@@ -73,6 +73,10 @@ pub fn cmd_list(env: &Env, args: ListArgs) -> CliResult<ExitCode> {
             rows
         )
     )?;
-    env.say(format_args!("{} claims", claims.len()));
+    env.say(format_args!(
+        "{} claim{}",
+        claims.len(),
+        if claims.len() == 1 { "" } else { "s" }
+    ));
     Ok(ExitCode::SUCCESS)
 }

@@ -30,7 +30,11 @@ pub fn cmd_log(env: &Env, args: LogArgs) -> CliResult<ExitCode> {
         shown += 1;
         let hash = EntryHash::of(bytes);
         let written = if args.json {
-            let entry: serde_json::Value = match serde_json::from_slice(bytes) {
+            // The stored bytes themselves, not a re-serialisation that could reorder them.
+            let entry: &serde_json::value::RawValue = match std::str::from_utf8(bytes)
+                .map_err(|e| e.to_string())
+                .and_then(|text| serde_json::from_str(text).map_err(|e| e.to_string()))
+            {
                 Ok(entry) => entry,
                 Err(e) => {
                     result = Err(CliError::integrity(format!(
@@ -41,8 +45,10 @@ pub fn cmd_log(env: &Env, args: LogArgs) -> CliResult<ExitCode> {
             };
             writeln!(
                 out,
-                "{}",
-                serde_json::json!({"seq": seq.0, "hash": hash.to_hex(), "entry": entry})
+                r#"{{"seq":{},"hash":"{}","entry":{}}}"#,
+                seq.0,
+                hash.to_hex(),
+                entry.get()
             )
         } else {
             match Entry::decode(bytes) {

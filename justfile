@@ -1,0 +1,24 @@
+# Recipes for claimledger. `just` alone runs the demo.
+# (Install just with `cargo install just`; every recipe is also a plain cargo command.)
+
+# The tour: record, revise, compare, history and verify on a fresh temporary ledger.
+demo:
+    cargo run --release -p claimledger-cli -- demo
+
+# Every test (what CI runs, with fmt and clippy).
+test:
+    cargo test --workspace
+
+# Formatting and lints, as CI checks them.
+lint:
+    cargo fmt --all -- --check
+    cargo clippy --workspace --all-targets -- -D warnings
+
+# Everything CI runs.
+ci:
+    bash .ci/run
+
+# The benchmark of docs/PERFORMANCE.md: a million claims through the real binary.
+bench *ARGS:
+    cargo build --release -p claimledger-cli -p claimledger-bench
+    ./target/release/claimledger-bench {{ARGS}}
