@@ -13,7 +13,13 @@ pub struct Args {
     pub ledger: Option<PathBuf>,
 
     /// Seconds to wait for another process using the ledger before giving up
-    #[arg(long, global = true, value_name = "SECONDS", default_value_t = 10.0)]
+    #[arg(
+        long,
+        global = true,
+        value_name = "SECONDS",
+        default_value_t = 10.0,
+        allow_negative_numbers = true
+    )]
     pub wait: f64,
 
     /// Who enters claims into the ledger [default: $CLAIMS_AUTHOR, then the OS user name]

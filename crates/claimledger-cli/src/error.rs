@@ -98,3 +98,34 @@ impl From<std::io::Error> for CliError {
 }
 
 pub type CliResult<T = ()> = Result<T, CliError>;
+
+/// Reports a command-line parsing failure: help and version go to standard output as clap
+/// renders them; a usage error becomes one line and exit code 2, like every other bad input.
+pub fn usage(error: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    match error.kind() {
+        ErrorKind::DisplayHelp
+        | ErrorKind::DisplayVersion
+        | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            let _ = error.print();
+            if error.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+                ExitCode::from(ExitKind::Input as u8)
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
+        _ => {
+            let rendered = error.render().to_string();
+            // clap's first paragraph is the error (the required arguments it lists follow on
+            // indented lines); usage and tips come after a blank line.
+            let paragraph: Vec<&str> = rendered
+                .lines()
+                .map(str::trim)
+                .take_while(|line| !line.is_empty())
+                .collect();
+            let joined = paragraph.join(" ");
+            let message = joined.strip_prefix("error: ").unwrap_or(&joined);
+            CliError::input(format!("{message} (see `claims --help`)")).report()
+        }
+    }
+}

@@ -12,7 +12,10 @@ use clap::Parser;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let args = cli::Args::parse();
+    let args = match cli::Args::try_parse() {
+        Ok(args) => args,
+        Err(error) => return error::usage(error),
+    };
     match commands::run(args) {
         Ok(code) => code,
         Err(error) => error.report(),

@@ -224,7 +224,7 @@ pub fn command_from_json(json: &Json) -> Result<Command, InputError> {
 fn parse_record(object: &Object) -> Result<RecordCommand, InputError> {
     object.deny_unknown(RECORD_FIELDS)?;
     let claim = Claim {
-        subject: object.required("subject", |v, f| parse_subject(v, f))?,
+        subject: object.required("subject", parse_subject)?,
         claimant: object.required("claimant", |v, f| one_line(v, f, CLAIMANT_LEN_MAX))?,
         statement: object.required("statement", |v, f| many_lines(v, f, STATEMENT_LEN_MAX))?,
         value: object.optional("value", parse_value)?,
@@ -255,7 +255,7 @@ fn parse_revise(object: &Object) -> Result<ReviseCommand, InputError> {
     }
     object.deny_unknown(REVISE_FIELDS)?;
     let changes = ClaimChanges {
-        subject: object.optional("subject", |v, f| parse_subject(v, f))?,
+        subject: object.optional("subject", parse_subject)?,
         claimant: object.optional("claimant", |v, f| one_line(v, f, CLAIMANT_LEN_MAX))?,
         statement: object.optional("statement", |v, f| many_lines(v, f, STATEMENT_LEN_MAX))?,
         value: object.removable("value", parse_value)?,

@@ -1,15 +1,14 @@
-use super::read_json_object;
+use super::{parse_object, read_json};
 use crate::cli::AddArgs;
 use crate::env::Env;
 use crate::error::{CliError, CliResult};
 use claimledger_core::input::{self, Command};
 use serde_json::Value as Json;
-use std::io::Write;
 use std::process::ExitCode;
 
 pub fn cmd_add(env: &Env, args: AddArgs) -> CliResult<ExitCode> {
     let command = match &args.json {
-        Some(path) => read_json_object(path)?,
+        Some(path) => parse_object(&path.display().to_string(), &read_json(path)?)?,
         None => {
             let mut object = args.fields.to_json(None);
             if let Some(key) = &args.key {
@@ -28,7 +27,7 @@ pub fn cmd_add(env: &Env, args: AddArgs) -> CliResult<ExitCode> {
     let mut ledger = env.open()?;
     let receipts = ledger.submit(&[command], &context)?;
     let receipt = &receipts[0];
-    writeln!(std::io::stdout(), "{}", receipt.claim_id)?;
+    super::print_committed_id(receipt)?;
     env.say(format_args!(
         "recorded claim {} as entry {}; head {}",
         receipt

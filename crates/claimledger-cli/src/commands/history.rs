@@ -125,21 +125,31 @@ pub fn write_history(
                         .unwrap_or_else(|| e.claim.statement.clone())
                 )?;
             }
-            Event::ClaimRevised(e) => writeln!(out, "  {}: {}", e.kind.as_str(), e.reason)?,
+            Event::ClaimRevised(e) => writeln!(
+                out,
+                "  {}: {}",
+                e.kind.as_str(),
+                indent_continuation(&e.reason)
+            )?,
         }
         if let Some(note) = event.note() {
-            writeln!(out, "  note: {note}")?;
+            writeln!(out, "  note: {}", indent_continuation(note))?;
         }
         writeln!(out, "  hash {}", revision.hash)?;
         for change in changes(revision, i.checked_sub(1).map(|p| &revisions[p])) {
-            writeln!(
-                out,
-                "  {}: {} → {}",
+            let line = format!(
+                "{}: {} → {}",
                 change.field,
                 render(&change.field, &change.before),
                 render(&change.field, &change.after)
-            )?;
+            );
+            writeln!(out, "  {}", indent_continuation(&line))?;
         }
     }
     Ok(())
+}
+
+/// Indents every line after the first, so that a multi-line value stays inside its block.
+fn indent_continuation(text: &str) -> String {
+    text.replace('\n', "\n    ")
 }

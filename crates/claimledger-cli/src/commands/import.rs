@@ -58,24 +58,23 @@ fn parse_lines(mut reader: impl BufRead, name: &str) -> CliResult<(Vec<Command>,
         line.clear();
         number += 1;
         let read = (&mut reader)
-            .take(LINE_LEN_MAX as u64 + 1)
+            .take(LINE_LEN_MAX as u64 + 2)
             .read_until(b'\n', &mut line)
             .map_err(|e| CliError::input(format!("{name}: line {number}: cannot read: {e}")))?;
         if read == 0 {
             break;
         }
-        if line.len() > LINE_LEN_MAX {
+        let content = line
+            .strip_suffix(b"\n")
+            .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
+            .unwrap_or(&line);
+        if content.len() > LINE_LEN_MAX {
             return Err(CliError::input(format!(
                 "{name}: line {number}: longer than {LINE_LEN_MAX} bytes"
             )));
         }
-        let text = std::str::from_utf8(&line).map_err(|e| {
-            CliError::input(format!(
-                "{name}: line {number}: not valid UTF-8 (at byte {})",
-                e.valid_up_to() + 1
-            ))
-        })?;
-        let text = text.trim_end_matches(['\n', '\r']);
+        let text = super::utf8(content)
+            .map_err(|why| CliError::input(format!("{name}: line {number}: {why}")))?;
         if text.trim().is_empty() {
             continue;
         }

@@ -19,7 +19,7 @@ pub fn cmd_log(env: &Env, args: LogArgs) -> CliResult<ExitCode> {
     if !args.json && limit > 0 {
         writeln!(
             out,
-            "{:>8}  {:<16}  {:<14}  {:<36}  {:>3}  RECORDED",
+            "{:>8}  {:<16}  {:<18}  {:<36}  {:>3}  RECORDED",
             "SEQ", "HASH", "TYPE", "CLAIM", "REV"
         )?;
     }
@@ -60,7 +60,7 @@ pub fn cmd_log(env: &Env, args: LogArgs) -> CliResult<ExitCode> {
                     };
                     writeln!(
                         out,
-                        "{:>8}  {:<16}  {:<14}  {:<36}  {:>3}  {}",
+                        "{:>8}  {:<16}  {:<18}  {:<36}  {:>3}  {}",
                         seq,
                         &hash.to_hex()[..16],
                         kind,

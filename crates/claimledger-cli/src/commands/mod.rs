@@ -44,9 +44,9 @@ pub fn run(args: Args) -> CliResult<ExitCode> {
 /// The largest single JSON object `add --json` and `revise --json` read.
 pub const JSON_OBJECT_LEN_MAX: u64 = 1 << 20;
 
-/// Reads one JSON object from a file or `-` (standard input), refusing oversized input
+/// Reads one JSON value from a file or `-` (standard input), refusing oversized input
 /// without reading all of it.
-fn read_json_object(path: &Path) -> CliResult<InputCommand> {
+fn read_json(path: &Path) -> CliResult<serde_json::Value> {
     let mut text = Vec::new();
     let name = path.display().to_string();
     let read = if name == "-" {
@@ -64,13 +64,25 @@ fn read_json_object(path: &Path) -> CliResult<InputCommand> {
             "{name}: longer than {JSON_OBJECT_LEN_MAX} bytes"
         )));
     }
-    let text = std::str::from_utf8(&text).map_err(|e| {
-        CliError::input(format!(
-            "{name}: not valid UTF-8 (at byte {})",
-            e.valid_up_to()
-        ))
-    })?;
-    input::parse_command(text).map_err(|e| CliError::input(format!("{name}: {e}")))
+    let text = utf8(&text).map_err(|why| CliError::input(format!("{name}: {why}")))?;
+    serde_json::from_str(text).map_err(|_| {
+        let why = input::parse_command(text)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        CliError::input(format!("{name}: {why}"))
+    })
+}
+
+/// Input bytes as text, or where they stop being UTF-8 (counting bytes from 1).
+fn utf8(bytes: &[u8]) -> Result<&str, String> {
+    std::str::from_utf8(bytes)
+        .map_err(|e| format!("not valid UTF-8 (at byte {})", e.valid_up_to() + 1))
+}
+
+/// Parses one input object, naming the file in errors.
+fn parse_object(name: &str, json: &serde_json::Value) -> CliResult<InputCommand> {
+    input::command_from_json(json).map_err(|e| CliError::input(format!("{name}: {e}")))
 }
 
 /// Resolves an id or key to the claim, or says plainly that there is none.
@@ -78,6 +90,20 @@ fn find_claim<S: Storage>(ledger: &Ledger<S>, id_or_key: &str) -> CliResult<Clai
     let missing = || CliError::input(format!("no claim has the id or key {id_or_key:?}"));
     let id = ledger.resolve(id_or_key)?.ok_or_else(missing)?;
     ledger.claim(id)?.ok_or_else(missing)
+}
+
+/// Prints the id of a claim just written. The entry is already durable, so a failure to print
+/// says so: whoever retries must not record the claim twice.
+fn print_committed_id(receipt: &claimledger_store::Receipt) -> CliResult {
+    use std::io::Write;
+    match writeln!(std::io::stdout(), "{}", receipt.claim_id) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Err(CliError::BrokenPipe),
+        Err(e) => Err(CliError::io(format!(
+            "claim {} was recorded as entry {}, but its id could not be written: {e}",
+            receipt.claim_id, receipt.seq
+        ))),
+    }
 }
 
 /// Prints a JSON value on one line, or pretty.

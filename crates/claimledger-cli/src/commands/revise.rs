@@ -1,10 +1,9 @@
-use super::{find_claim, read_json_object};
+use super::{find_claim, parse_object, read_json};
 use crate::cli::ReviseArgs;
 use crate::env::Env;
 use crate::error::{CliError, CliResult};
 use claimledger_core::input::{self, Command};
 use serde_json::{Map, Value as Json};
-use std::io::Write;
 use std::process::ExitCode;
 
 /// The fields `--clear` may remove.
@@ -13,69 +12,80 @@ const CLEARABLE: [&str; 6] = ["value", "period", "stated_on", "method", "sources
 pub fn cmd_revise(env: &Env, args: ReviseArgs) -> CliResult<ExitCode> {
     let context = env.submit_context()?;
     let mut ledger = env.open()?;
-    let command =
-        match &args.json {
-            Some(path) => {
-                let command = read_json_object(path)?;
-                match (command, &args.claim) {
-                    (Command::Revise(mut revise), Some(claim)) => {
-                        revise.claim = claim.clone();
-                        Command::Revise(revise)
-                    }
-                    (command @ Command::Revise(_), None) => command,
-                    (Command::Record(_), _) => return Err(CliError::input(
-                        "field `op`: `claims revise` takes a revise object (\"op\": \"revise\")",
-                    )),
-                }
-            }
-            None => {
-                let claim = args
-                    .claim
-                    .clone()
-                    .expect("clap requires the claim without --json");
-                let current = find_claim(&ledger, &claim)?;
-                let current_json = match serde_json::to_value(&current.claim) {
-                    Ok(Json::Object(map)) => map,
-                    _ => Map::new(),
-                };
-                let mut object = args.fields.to_json(Some(&current_json));
-                for field in &args.clear {
-                    if !CLEARABLE.contains(&field.as_str()) {
+    let command = match &args.json {
+        Some(path) => {
+            let name = path.display().to_string();
+            let mut json = read_json(path)?;
+            if let (Some(claim), Json::Object(object)) = (&args.claim, &mut json) {
+                if let Some(named) = object.get("claim").and_then(Json::as_str) {
+                    let same = named == claim || {
+                        let resolved = ledger.resolve(named)?;
+                        resolved.is_some() && resolved == ledger.resolve(claim)?
+                    };
+                    if !same {
                         return Err(CliError::input(format!(
-                            "--clear {field}: only {} can be removed",
-                            CLEARABLE.join(", ")
+                            "{name}: field `claim`: {named:?} is not the claim named on the command line, {claim:?}"
                         )));
                     }
-                    if object.contains_key(field) {
-                        return Err(CliError::input(format!(
-                            "--clear {field}: the field is also set by another flag"
-                        )));
-                    }
-                    object.insert(field.clone(), Json::Null);
                 }
-                object.insert("op".into(), "revise".into());
-                object.insert("claim".into(), Json::String(claim));
-                object.insert(
-                    "reason".into(),
-                    Json::String(
-                        args.reason
-                            .clone()
-                            .expect("clap requires --reason without --json"),
-                    ),
-                );
-                if let Some(kind) = &args.kind {
-                    object.insert("kind".into(), Json::String(kind.clone()));
-                }
-                if let Some(expected) = args.expect_revision {
-                    object.insert("expected_revision".into(), expected.into());
-                }
-                input::command_from_json(&Json::Object(object))
-                    .map_err(|e| CliError::input(e.to_string()))?
+                object.insert("claim".into(), Json::String(claim.clone()));
+                object.entry("op").or_insert_with(|| "revise".into());
             }
-        };
+            match parse_object(&name, &json)? {
+                command @ Command::Revise(_) => command,
+                Command::Record(_) => {
+                    return Err(CliError::input(format!("{name}: field `op`: `claims revise` takes a revise object (\"op\": \"revise\")")))
+                }
+            }
+        }
+        None => {
+            let claim = args
+                .claim
+                .clone()
+                .expect("clap requires the claim without --json");
+            let current = find_claim(&ledger, &claim)?;
+            let current_json = match serde_json::to_value(&current.claim) {
+                Ok(Json::Object(map)) => map,
+                _ => Map::new(),
+            };
+            let mut object = args.fields.to_json(Some(&current_json));
+            for field in &args.clear {
+                if !CLEARABLE.contains(&field.as_str()) {
+                    return Err(CliError::input(format!(
+                        "--clear {field}: only {} can be removed",
+                        CLEARABLE.join(", ")
+                    )));
+                }
+                if object.contains_key(field) {
+                    return Err(CliError::input(format!(
+                        "--clear {field}: the field is also set by another flag"
+                    )));
+                }
+                object.insert(field.clone(), Json::Null);
+            }
+            object.insert("op".into(), "revise".into());
+            object.insert("claim".into(), Json::String(claim));
+            object.insert(
+                "reason".into(),
+                Json::String(
+                    args.reason
+                        .clone()
+                        .expect("clap requires --reason without --json"),
+                ),
+            );
+            if let Some(kind) = &args.kind {
+                object.insert("kind".into(), Json::String(kind.clone()));
+            }
+            if let Some(expected) = args.expect_revision {
+                object.insert("expected_revision".into(), expected.into());
+            }
+            input::command_from_json(&Json::Object(object))
+                .map_err(|e| CliError::input(e.to_string()))?
+        }
+    };
     let receipts = ledger.submit(&[command], &context)?;
     let receipt = &receipts[0];
-    writeln!(std::io::stdout(), "{}", receipt.claim_id)?;
+    super::print_committed_id(receipt)?;
     let name = receipt
         .key
         .as_ref()

@@ -1,0 +1,31 @@
+//! `claims demo`: a tour on a temporary ledger that it removes afterwards.
+
+use crate::support::{succeeded, Ledger};
+
+#[test]
+fn demo_runs_on_a_temporary_ledger() {
+    let place = Ledger::uninitialised();
+    let tmp = place.root().join("tmp");
+    std::fs::create_dir(&tmp).expect("a directory for temporary files");
+    let out = place
+        .cmd(&["demo"])
+        .env_remove("CLAIMS_LEDGER")
+        .env("TMPDIR", &tmp)
+        .output()
+        .expect("claims runs");
+    let stdout = succeeded(&out, &["demo"]);
+    assert!(stdout.contains("verify: OK"), "{stdout}");
+    assert!(stdout.contains("verify: FAILED: entry "), "{stdout}");
+    assert!(
+        stdout.contains("mediazona-named-dead: 2 revisions"),
+        "{stdout}"
+    );
+    assert!(
+        !place.root().join(".claims").exists(),
+        "the demo leaves the working directory alone"
+    );
+    let left: Vec<_> = std::fs::read_dir(&tmp)
+        .expect("the temporary directory is there")
+        .collect();
+    assert!(left.is_empty(), "the temporary ledger is removed: {left:?}");
+}

@@ -1,0 +1,18 @@
+//! End-to-end tests of the `claims` binary: each test runs the real executable on a temporary
+//! ledger, with the clock and the author pinned through the environment (see `support.rs`), so
+//! that claim ids, hashes and output are the same on every run.
+//!
+//! One module per area; each area has a `check` helper so that adding a case is one line.
+
+mod add;
+mod bad_input;
+mod busy;
+mod concurrency;
+mod demo;
+mod format_doc;
+mod history;
+mod import;
+mod pipes;
+mod revise;
+mod support;
+mod verify;
