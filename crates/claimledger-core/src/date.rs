@@ -72,6 +72,9 @@ impl Date {
             let start = day_start(day.year(), day.month(), day.day()).ok_or_else(bad)?;
             (Precision::Day, start, start + chrono::Duration::days(1))
         } else {
+            if !is_strict_rfc3339(bytes) {
+                return Err(bad());
+            }
             let instant = DateTime::parse_from_rfc3339(text).map_err(|_| bad())?;
             let start = instant.with_timezone(&Utc);
             (
@@ -118,6 +121,32 @@ impl Date {
             .cmp(&other.start)
             .then(self.precision.cmp(&other.precision))
             .then_with(|| self.text.cmp(&other.text))
+    }
+}
+
+/// `YYYY-MM-DDTHH:MM:SS`, an optional fraction of 1 to 9 digits, then `Z` or `+HH:MM`/`-HH:MM`:
+/// RFC 3339's `date-time` with an upper-case `T` and `Z` and no space, so that every reader of
+/// the format accepts what the ledger stores. (Field ranges are left to chrono.)
+fn is_strict_rfc3339(bytes: &[u8]) -> bool {
+    let digits = |range: std::ops::Range<usize>| bytes.get(range).is_some_and(|d| d.iter().all(u8::is_ascii_digit));
+    let at = |i: usize, c: u8| bytes.get(i) == Some(&c);
+    if !(digits(0..4) && at(4, b'-') && digits(5..7) && at(7, b'-') && digits(8..10) && at(10, b'T')
+        && digits(11..13) && at(13, b':') && digits(14..16) && at(16, b':') && digits(17..19))
+    {
+        return false;
+    }
+    let mut rest = &bytes[19..];
+    if let Some(fraction) = rest.strip_prefix(b".") {
+        let count = fraction.iter().take_while(|b| b.is_ascii_digit()).count();
+        if !(1..=9).contains(&count) {
+            return false;
+        }
+        rest = &fraction[count..];
+    }
+    match rest {
+        [b'Z'] => true,
+        [b'+' | b'-', h1, h2, b':', m1, m2] => [h1, h2, m1, m2].iter().all(|b| b.is_ascii_digit()),
+        _ => false,
     }
 }
 
@@ -170,6 +199,7 @@ mod tests {
         check("2025-02-24", Some(Precision::Day));
         check("2025-08-12T10:30:00+03:00", Some(Precision::Instant));
         check("2025-08-12T10:30:00Z", Some(Precision::Instant));
+        check("2025-08-12T10:30:00.123456789-05:00", Some(Precision::Instant));
         assert_eq!(Date::parse("2024-12").unwrap().to_string(), "2024-12");
     }
 
