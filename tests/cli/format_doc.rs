@@ -113,13 +113,38 @@ fn shell_words(line: &str) -> Vec<String> {
 #[test]
 fn the_independent_verifier_accepts_real_exports() {
     let ledger = Ledger::new();
-    ledger.ok(&["import", concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/seed-claims.jsonl")]);
-    ledger.ok(&["revise", "mediazona-named-dead", "--kind", "status", "--status", "superseded", "--reason", "A newer count replaces it"]);
-    ledger.ok(&["revise", "mod-2022-09", "--kind", "correction", "--reason", "Method\nwas misquoted", "--method", "Official statement\nof the ministry"]);
+    ledger.ok(&[
+        "import",
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../examples/seed-claims.jsonl"
+        ),
+    ]);
+    ledger.ok(&[
+        "revise",
+        "mediazona-named-dead",
+        "--kind",
+        "status",
+        "--status",
+        "superseded",
+        "--reason",
+        "A newer count replaces it",
+    ]);
+    ledger.ok(&[
+        "revise",
+        "mod-2022-09",
+        "--kind",
+        "correction",
+        "--reason",
+        "Method\nwas misquoted",
+        "--method",
+        "Official statement\nof the ministry",
+    ]);
     let export = ledger.ok(&["export"]);
     let head = ledger.head().trim_end().to_owned();
     let expected = independent_verifier::parse_head(&head).unwrap();
-    let report = independent_verifier::verify(export.as_bytes(), Some(&expected)).unwrap_or_else(|f| panic!("{f}"));
+    let report = independent_verifier::verify(export.as_bytes(), Some(&expected))
+        .unwrap_or_else(|f| panic!("{f}"));
     assert_eq!(report.head(), head);
 
     let altered = export.replacen("95300", "85300", 1);

@@ -13,6 +13,7 @@ mod format_doc;
 mod history;
 mod import;
 mod pipes;
+mod research;
 mod revise;
 mod support;
 mod verify;

@@ -50,6 +50,8 @@ pub enum Command {
     List(ListArgs),
     /// Show every revision of a claim, with what changed and why
     History(ShowArgs),
+    /// Compare every claim about one subject: who says how much, for when
+    Compare(CompareArgs),
     /// Show raw entries with their hashes
     Log(LogArgs),
     /// Recompute every hash and check the whole ledger
@@ -60,6 +62,13 @@ pub enum Command {
     Export,
     /// Run a short tour on a fresh temporary ledger (or --ledger)
     Demo,
+    /// Print a shell completion script: claims completions bash > /etc/bash_completion.d/claims
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff): claims man > claims.1
+    Man,
 }
 
 #[derive(Debug, ClapArgs)]
@@ -178,6 +187,9 @@ pub struct ReviseArgs {
 pub struct ImportArgs {
     /// A JSON Lines file of records and revisions, or - for standard input
     pub file: PathBuf,
+    /// Read CSV with a header row instead: a column per field (docs/FORMAT.md, "CSV")
+    #[arg(long)]
+    pub csv: bool,
 }
 
 #[derive(Debug, ClapArgs)]
@@ -220,4 +232,24 @@ pub struct LogArgs {
     /// Print JSON Lines instead of text
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, ClapArgs)]
+pub struct CompareArgs {
+    /// The subject, exactly: russia/military-deaths
+    pub subject: String,
+    /// Order rows by statement date or by figure
+    #[arg(long, value_enum, default_value_t = CompareSort::Stated)]
+    pub sort: CompareSort,
+    /// Print JSON instead of text
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum CompareSort {
+    /// When the claimant made the claim, earliest first
+    Stated,
+    /// The figure, smallest first
+    Amount,
 }

@@ -3,6 +3,7 @@
 
 mod cli;
 mod commands;
+mod csv_input;
 mod env;
 mod error;
 mod fields;

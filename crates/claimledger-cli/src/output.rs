@@ -89,6 +89,15 @@ pub fn claim_json(state: &ClaimState) -> Json {
     })
 }
 
+/// At most `chars` characters of `text`, on one line, with an ellipsis if cut.
+pub fn shorten(text: &str, chars: usize) -> String {
+    let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    match flat.char_indices().nth(chars) {
+        Some((cut, _)) => format!("{}…", flat[..cut].trim_end()),
+        None => flat,
+    }
+}
+
 /// An aligned table with a header row and no borders.
 pub fn table(header: &[&str], rows: Vec<Vec<String>>) -> String {
     let mut table = comfy_table::Table::new();
@@ -111,6 +120,17 @@ pub fn table(header: &[&str], rows: Vec<Vec<String>>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shortening() {
+        assert_eq!(
+            shorten("I don't know\nif it's true", 100),
+            "I don't know if it's true"
+        );
+        assert_eq!(shorten("abcdef", 3), "abc…");
+        assert_eq!(shorten("ab  cdef", 3), "ab…");
+        assert_eq!(shorten("ééé", 3), "ééé");
+    }
 
     #[test]
     fn thousands() {

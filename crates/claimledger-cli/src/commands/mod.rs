@@ -1,6 +1,8 @@
 //! One module per command; `run` dispatches.
 
 mod add;
+mod compare;
+mod completions;
 mod demo;
 mod export;
 mod head;
@@ -33,11 +35,14 @@ pub fn run(args: Args) -> CliResult<ExitCode> {
         Command::Show(show) => show::cmd_show(&env, show),
         Command::List(list) => list::cmd_list(&env, list),
         Command::History(history) => history::cmd_history(&env, history),
+        Command::Compare(compare) => compare::cmd_compare(&env, compare),
         Command::Log(log) => log::cmd_log(&env, log),
         Command::Verify(verify) => verify::cmd_verify(&env, verify),
         Command::Head(head) => head::cmd_head(&env, head),
         Command::Export => export::cmd_export(&env),
         Command::Demo => demo::cmd_demo(&env),
+        Command::Completions { shell } => completions::cmd_completions(shell),
+        Command::Man => completions::cmd_man(),
     }
 }
 

@@ -1,0 +1,139 @@
+//! `claims compare SUBJECT`: every claimant's figure about one subject, side by side.
+
+use super::print_json;
+use crate::cli::{CompareArgs, CompareSort};
+use crate::env::Env;
+use crate::error::{CliError, CliResult};
+use crate::output;
+use claimledger_core::decide::ClaimState;
+use claimledger_core::{Bound, Decimal, Subject};
+use claimledger_store::{Filter, Ledger, Storage};
+use serde_json::json;
+use std::cmp::Ordering;
+use std::io::Write;
+use std::process::ExitCode;
+
+pub fn cmd_compare(env: &Env, args: CompareArgs) -> CliResult<ExitCode> {
+    let subject =
+        Subject::parse(&args.subject).map_err(|r| CliError::input(format!("SUBJECT: {r}")))?;
+    let ledger = env.open()?;
+    let claims = comparison(&ledger, &subject, args.sort)?;
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        let rows = claims
+            .iter()
+            .map(|c| {
+                json!({
+                    "id": c.id.to_string(),
+                    "key": c.key.as_ref().map(|k| k.to_string()),
+                    "claimant": c.claim.claimant,
+                    "figure": c.claim.value.as_ref().map(output::figure),
+                    "value": c.claim.value,
+                    "period": c.claim.period,
+                    "stated_on": c.claim.stated_on,
+                    "revisions": c.revision,
+                    "status": c.claim.status,
+                    "statement": c.claim.statement,
+                })
+            })
+            .collect();
+        print_json(&mut out, &serde_json::Value::Array(rows))?;
+    } else {
+        write_comparison(&mut out, &claims)?;
+        env.say(format_args!(
+            "{} claim{} about {subject}",
+            claims.len(),
+            if claims.len() == 1 { "" } else { "s" }
+        ));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The claims about exactly `subject`, sorted.
+pub fn comparison<S: Storage>(
+    ledger: &Ledger<S>,
+    subject: &Subject,
+    sort: CompareSort,
+) -> CliResult<Vec<ClaimState>> {
+    let filter = Filter {
+        subject: Some(subject.clone()),
+        ..Filter::default()
+    };
+    let mut claims: Vec<ClaimState> = ledger
+        .list(&filter)?
+        .into_iter()
+        .filter(|c| &c.claim.subject == subject)
+        .collect();
+    match sort {
+        CompareSort::Stated => claims.sort_by(|a, b| by_stated(a, b).then_with(|| by_amount(a, b))),
+        CompareSort::Amount => claims.sort_by(|a, b| by_amount(a, b).then_with(|| by_stated(a, b))),
+    }
+    Ok(claims)
+}
+
+/// Claims with no statement date come last.
+fn by_stated(a: &ClaimState, b: &ClaimState) -> Ordering {
+    match (&a.claim.stated_on, &b.claim.stated_on) {
+        (Some(x), Some(y)) => x.cmp_chronological(y),
+        (x, y) => x.is_none().cmp(&y.is_none()),
+    }
+}
+
+/// The amount a figure sorts by: its amount, or a range's low end. Claims with no figure last.
+fn sort_amount(claim: &ClaimState) -> Option<&Decimal> {
+    let value = claim.claim.value.as_ref()?;
+    match value.bound {
+        Bound::Range => value.low.as_ref(),
+        _ => value.amount.as_ref(),
+    }
+}
+
+fn by_amount(a: &ClaimState, b: &ClaimState) -> Ordering {
+    match (sort_amount(a), sort_amount(b)) {
+        (Some(x), Some(y)) => x.cmp_value(y),
+        (x, y) => x.is_none().cmp(&y.is_none()),
+    }
+}
+
+pub fn write_comparison(out: &mut impl Write, claims: &[ClaimState]) -> std::io::Result<()> {
+    let rows = claims
+        .iter()
+        .map(|c| {
+            vec![
+                c.claim.claimant.clone(),
+                c.claim
+                    .value
+                    .as_ref()
+                    .map(output::figure)
+                    .unwrap_or_else(|| format!("“{}”", output::shorten(&c.claim.statement, 40))),
+                c.claim
+                    .period
+                    .as_ref()
+                    .map(output::period)
+                    .unwrap_or_default(),
+                c.claim
+                    .stated_on
+                    .as_ref()
+                    .map(ToString::to_string)
+                    .unwrap_or_default(),
+                c.revision.to_string(),
+                c.claim.status.as_str().to_owned(),
+            ]
+        })
+        .collect();
+    writeln!(
+        out,
+        "{}",
+        output::table(
+            &[
+                "CLAIMANT",
+                "FIGURE",
+                "PERIOD",
+                "STATED",
+                "REVISIONS",
+                "STATUS"
+            ],
+            rows
+        )
+    )
+}
