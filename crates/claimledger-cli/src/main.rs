@@ -8,6 +8,7 @@ mod env;
 mod error;
 mod fields;
 mod output;
+mod progress;
 
 use clap::Parser;
 use std::process::ExitCode;

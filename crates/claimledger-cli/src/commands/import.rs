@@ -5,6 +5,7 @@ use crate::cli::ImportArgs;
 use crate::csv_input;
 use crate::env::Env;
 use crate::error::{CliError, CliResult};
+use crate::progress::Progress;
 use claimledger_core::input::{self, Command};
 use claimledger_store::SubmitError;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -25,12 +26,26 @@ pub fn cmd_import(env: &Env, args: ImportArgs) -> CliResult<ExitCode> {
                 .map_err(|e| CliError::input(format!("cannot read {name}: {e}")))?,
         )
     };
-    let reader = BufReader::with_capacity(1 << 16, reader);
+    let size = if name == "-" {
+        0
+    } else {
+        std::fs::metadata(&args.file).map(|m| m.len()).unwrap_or(0)
+    };
+    let progress = Progress::bytes(env.quiet || size == 0, size, "reading");
+    let reader = BufReader::with_capacity(
+        1 << 16,
+        Counted {
+            inner: reader,
+            read: 0,
+            progress: &progress,
+        },
+    );
     let (commands, line_numbers) = if args.csv {
         parse_csv(reader, &name)?
     } else {
         parse_lines(reader, &name)?
     };
+    progress.finish();
     if commands.is_empty() {
         return Err(CliError::input(format!("{name}: no claims in the file")));
     }
@@ -162,6 +177,22 @@ impl<R: Read> Read for LineCap<R> {
                 ));
             }
         }
+        Ok(read)
+    }
+}
+
+/// Counts the bytes read, for the progress bar.
+struct Counted<'a, R> {
+    inner: R,
+    read: u64,
+    progress: &'a Progress,
+}
+
+impl<R: Read> Read for Counted<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let read = self.inner.read(buf)?;
+        self.read += read as u64;
+        self.progress.set(self.read);
         Ok(read)
     }
 }

@@ -2,13 +2,16 @@ use super::print_json;
 use crate::cli::JsonArg;
 use crate::env::Env;
 use crate::error::{CliResult, ExitKind};
+use crate::progress::Progress;
 use serde_json::json;
 use std::io::Write;
 use std::process::ExitCode;
 
 pub fn cmd_verify(env: &Env, args: JsonArg) -> CliResult<ExitCode> {
     let ledger = env.open()?;
-    let report = ledger.verify(&mut |_| {})?;
+    let progress = Progress::new(env.quiet, ledger.head().count, "verifying", "entries");
+    let report = ledger.verify(&mut |checked| progress.set(checked))?;
+    progress.finish();
     let mut out = std::io::stdout().lock();
     if args.json {
         let problem = report
