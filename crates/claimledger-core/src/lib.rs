@@ -23,6 +23,7 @@
 //! println!("entry 1 hash {}", EntryHash::of(&bytes));
 //! ```
 
+pub mod checkpoint;
 mod claim;
 mod date;
 pub mod decide;
@@ -30,6 +31,7 @@ mod decimal;
 pub mod diff;
 mod event;
 pub mod input;
+pub mod merkle;
 
 pub use claim::{
     check_nonempty_text, check_text, limits, Bound, Claim, FieldError, Key, Lines, Period, Source,
