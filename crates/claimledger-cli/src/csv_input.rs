@@ -220,6 +220,6 @@ mod tests {
         let mut reader = csv::ReaderBuilder::new().from_reader("subject,colour\n".as_bytes());
         assert!(check_header(reader.headers().unwrap())
             .unwrap_err()
-            .contains("\"colour\" is not a field"));
+            .contains("\"colour\", is not a field"));
     }
 }

@@ -128,10 +128,23 @@ impl Date {
 /// RFC 3339's `date-time` with an upper-case `T` and `Z` and no space, so that every reader of
 /// the format accepts what the ledger stores. (Field ranges are left to chrono.)
 fn is_strict_rfc3339(bytes: &[u8]) -> bool {
-    let digits = |range: std::ops::Range<usize>| bytes.get(range).is_some_and(|d| d.iter().all(u8::is_ascii_digit));
+    let digits = |range: std::ops::Range<usize>| {
+        bytes
+            .get(range)
+            .is_some_and(|d| d.iter().all(u8::is_ascii_digit))
+    };
     let at = |i: usize, c: u8| bytes.get(i) == Some(&c);
-    if !(digits(0..4) && at(4, b'-') && digits(5..7) && at(7, b'-') && digits(8..10) && at(10, b'T')
-        && digits(11..13) && at(13, b':') && digits(14..16) && at(16, b':') && digits(17..19))
+    if !(digits(0..4)
+        && at(4, b'-')
+        && digits(5..7)
+        && at(7, b'-')
+        && digits(8..10)
+        && at(10, b'T')
+        && digits(11..13)
+        && at(13, b':')
+        && digits(14..16)
+        && at(16, b':')
+        && digits(17..19))
     {
         return false;
     }
@@ -199,7 +212,10 @@ mod tests {
         check("2025-02-24", Some(Precision::Day));
         check("2025-08-12T10:30:00+03:00", Some(Precision::Instant));
         check("2025-08-12T10:30:00Z", Some(Precision::Instant));
-        check("2025-08-12T10:30:00.123456789-05:00", Some(Precision::Instant));
+        check(
+            "2025-08-12T10:30:00.123456789-05:00",
+            Some(Precision::Instant),
+        );
         assert_eq!(Date::parse("2024-12").unwrap().to_string(), "2024-12");
     }
 

@@ -1,53 +1,414 @@
-//! The index: what it holds, how its keys are spelt, and how each event changes it.
+//! The index: what it holds, how its keys and values are spelt byte by byte, and the facts it
+//! states.
 //!
 //! Everything here is derived from the log; nothing in it is trusted by `verify`, which
-//! recomputes it. Keys (all integers big-endian, `id` the claim id's 16 bytes):
+//! recomputes it. The index is packed: a key-value store's cost is per key, not per byte, so
+//! each value holds many small records (as the log holds 128 entries per value). Integers are
+//! big-endian; `id` is a claim id's 16 bytes.
 //!
-//! | key | value | meaning |
+//! | key | value | holds |
 //! |---|---|---|
-//! | `r` id revision:u32 | seq:u64, then for revision 1 the key's bytes | where each revision is |
-//! | `k` key | id | which claim a key names |
-//! | `s` subject 0x00 id | empty | claims whose latest revision has this subject |
-//! | `a` claimant 0x00 id | empty | likewise for the claimant |
-//! | `t` tag 0x00 id | empty | likewise for each tag |
+//! | `c` first-id | claim records, ids ascending, at most 128 | where each revision of each claim is |
+//! | `k` bucket:u16 | key records | which claim each key names |
+//! | `s` subject 0x00 block:u32 | id × n, n ≤ 256 | claims whose latest revision has this subject |
+//! | `a` claimant 0x00 block:u32 | id × n, n ≤ 256 | likewise for the claimant |
+//! | `t` tag 0x00 block:u32 | id × n, n ≤ 256 | likewise for each tag |
 //!
-//! Subjects, claimants and tags cannot contain 0x00 (control characters are refused), so the
-//! separator is unambiguous.
+//! **Claim blocks** (`c`, 17-byte keys). A claim record is the claim's id (16 bytes); its key's
+//! length (u8; 0 when it has none) and the key's bytes; its number of revisions `r` (u32, at
+//! least 1); then `r` sequence numbers (u64 each), the entries of revisions 1, 2, …, `r`. The
+//! block's key is `c` and the id of its first claim. A block holds the claims whose ids lie
+//! from its own first id up to (not including) the next block's first id, in ascending order;
+//! to find a claim, take the block with the greatest first id not above the claim's id (a
+//! reverse seek) and search it. Claim ids increase in log order (the ledger makes them so and
+//! `verify` checks it), so a new claim always joins the last block, and a new block is started
+//! when that one holds [`CLAIMS_PER_BLOCK`]. A revision rewrites its claim's block. (A log
+//! whose ids do not increase — written before they were made monotonic — is still indexed: a
+//! block that would overflow is cut into blocks of [`CLAIMS_PER_BLOCK`]. Records in a block at
+//! or past the next block's first id, which only an interrupted write can leave, are ignored.)
+//!
+//! **Key buckets** (`k`, 3-byte keys). A key's bucket is the first two bytes of BLAKE3 of the
+//! key's bytes, read as a u16 ([`key_bucket`]): 65,536 buckets. A key record is the key's
+//! length (u8) and bytes, then the id of the claim it names (16 bytes), in the order the keys
+//! were recorded. To resolve a key, read its bucket and scan it.
+//!
+//! **Posting lists** (`s`, `a`, `t`). One list per label: the key is the kind byte, the label's
+//! bytes, 0x00 and the block number (u32, from 0); the value is up to
+//! [`IDS_PER_POSTING_BLOCK`] claim ids of 16 bytes, concatenated. A claim is in the list of each
+//! label of its latest revision, once. A new member joins the label's last block (a reverse
+//! seek finds it), or a new block numbered one higher when that one is full. A revision that
+//! drops a label removes the claim from the block that holds it, and a block left empty is
+//! deleted, so numbers may have gaps; order within a list means nothing. Subjects, claimants
+//! and tags cannot contain 0x00 (control characters are refused), so the separator is
+//! unambiguous, and `s` subject `/` is the prefix of every subject below a subject.
+//!
+//! `verify` compares the index with the log by *logical facts* ([`Fact`]), not bytes: where
+//! revision `n` of a claim is, which key a claim has, which claim a key names, and which
+//! claims carry a label. How records happen to be packed is not a fact.
 
-use crate::storage::IndexOp;
-use claimledger_core::{Claim, ClaimId, Event, Key, Seq};
+use crate::storage::{Storage, StoreError};
+use claimledger_core::{Claim, ClaimId, Key, Seq};
+use std::borrow::Cow;
+use std::ops::ControlFlow;
 
-pub const REVISION: u8 = b'r';
+pub const CLAIM: u8 = b'c';
 pub const KEY: u8 = b'k';
 pub const SUBJECT: u8 = b's';
 pub const CLAIMANT: u8 = b'a';
 pub const TAG: u8 = b't';
 
-pub fn revision_key(id: ClaimId, revision: u32) -> Vec<u8> {
-    let mut key = Vec::with_capacity(21);
-    key.push(REVISION);
-    key.extend_from_slice(id.as_bytes());
-    key.extend_from_slice(&revision.to_be_bytes());
+/// The most claims one claim block holds.
+pub const CLAIMS_PER_BLOCK: usize = 128;
+
+/// The most claim ids one posting block holds.
+pub const IDS_PER_POSTING_BLOCK: usize = 256;
+
+/// How many key buckets there are: every u16.
+pub const KEY_BUCKETS: usize = 1 << 16;
+
+const ID_LEN: usize = 16;
+
+fn id_at(bytes: &[u8]) -> Result<ClaimId, String> {
+    let bytes: [u8; ID_LEN] = bytes
+        .try_into()
+        .map_err(|_| format!("a claim id is {} bytes, not 16", bytes.len()))?;
+    ClaimId::from_bytes(bytes)
+}
+
+/// Splits `n` bytes off the front of `rest`, or says what was cut short.
+fn take<'a>(rest: &mut &'a [u8], n: usize, what: &str) -> Result<&'a [u8], String> {
+    if rest.len() < n {
+        return Err(format!("it ends inside {what}"));
+    }
+    let (head, tail) = rest.split_at(n);
+    *rest = tail;
+    Ok(head)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Claim blocks
+
+/// The key of the claim block whose first claim is `first`.
+pub fn claim_block_key(first: ClaimId) -> [u8; 17] {
+    let mut key = [CLAIM; 17];
+    key[1..].copy_from_slice(first.as_bytes());
     key
 }
 
-/// The prefix under which all of a claim's revisions sit, in revision order.
-pub fn revisions_prefix(id: ClaimId) -> Vec<u8> {
-    let mut key = Vec::with_capacity(17);
-    key.push(REVISION);
-    key.extend_from_slice(id.as_bytes());
-    key
+/// The first claim id a claim block key names.
+pub fn claim_block_first(key: &[u8]) -> Result<ClaimId, String> {
+    match key {
+        [CLAIM, id @ ..] if id.len() == ID_LEN => id_at(id),
+        _ => Err("a claim block key is `c` and 16 bytes".into()),
+    }
 }
 
-pub fn revision_value(seq: Seq, key: Option<&Key>) -> Vec<u8> {
-    let mut value = seq.0.to_be_bytes().to_vec();
-    if let Some(key) = key {
-        value.extend_from_slice(key.as_str().as_bytes());
+/// One claim's record in a claim block.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClaimSlot {
+    pub id: ClaimId,
+    pub key: Option<Key>,
+    /// The entry of each revision: `seqs[0]` is revision 1.
+    pub seqs: Vec<Seq>,
+}
+
+impl ClaimSlot {
+    /// Records that revision `revision` is entry `seq`. Setting a revision already recorded
+    /// overwrites it (so replaying entries changes nothing); one past the last appends; a gap
+    /// is an error.
+    pub fn set_revision(&mut self, revision: u32, seq: Seq) -> Result<(), String> {
+        let index = revision as usize;
+        if index == 0 || index > self.seqs.len() + 1 {
+            return Err(format!(
+                "the index holds {} revisions of claim {}, so it cannot place revision {revision}",
+                self.seqs.len(),
+                self.id
+            ));
+        }
+        if index == self.seqs.len() + 1 {
+            self.seqs.push(seq);
+        } else {
+            self.seqs[index - 1] = seq;
+        }
+        Ok(())
+    }
+
+    /// Every fact this record states.
+    pub fn facts(&self, visit: &mut dyn FnMut(Fact<'_>)) {
+        for (i, &seq) in self.seqs.iter().enumerate() {
+            visit(Fact::Revision {
+                id: self.id,
+                revision: i as u32 + 1,
+                seq,
+            });
+        }
+        if let Some(key) = &self.key {
+            visit(Fact::ClaimKey {
+                id: self.id,
+                key: Cow::Borrowed(key.as_str()),
+            });
+        }
+    }
+
+    fn encoded_len(&self) -> usize {
+        ID_LEN + 1 + self.key.as_ref().map_or(0, |k| k.as_str().len()) + 4 + 8 * self.seqs.len()
+    }
+}
+
+pub fn encode_claim_block(claims: &[ClaimSlot]) -> Vec<u8> {
+    let mut value = Vec::with_capacity(claims.iter().map(ClaimSlot::encoded_len).sum());
+    for claim in claims {
+        value.extend_from_slice(claim.id.as_bytes());
+        let key = claim.key.as_ref().map_or("", |k| k.as_str());
+        value.push(u8::try_from(key.len()).expect("keys are at most 128 bytes"));
+        value.extend_from_slice(key.as_bytes());
+        let count = u32::try_from(claim.seqs.len()).expect("revisions fit in a u32");
+        value.extend_from_slice(&count.to_be_bytes());
+        for seq in &claim.seqs {
+            value.extend_from_slice(&seq.0.to_be_bytes());
+        }
     }
     value
 }
 
-/// A decoded `r` pair.
+/// Splits one claim record off the front of `rest`, without decoding its key: its id and its
+/// bytes.
+fn split_record<'a>(rest: &mut &'a [u8]) -> Result<(&'a [u8], &'a [u8]), String> {
+    let record = *rest;
+    let id = take(rest, ID_LEN, "a claim id")?;
+    let key_len = take(rest, 1, "a key length")?[0] as usize;
+    take(rest, key_len, "a key")?;
+    let count = take(rest, 4, "a revision count")?;
+    let count = u32::from_be_bytes(count.try_into().expect("4 bytes")) as usize;
+    if count > rest.len() / 8 {
+        return Err(format!(
+            "it ends inside the revisions of claim {}",
+            id_at(id).map_or_else(|e| e, |id| id.to_string())
+        ));
+    }
+    take(rest, 8 * count, "the revisions")?;
+    Ok((id, &record[..record.len() - rest.len()]))
+}
+
+/// Decodes one claim record, whole.
+fn decode_record(record: &[u8]) -> Result<ClaimSlot, String> {
+    let mut rest = record;
+    let id = id_at(take(&mut rest, ID_LEN, "a claim id")?)?;
+    let key_len = take(&mut rest, 1, "a key length")?[0] as usize;
+    let key = match key_len {
+        0 => None,
+        n => {
+            let bytes = take(&mut rest, n, "a key")?;
+            let text = std::str::from_utf8(bytes).map_err(|_| "a key is not UTF-8")?;
+            Some(Key::parse(text).map_err(|e| format!("key {text:?} {e}"))?)
+        }
+    };
+    let count = take(&mut rest, 4, "a revision count")?;
+    if count == [0; 4] {
+        return Err(format!("claim {id} has no revisions"));
+    }
+    let seqs = rest
+        .chunks_exact(8)
+        .map(|b| Seq(u64::from_be_bytes(b.try_into().expect("8 bytes"))))
+        .collect();
+    Ok(ClaimSlot { id, key, seqs })
+}
+
+/// Decodes a claim block, checking that it is well formed: records that parse, ids ascending
+/// from the id its key names, at most [`CLAIMS_PER_BLOCK`] records.
+pub fn decode_claim_block(key: &[u8], value: &[u8]) -> Result<Vec<ClaimSlot>, String> {
+    let first = claim_block_first(key)?;
+    let mut claims: Vec<ClaimSlot> = Vec::new();
+    let mut rest = value;
+    while !rest.is_empty() {
+        if claims.len() == CLAIMS_PER_BLOCK {
+            return Err(format!("it holds more than {CLAIMS_PER_BLOCK} claims"));
+        }
+        let (_, record) = split_record(&mut rest)?;
+        let claim = decode_record(record)?;
+        match claims.last() {
+            None if claim.id != first => {
+                return Err(format!(
+                    "its first claim is {}, not the {first} its key names",
+                    claim.id
+                ))
+            }
+            Some(last) if claim.id <= last.id => {
+                return Err(format!(
+                    "claim {} comes after {}: ids must ascend",
+                    claim.id, last.id
+                ))
+            }
+            _ => {}
+        }
+        claims.push(claim);
+    }
+    if claims.is_empty() {
+        return Err("it is empty".into());
+    }
+    Ok(claims)
+}
+
+/// The record of claim `id` in a claim block, decoding that record only: a point lookup's
+/// share of a block. (`verify` decodes and checks blocks whole.)
+pub fn find_in_block(value: &[u8], id: ClaimId) -> Result<Option<ClaimSlot>, String> {
+    let mut rest = value;
+    while !rest.is_empty() {
+        let (record_id, record) = split_record(&mut rest)?;
+        match record_id.cmp(id.as_bytes().as_slice()) {
+            std::cmp::Ordering::Less => continue,
+            std::cmp::Ordering::Equal => return decode_record(record).map(Some),
+            std::cmp::Ordering::Greater => return Ok(None),
+        }
+    }
+    Ok(None)
+}
+
+/// Drops the records at or past `upper`, the next block's first id: what an interrupted
+/// rewrite can leave behind, and what no lookup can reach. Says whether any were dropped.
+pub fn trim_claims(claims: &mut Vec<ClaimSlot>, upper: Option<ClaimId>) -> bool {
+    let Some(upper) = upper else { return false };
+    let keep = claims.partition_point(|c| c.id < upper);
+    let trimmed = keep < claims.len();
+    claims.truncate(keep);
+    trimmed
+}
+
+// ---------------------------------------------------------------------------------------------
+// Key buckets
+
+/// The bucket of a key: the first two bytes of BLAKE3 of its bytes, big-endian.
+pub fn key_bucket(key: &str) -> u16 {
+    let hash = blake3::hash(key.as_bytes());
+    u16::from_be_bytes([hash.as_bytes()[0], hash.as_bytes()[1]])
+}
+
+pub fn bucket_key(bucket: u16) -> [u8; 3] {
+    let [high, low] = bucket.to_be_bytes();
+    [KEY, high, low]
+}
+
+pub fn bucket_of_key(key: &[u8]) -> Result<u16, String> {
+    match key {
+        [KEY, high, low] => Ok(u16::from_be_bytes([*high, *low])),
+        _ => Err("a key bucket key is `k` and a u16".into()),
+    }
+}
+
+pub fn encode_bucket(records: &[(Key, ClaimId)]) -> Vec<u8> {
+    let mut value = Vec::with_capacity(records.iter().map(|(k, _)| 17 + k.as_str().len()).sum());
+    for (key, id) in records {
+        value.push(u8::try_from(key.as_str().len()).expect("keys are at most 128 bytes"));
+        value.extend_from_slice(key.as_str().as_bytes());
+        value.extend_from_slice(id.as_bytes());
+    }
+    value
+}
+
+/// Decodes a key bucket, checking that each key belongs in it and appears once.
+pub fn decode_bucket(key: &[u8], value: &[u8]) -> Result<Vec<(Key, ClaimId)>, String> {
+    let bucket = bucket_of_key(key)?;
+    let mut records: Vec<(Key, ClaimId)> = Vec::new();
+    let mut rest = value;
+    while !rest.is_empty() {
+        let len = take(&mut rest, 1, "a key length")?[0] as usize;
+        let bytes = take(&mut rest, len, "a key")?;
+        let text = std::str::from_utf8(bytes).map_err(|_| "a key is not UTF-8")?;
+        let key = Key::parse(text).map_err(|e| format!("key {text:?} {e}"))?;
+        let id = id_at(take(&mut rest, ID_LEN, "a claim id")?)?;
+        if key_bucket(key.as_str()) != bucket {
+            return Err(format!(
+                "key {key} belongs in bucket {}",
+                key_bucket(key.as_str())
+            ));
+        }
+        if records.iter().any(|(k, _)| k == &key) {
+            return Err(format!("key {key} is in it twice"));
+        }
+        records.push((key, id));
+    }
+    Ok(records)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Posting lists
+
+/// The prefix of one label's posting list: the kind, the label, 0x00.
+pub fn label_prefix(kind: u8, label: &str) -> Vec<u8> {
+    let mut key = Vec::with_capacity(label.len() + 6);
+    key.push(kind);
+    key.extend_from_slice(label.as_bytes());
+    key.push(0);
+    key
+}
+
+pub fn posting_key(kind: u8, label: &str, block: u32) -> Vec<u8> {
+    let mut key = label_prefix(kind, label);
+    key.extend_from_slice(&block.to_be_bytes());
+    key
+}
+
+/// The kind, label and block number a posting key names.
+pub fn parse_posting_key(key: &[u8]) -> Result<(u8, &str, u32), String> {
+    let malformed = || "a posting key is a kind, a label, 0x00 and a u32".to_string();
+    let (&kind, rest) = key.split_first().ok_or_else(malformed)?;
+    if !matches!(kind, SUBJECT | CLAIMANT | TAG) || rest.len() < 6 {
+        return Err(malformed());
+    }
+    let (label, tail) = rest.split_at(rest.len() - 5);
+    if tail[0] != 0 || label.contains(&0) {
+        return Err(malformed());
+    }
+    let label = std::str::from_utf8(label).map_err(|_| "a label is not UTF-8".to_string())?;
+    let block = u32::from_be_bytes(tail[1..].try_into().expect("4 bytes"));
+    Ok((kind, label, block))
+}
+
+pub fn encode_posting(ids: &[ClaimId]) -> Vec<u8> {
+    let mut value = Vec::with_capacity(ids.len() * ID_LEN);
+    for id in ids {
+        value.extend_from_slice(id.as_bytes());
+    }
+    value
+}
+
+pub fn decode_posting(value: &[u8]) -> Result<Vec<ClaimId>, String> {
+    if !value.len().is_multiple_of(ID_LEN) {
+        return Err(format!("its {} bytes are not whole claim ids", value.len()));
+    }
+    if value.len() / ID_LEN > IDS_PER_POSTING_BLOCK {
+        return Err(format!(
+            "it holds more than {IDS_PER_POSTING_BLOCK} claim ids"
+        ));
+    }
+    value.chunks_exact(ID_LEN).map(id_at).collect()
+}
+
+/// The name of a label kind, for messages.
+pub fn kind_name(kind: u8) -> &'static str {
+    match kind {
+        SUBJECT => "subject",
+        CLAIMANT => "claimant",
+        TAG => "tag",
+        _ => "label",
+    }
+}
+
+/// The labels a claim is listed under: its subject, its claimant and each tag.
+pub fn labels(claim: &Claim) -> impl Iterator<Item = (u8, &str)> {
+    [
+        (SUBJECT, claim.subject.as_str()),
+        (CLAIMANT, claim.claimant.as_str()),
+    ]
+    .into_iter()
+    .chain(claim.tags.iter().map(|tag| (TAG, tag.as_str())))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading records back
+
+/// A decoded revision: where revision `revision` of claim `id` is. `key` is the claim's key,
+/// given on revision 1 only.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RevisionRecord {
     pub id: ClaimId,
@@ -57,107 +418,237 @@ pub struct RevisionRecord {
 }
 
 impl RevisionRecord {
-    pub fn decode(key: &[u8], value: &[u8]) -> Option<RevisionRecord> {
-        if key.len() != 21 || key[0] != REVISION || value.len() < 8 {
-            return None;
-        }
-        let id = ClaimId::from_bytes(key[1..17].try_into().ok()?).ok()?;
-        let revision = u32::from_be_bytes(key[17..21].try_into().ok()?);
-        let seq = Seq(u64::from_be_bytes(value[..8].try_into().ok()?));
-        let key = match &value[8..] {
-            [] => None,
-            bytes => Some(Key::parse(std::str::from_utf8(bytes).ok()?).ok()?),
-        };
-        Some(RevisionRecord {
-            id,
-            revision,
-            seq,
-            key,
-        })
+    /// The revisions a claim record lists, first to last.
+    pub fn of_slot(slot: &ClaimSlot) -> Vec<RevisionRecord> {
+        slot.seqs
+            .iter()
+            .enumerate()
+            .map(|(i, &seq)| RevisionRecord {
+                id: slot.id,
+                revision: i as u32 + 1,
+                seq,
+                key: if i == 0 { slot.key.clone() } else { None },
+            })
+            .collect()
     }
 }
 
-pub fn key_key(key: &Key) -> Vec<u8> {
-    let mut bytes = Vec::with_capacity(1 + key.as_str().len());
-    bytes.push(KEY);
-    bytes.extend_from_slice(key.as_str().as_bytes());
-    bytes
+fn corrupt_block(key: &[u8], why: impl std::fmt::Display) -> StoreError {
+    StoreError::corrupt(
+        None,
+        format!("{} does not decode: {why}", describe_key(key)),
+    )
 }
 
-/// The prefix of a labelled index (`s`, `a`, `t`) for one exact label.
-pub fn label_prefix(kind: u8, label: &str) -> Vec<u8> {
-    let mut key = Vec::with_capacity(2 + label.len() + 16);
-    key.push(kind);
-    key.extend_from_slice(label.as_bytes());
-    key.push(0);
-    key
+/// A claim's record: a reverse seek to its block and a walk through it.
+pub fn find_claim<S: Storage + ?Sized>(
+    storage: &S,
+    id: ClaimId,
+) -> Result<Option<ClaimSlot>, StoreError> {
+    let mut found = None;
+    storage.index_scan_from(&[CLAIM], &claim_block_key(id), true, &mut |key, value| {
+        found = Some(find_in_block(value, id).map_err(|why| corrupt_block(key, why)));
+        ControlFlow::Break(())
+    })?;
+    found.transpose().map(Option::flatten)
 }
 
-fn label_key(kind: u8, label: &str, id: ClaimId) -> Vec<u8> {
-    let mut key = label_prefix(kind, label);
-    key.extend_from_slice(id.as_bytes());
-    key
-}
-
-/// The claim id at the end of a labelled index key.
-pub fn label_key_id(key: &[u8]) -> Option<ClaimId> {
-    let tail: [u8; 16] = key.get(key.len().checked_sub(16)?..)?.try_into().ok()?;
-    ClaimId::from_bytes(tail).ok()
-}
-
-/// The labelled-index keys a claim's current revision puts in the index.
-pub fn current_keys(id: ClaimId, claim: &Claim) -> Vec<Vec<u8>> {
-    let mut keys = vec![
-        label_key(SUBJECT, claim.subject.as_str(), id),
-        label_key(CLAIMANT, &claim.claimant, id),
-    ];
-    keys.extend(
-        claim
-            .tags
-            .iter()
-            .map(|tag| label_key(TAG, tag.as_str(), id)),
-    );
-    keys
-}
-
-/// Every pair an event adds to the index, and the labelled keys it removes, given the claim as
-/// it was before the event (`None` for a record).
-pub fn ops_for(event: &Event, seq: Seq, previous: Option<&Claim>) -> Vec<IndexOp> {
-    let id = event.claim_id();
-    let mut ops = Vec::with_capacity(5);
-    let key = match event {
-        Event::ClaimRecorded(e) => e.key.as_ref(),
-        Event::ClaimRevised(_) => None,
+/// The claim a key names: its bucket, scanned.
+pub fn find_key<S: Storage + ?Sized>(
+    storage: &S,
+    key: &Key,
+) -> Result<Option<ClaimId>, StoreError> {
+    let bucket_key = bucket_key(key_bucket(key.as_str()));
+    let Some(value) = storage.index_get(&bucket_key)? else {
+        return Ok(None);
     };
-    ops.push(IndexOp::Put(
-        revision_key(id, event.revision()),
-        revision_value(seq, key),
-    ));
-    if let Some(key) = key {
-        ops.push(IndexOp::Put(key_key(key), id.as_bytes().to_vec()));
-    }
-    let new_keys = current_keys(id, event.claim());
-    let old_keys = previous
-        .map(|claim| current_keys(id, claim))
-        .unwrap_or_default();
-    ops.extend(
-        old_keys
-            .iter()
-            .filter(|k| !new_keys.contains(k))
-            .map(|k| IndexOp::Delete(k.clone())),
-    );
-    ops.extend(
-        new_keys
-            .into_iter()
-            .filter(|k| !old_keys.contains(k))
-            .map(|k| IndexOp::Put(k, Vec::new())),
-    );
-    ops
+    let records =
+        decode_bucket(&bucket_key, &value).map_err(|why| corrupt_block(&bucket_key, why))?;
+    Ok(records
+        .into_iter()
+        .find_map(|(k, id)| (&k == key).then_some(id)))
 }
 
-/// An order-independent digest of a set of index pairs: the wrapping sum of a 128-bit hash of
-/// each pair, so that pairs can be added and taken away in any order. `verify` compares the
-/// digest of the stored index with the digest of the index the log implies.
+/// The last claim of the last claim block: the greatest claim id in the index.
+pub fn last_claim_id<S: Storage + ?Sized>(storage: &S) -> Result<Option<ClaimId>, StoreError> {
+    let mut last = None;
+    let mut failure = None;
+    storage.index_scan(&[CLAIM], true, &mut |key, value| {
+        match decode_claim_block(key, value) {
+            Ok(claims) => last = claims.last().map(|c| c.id),
+            Err(why) => failure = Some(corrupt_block(key, why)),
+        }
+        ControlFlow::Break(())
+    })?;
+    match failure {
+        Some(error) => Err(error),
+        None => Ok(last),
+    }
+}
+
+/// Calls `visit` with every claim record, in id order.
+pub fn scan_claims<S: Storage + ?Sized>(
+    storage: &S,
+    visit: &mut dyn FnMut(&ClaimSlot),
+) -> Result<(), StoreError> {
+    let mut pending: Option<Vec<ClaimSlot>> = None;
+    let mut failure = None;
+    storage.index_scan(
+        &[CLAIM],
+        false,
+        &mut |key, value| match decode_claim_block(key, value) {
+            Ok(claims) => {
+                if let Some(mut previous) = pending.replace(claims) {
+                    trim_claims(
+                        &mut previous,
+                        Some(claim_block_first(key).expect("decoded")),
+                    );
+                    previous.iter().for_each(&mut *visit);
+                }
+                ControlFlow::Continue(())
+            }
+            Err(why) => {
+                failure = Some(corrupt_block(key, why));
+                ControlFlow::Break(())
+            }
+        },
+    )?;
+    if let Some(error) = failure {
+        return Err(error);
+    }
+    pending.iter().flatten().for_each(visit);
+    Ok(())
+}
+
+/// The ids in posting blocks under `prefix` (one label's list, or with a partial label, all
+/// the lists of the labels that start so).
+pub fn posting_ids<S: Storage + ?Sized>(
+    storage: &S,
+    prefix: &[u8],
+    visit: &mut dyn FnMut(ClaimId),
+) -> Result<(), StoreError> {
+    let mut failure = None;
+    storage.index_scan(
+        prefix,
+        false,
+        &mut |key, value| match parse_posting_key(key).and_then(|_| decode_posting(value)) {
+            Ok(ids) => {
+                ids.into_iter().for_each(&mut *visit);
+                ControlFlow::Continue(())
+            }
+            Err(why) => {
+                failure = Some(corrupt_block(key, why));
+                ControlFlow::Break(())
+            }
+        },
+    )?;
+    failure.map_or(Ok(()), Err)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Facts
+
+/// One thing the index states, whatever block it sits in. The index is right when the facts
+/// it holds are exactly the facts the log implies, each once.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Fact<'a> {
+    /// Revision `revision` of claim `id` is entry `seq`.
+    Revision {
+        id: ClaimId,
+        revision: u32,
+        seq: Seq,
+    },
+    /// Claim `id` has key `key` (its claim record says so).
+    ClaimKey { id: ClaimId, key: Cow<'a, str> },
+    /// Key `key` names claim `id` (its key bucket says so).
+    KeyClaim { key: Cow<'a, str>, id: ClaimId },
+    /// Claim `id`'s latest revision has this subject, claimant or tag.
+    Label {
+        kind: u8,
+        label: Cow<'a, str>,
+        id: ClaimId,
+    },
+}
+
+impl Fact<'_> {
+    pub fn into_owned(self) -> Fact<'static> {
+        match self {
+            Fact::Revision { id, revision, seq } => Fact::Revision { id, revision, seq },
+            Fact::ClaimKey { id, key } => Fact::ClaimKey {
+                id,
+                key: Cow::Owned(key.into_owned()),
+            },
+            Fact::KeyClaim { key, id } => Fact::KeyClaim {
+                key: Cow::Owned(key.into_owned()),
+                id,
+            },
+            Fact::Label { kind, label, id } => Fact::Label {
+                kind,
+                label: Cow::Owned(label.into_owned()),
+                id,
+            },
+        }
+    }
+
+    /// A 128-bit hash of the fact: a tag, the fixed-size fields, then the one text field.
+    pub fn hash128(&self) -> u128 {
+        let mut hasher = blake3::Hasher::new();
+        match self {
+            Fact::Revision { id, revision, seq } => {
+                hasher
+                    .update(&[1])
+                    .update(id.as_bytes())
+                    .update(&revision.to_be_bytes())
+                    .update(&seq.0.to_be_bytes());
+            }
+            Fact::ClaimKey { id, key } => {
+                hasher
+                    .update(&[2])
+                    .update(id.as_bytes())
+                    .update(key.as_bytes());
+            }
+            Fact::KeyClaim { key, id } => {
+                hasher
+                    .update(&[3])
+                    .update(id.as_bytes())
+                    .update(key.as_bytes());
+            }
+            Fact::Label { kind, label, id } => {
+                hasher
+                    .update(&[4, *kind])
+                    .update(id.as_bytes())
+                    .update(label.as_bytes());
+            }
+        }
+        let bytes: [u8; 16] = hasher.finalize().as_bytes()[..16]
+            .try_into()
+            .expect("16 of 32 bytes");
+        u128::from_le_bytes(bytes)
+    }
+}
+
+impl std::fmt::Display for Fact<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Fact::Revision { id, revision, seq } => {
+                write!(
+                    f,
+                    "the location of revision {revision} of claim {id} (entry {seq})"
+                )
+            }
+            Fact::ClaimKey { id, key } => write!(f, "the key {key:?} of claim {id}"),
+            Fact::KeyClaim { key, id } => write!(f, "the claim {id} of key {key:?}"),
+            Fact::Label { kind, label, id } => {
+                write!(f, "the {} {label:?} of claim {id}", kind_name(*kind))
+            }
+        }
+    }
+}
+
+/// An order-independent digest of a multiset of facts: the wrapping sum of their 128-bit
+/// hashes, and their count, so that facts can be added and taken away in any order. `verify`
+/// compares the digest of the stored index's facts with the digest of the facts the log
+/// implies.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct IndexDigest {
     pub sum: u128,
@@ -165,24 +656,377 @@ pub struct IndexDigest {
 }
 
 impl IndexDigest {
-    fn pair_hash(key: &[u8], value: &[u8]) -> u128 {
-        let mut hasher = blake3::Hasher::new();
-        hasher.update(&(key.len() as u64).to_le_bytes());
-        hasher.update(key);
-        hasher.update(value);
-        let bytes: [u8; 16] = hasher.finalize().as_bytes()[..16]
-            .try_into()
-            .expect("16 of 32 bytes");
-        u128::from_le_bytes(bytes)
-    }
-
-    pub fn add(&mut self, key: &[u8], value: &[u8]) {
-        self.sum = self.sum.wrapping_add(Self::pair_hash(key, value));
+    pub fn add(&mut self, fact: &Fact<'_>) {
+        self.sum = self.sum.wrapping_add(fact.hash128());
         self.count += 1;
     }
 
-    pub fn remove(&mut self, key: &[u8], value: &[u8]) {
-        self.sum = self.sum.wrapping_sub(Self::pair_hash(key, value));
-        self.count -= 1;
+    pub fn add_digest(&mut self, other: IndexDigest) {
+        self.sum = self.sum.wrapping_add(other.sum);
+        self.count += other.count;
+    }
+
+    pub fn remove_digest(&mut self, other: IndexDigest) {
+        self.sum = self.sum.wrapping_sub(other.sum);
+        self.count -= other.count;
+    }
+}
+
+/// Decodes every block of the index into facts, in key order. A block that does not decode
+/// ends the scan: its description is returned as `Ok(Some(..))`.
+pub fn scan_facts<S: Storage + ?Sized>(
+    storage: &S,
+    visit: &mut dyn FnMut(Fact<'_>),
+) -> Result<Option<String>, StoreError> {
+    fn flush(
+        pending: &mut Option<Vec<ClaimSlot>>,
+        upper: Option<ClaimId>,
+        visit: &mut dyn FnMut(Fact<'_>),
+    ) {
+        if let Some(mut claims) = pending.take() {
+            trim_claims(&mut claims, upper);
+            claims.iter().for_each(|claim| claim.facts(visit));
+        }
+    }
+    let mut problem = None;
+    // A claim block waits for the next one, whose first id bounds it.
+    let mut pending: Option<Vec<ClaimSlot>> = None;
+    storage.index_scan(&[], false, &mut |key, value| {
+        let decoded: Result<(), String> = match key.first() {
+            Some(&CLAIM) => decode_claim_block(key, value).map(|claims| {
+                flush(&mut pending, Some(claims[0].id), visit);
+                pending = Some(claims);
+            }),
+            Some(&KEY) => {
+                flush(&mut pending, None, visit);
+                decode_bucket(key, value).map(|records| {
+                    for (k, id) in &records {
+                        visit(Fact::KeyClaim {
+                            key: Cow::Borrowed(k.as_str()),
+                            id: *id,
+                        });
+                    }
+                })
+            }
+            Some(&(SUBJECT | CLAIMANT | TAG)) => {
+                flush(&mut pending, None, visit);
+                parse_posting_key(key).and_then(|(kind, label, _)| {
+                    let ids = decode_posting(value)?;
+                    for id in ids {
+                        visit(Fact::Label {
+                            kind,
+                            label: Cow::Borrowed(label),
+                            id,
+                        });
+                    }
+                    Ok(())
+                })
+            }
+            _ => Err("the index has no such kind of key".into()),
+        };
+        match decoded {
+            Ok(()) => ControlFlow::Continue(()),
+            Err(why) => {
+                problem = Some(format!("{} does not decode: {why}", describe_key(key)));
+                ControlFlow::Break(())
+            }
+        }
+    })?;
+    if problem.is_none() {
+        flush(&mut pending, None, visit);
+    }
+    Ok(problem)
+}
+
+/// A readable name for an index key, for messages.
+pub fn describe_key(key: &[u8]) -> String {
+    let hex = || key.iter().map(|b| format!("{b:02x}")).collect::<String>();
+    match key.first() {
+        Some(&CLAIM) => match claim_block_first(key) {
+            Ok(id) => format!("the claim block starting at claim {id}"),
+            Err(_) => format!("the claim block key {}", hex()),
+        },
+        Some(&KEY) => match bucket_of_key(key) {
+            Ok(bucket) => format!("key bucket {bucket}"),
+            Err(_) => format!("the key bucket key {}", hex()),
+        },
+        Some(&(SUBJECT | CLAIMANT | TAG)) => match parse_posting_key(key) {
+            Ok((kind, label, block)) => {
+                format!(
+                    "block {block} of the claims of {} {label:?}",
+                    kind_name(kind)
+                )
+            }
+            Err(_) => format!("the posting key {}", hex()),
+        },
+        _ => format!("the index key {}", hex()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A version 7 id whose 74 random bits are `n`.
+    pub(crate) fn id(n: u128) -> ClaimId {
+        let value = (0x0198_a34d_2a00u128 << 80)
+            | (0x7 << 76)
+            | ((n >> 62) << 64)
+            | (0b10 << 62)
+            | (n & ((1 << 62) - 1));
+        ClaimId::from_bytes(value.to_be_bytes()).expect("a version 7 id")
+    }
+
+    fn key(text: &str) -> Key {
+        Key::parse(text).expect("a key")
+    }
+
+    fn slot(n: u128, key: Option<&str>, revisions: u64) -> ClaimSlot {
+        ClaimSlot {
+            id: id(n),
+            key: key.map(self::key),
+            seqs: (1..=revisions)
+                .map(|r| Seq((n % 1000) as u64 * 10 + r))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn claim_blocks_round_trip() {
+        let long_key = "k".repeat(claimledger_core::limits::KEY_LEN_MAX);
+        let full: Vec<ClaimSlot> = (0..CLAIMS_PER_BLOCK as u128)
+            .map(|n| {
+                let key = format!("c{n}");
+                slot(
+                    n * 7 + 1,
+                    (n % 2 == 0).then_some(key.as_str()),
+                    1 + n as u64 % 5,
+                )
+            })
+            .collect();
+        for claims in [
+            vec![slot(1, None, 1)],
+            vec![
+                slot(1, Some(&long_key), 3),
+                slot(u128::from(u64::MAX) << 10, None, 1),
+            ],
+            full,
+        ] {
+            let value = encode_claim_block(&claims);
+            let key = claim_block_key(claims[0].id);
+            assert_eq!(decode_claim_block(&key, &value), Ok(claims));
+        }
+    }
+
+    #[test]
+    fn claim_blocks_refuse_what_is_malformed() {
+        let two = encode_claim_block(&[slot(1, Some("a"), 2), slot(2, None, 1)]);
+        let too_many: Vec<ClaimSlot> = (0..=CLAIMS_PER_BLOCK as u128)
+            .map(|n| slot(n, None, 1))
+            .collect();
+        let mut not_v7 = encode_claim_block(&[slot(1, None, 1)]);
+        not_v7[6] = 0x40;
+        let mut no_revisions = encode_claim_block(&[slot(1, None, 1)]);
+        no_revisions.truncate(no_revisions.len() - 12);
+        no_revisions.extend_from_slice(&0u32.to_be_bytes());
+        let mut bad_key = encode_claim_block(&[slot(1, Some("a"), 1)]);
+        bad_key[17] = b'A';
+        let cases: Vec<(Vec<u8>, Vec<u8>, &str)> = vec![
+            (claim_block_key(id(1)).to_vec(), Vec::new(), "it is empty"),
+            (claim_block_key(id(2)).to_vec(), two.clone(), "not the"),
+            (
+                claim_block_key(id(2)).to_vec(),
+                encode_claim_block(&[slot(2, None, 1), slot(1, None, 1)]),
+                "ids must ascend",
+            ),
+            (
+                claim_block_key(id(1)).to_vec(),
+                encode_claim_block(&[slot(1, None, 1), slot(1, None, 1)]),
+                "ids must ascend",
+            ),
+            (
+                claim_block_key(id(1)).to_vec(),
+                two[..two.len() - 1].to_vec(),
+                "ends inside",
+            ),
+            (
+                claim_block_key(id(1)).to_vec(),
+                two[..20].to_vec(),
+                "ends inside",
+            ),
+            (
+                claim_block_key(id(0)).to_vec(),
+                encode_claim_block(&too_many),
+                "more than 128",
+            ),
+            (claim_block_key(id(1)).to_vec(), not_v7, "version 7"),
+            (
+                claim_block_key(id(1)).to_vec(),
+                no_revisions,
+                "no revisions",
+            ),
+            (claim_block_key(id(1)).to_vec(), bad_key, "key \"A\""),
+            (vec![CLAIM, 1, 2], two, "16 bytes"),
+        ];
+        for (key, value, expected) in cases {
+            let error = decode_claim_block(&key, &value).expect_err(expected);
+            assert!(error.contains(expected), "{error:?} lacks {expected:?}");
+        }
+    }
+
+    #[test]
+    fn claim_records_set_revisions() {
+        let mut claim = slot(1, None, 1);
+        claim.set_revision(2, Seq(20)).expect("the next revision");
+        claim
+            .set_revision(2, Seq(20))
+            .expect("the same revision again");
+        claim
+            .set_revision(1, Seq(10))
+            .expect("an earlier revision again");
+        assert_eq!(claim.seqs, [Seq(10), Seq(20)]);
+        assert!(claim.set_revision(4, Seq(40)).is_err());
+        assert!(claim.set_revision(0, Seq(40)).is_err());
+    }
+
+    #[test]
+    fn trimming_drops_what_the_next_block_covers() {
+        for (upper, kept, trimmed) in [
+            (None, 4, false),
+            (Some(id(9)), 4, false),
+            (Some(id(4)), 3, true),
+            (Some(id(2)), 1, true),
+        ] {
+            let mut claims: Vec<ClaimSlot> = (1..=4).map(|n| slot(n, None, 1)).collect();
+            assert_eq!(trim_claims(&mut claims, upper), trimmed);
+            assert_eq!(claims.len(), kept);
+        }
+    }
+
+    #[test]
+    fn posting_blocks_round_trip() {
+        for count in [0, 1, 2, IDS_PER_POSTING_BLOCK] {
+            let ids: Vec<ClaimId> = (0..count as u128).map(|n| id(n * 3)).collect();
+            assert_eq!(decode_posting(&encode_posting(&ids)), Ok(ids));
+        }
+        let over: Vec<ClaimId> = (0..=IDS_PER_POSTING_BLOCK as u128).map(id).collect();
+        assert!(decode_posting(&encode_posting(&over))
+            .expect_err("too many")
+            .contains("more than 256"));
+        assert!(decode_posting(&[0; 17]).is_err());
+        assert!(decode_posting(&[0; 16]).is_err());
+    }
+
+    #[test]
+    fn posting_keys_round_trip() {
+        for (kind, label, block) in [
+            (SUBJECT, "russia/military-deaths", 0),
+            (CLAIMANT, "Mediazona & BBC Russian Service", 7),
+            (CLAIMANT, "Минобороны", u32::MAX),
+            (TAG, "t", 256),
+        ] {
+            let key = posting_key(kind, label, block);
+            assert!(key.starts_with(&label_prefix(kind, label)));
+            assert_eq!(parse_posting_key(&key), Ok((kind, label, block)));
+        }
+        for bad in [
+            &b"s"[..],
+            b"sa\x00\x00\x00\x00",
+            b"xab\x00\x00\x00\x00\x01",
+            b"sa\x00b\x00\x00\x00\x00\x01",
+            b"sab\x01\x00\x00\x00\x01",
+        ] {
+            assert!(parse_posting_key(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn key_buckets_are_stable() {
+        // Computed once: a bucket function that changed would strand every stored key.
+        for (key, bucket) in [("mz", 64920), ("c0", 55764), ("a", 6006), ("peskov", 44207)] {
+            assert_eq!(key_bucket(key), bucket, "{key}");
+        }
+        assert_eq!(KEY_BUCKETS, usize::from(u16::MAX) + 1);
+        for bucket in [0, 1, 0x1234, u16::MAX] {
+            assert_eq!(bucket_of_key(&bucket_key(bucket)), Ok(bucket));
+        }
+    }
+
+    #[test]
+    fn key_buckets_round_trip() {
+        let keys = ["mz", "c0", "a", "peskov", "k".repeat(128).leak()];
+        for text in keys {
+            let bucket = key_bucket(text);
+            let records = vec![(key(text), id(1))];
+            let value = encode_bucket(&records);
+            assert_eq!(
+                decode_bucket(&bucket_key(bucket), &value),
+                Ok(records.clone())
+            );
+            let elsewhere = bucket_key(bucket.wrapping_add(1));
+            assert!(decode_bucket(&elsewhere, &value)
+                .expect_err("misplaced")
+                .contains("belongs in bucket"));
+            let twice = encode_bucket(&[records[0].clone(), (key(text), id(2))]);
+            assert!(decode_bucket(&bucket_key(bucket), &twice)
+                .expect_err("twice")
+                .contains("twice"));
+        }
+        // Many keys share a bucket once there are more keys than buckets.
+        let bucket = key_bucket("c0");
+        let shared: Vec<(Key, ClaimId)> = (0..400_000u32)
+            .map(|n| format!("c{n}"))
+            .filter(|k| key_bucket(k) == bucket)
+            .enumerate()
+            .map(|(n, k)| (key(&k), id(n as u128)))
+            .collect();
+        assert!(shared.len() > 1);
+        let value = encode_bucket(&shared);
+        assert_eq!(decode_bucket(&bucket_key(bucket), &value), Ok(shared));
+    }
+
+    #[test]
+    fn facts_describe_themselves() {
+        let cases = [
+            (
+                Fact::Revision {
+                    id: id(1),
+                    revision: 2,
+                    seq: Seq(9),
+                },
+                "the location of revision 2 of claim",
+            ),
+            (
+                Fact::Label {
+                    kind: TAG,
+                    label: "t".into(),
+                    id: id(1),
+                },
+                "the tag \"t\" of claim",
+            ),
+            (
+                Fact::KeyClaim {
+                    key: "mz".into(),
+                    id: id(1),
+                },
+                "of key \"mz\"",
+            ),
+        ];
+        for (fact, words) in cases {
+            assert!(fact.to_string().contains(words), "{fact}");
+        }
+        let revision = |seq| Fact::Revision {
+            id: id(1),
+            revision: 1,
+            seq: Seq(seq),
+        };
+        assert_ne!(revision(1).hash128(), revision(2).hash128());
+        let mut a = IndexDigest::default();
+        let mut b = IndexDigest::default();
+        a.add(&revision(1));
+        a.add(&revision(2));
+        b.add(&revision(2));
+        b.add(&revision(1));
+        assert_eq!(a, b);
     }
 }

@@ -2,6 +2,7 @@
 //! entries, and answers queries from the index without scanning the log.
 
 use crate::index::{self, RevisionRecord};
+use crate::index_batch::{IndexBatch, IndexEvent};
 use crate::storage::{Head, Storage, StoreError};
 use claimledger_core::decide::{
     decide_record, decide_revise, ClaimState, DecideError, EventContext,
@@ -10,6 +11,7 @@ use claimledger_core::input::Command;
 use claimledger_core::{
     Claim, ClaimId, Entry, EntryHash, Event, Key, Seq, Status, Subject, Tag, Timestamp,
 };
+use rayon::prelude::*;
 use std::collections::{BTreeSet, HashMap};
 use std::ops::ControlFlow;
 
@@ -17,10 +19,21 @@ use std::ops::ControlFlow;
 /// moves (see [`Storage::commit`]), so that memory stays bounded.
 pub const LARGE_COMMIT_ENTRIES: usize = 4096;
 
-/// Index changes applied per write when bringing the index up to the log.
-const INDEX_BATCH_ENTRIES: u64 = 8192;
+/// Entries whose index changes are gathered into one write when bringing the index up to the
+/// log. Each touched block is written once per batch, so the larger the batch the fewer the
+/// writes (a million-entry import touches each of the 65,536 key buckets about once); memory
+/// is a few hundred bytes per entry.
+pub const INDEX_BATCH_ENTRIES: u64 = 1 << 20;
+
+/// Entries decoded in parallel per step when bringing the index up to the log.
+const DECODE_BATCH_ENTRIES: usize = 4096;
 
 /// How new claim ids get their 74 random bits.
+///
+/// Whichever source, ids increase in the order claims are recorded: an id that would not be
+/// greater than the last claim's is replaced by the last claim's plus one in its 74 random
+/// bits (the monotonic method of RFC 9562, section 6.2), so that the index can keep claims in
+/// blocks by id.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum IdBits {
     /// From the operating system's random source.
@@ -110,16 +123,43 @@ pub struct Revision {
 pub struct Ledger<S: Storage> {
     storage: S,
     head: Head,
+    large_commit_entries: usize,
+    index_batch_entries: u64,
 }
 
 impl<S: Storage> Ledger<S> {
     /// Opens a ledger on `storage`, first bringing the index up to the log if a crash left it
     /// behind (this reads only the entries it lacks).
     pub fn open(storage: S) -> Result<Ledger<S>, StoreError> {
+        Ledger::open_with(storage, LARGE_COMMIT_ENTRIES, INDEX_BATCH_ENTRIES)
+    }
+
+    pub(crate) fn open_with(
+        storage: S,
+        large_commit_entries: usize,
+        index_batch_entries: u64,
+    ) -> Result<Ledger<S>, StoreError> {
         let head = storage.head()?;
-        let mut ledger = Ledger { storage, head };
+        let mut ledger = Ledger {
+            storage,
+            head,
+            large_commit_entries,
+            index_batch_entries: index_batch_entries.max(1),
+        };
         ledger.catch_up_index()?;
         Ok(ledger)
+    }
+
+    /// Changes how many commands make a commit large ([`LARGE_COMMIT_ENTRIES`] by default):
+    /// so that tests can take the staged path with a handful of entries.
+    pub fn set_large_commit_threshold(&mut self, large_commit_entries: usize) {
+        self.large_commit_entries = large_commit_entries;
+    }
+
+    /// Changes how many entries the index catches up by at a time ([`INDEX_BATCH_ENTRIES`] by
+    /// default): so that tests can bring it up in several batches.
+    pub fn set_index_batch_entries(&mut self, entries: u64) {
+        self.index_batch_entries = entries.max(1);
     }
 
     pub fn head(&self) -> Head {
@@ -154,62 +194,20 @@ impl<S: Storage> Ledger<S> {
     /// The claim an id or key names.
     pub fn resolve(&self, id_or_key: &str) -> Result<Option<ClaimId>, StoreError> {
         if let Ok(id) = ClaimId::parse(id_or_key) {
-            let known = self
-                .storage
-                .index_get(&index::revision_key(id, 1))?
-                .is_some();
+            let known = index::find_claim(&self.storage, id)?.is_some();
             return Ok(known.then_some(id));
         }
         let Ok(key) = Key::parse(id_or_key) else {
             return Ok(None);
         };
-        match self.storage.index_get(&index::key_key(&key))? {
-            None => Ok(None),
-            Some(bytes) => {
-                let bytes: [u8; 16] = bytes.try_into().map_err(|_| {
-                    StoreError::corrupt(
-                        None,
-                        format!("the index entry for key {key} is not a claim id"),
-                    )
-                })?;
-                let id = ClaimId::from_bytes(bytes).map_err(|e| StoreError::corrupt(None, e))?;
-                Ok(Some(id))
-            }
-        }
+        index::find_key(&self.storage, &key)
     }
 
-    /// Where each revision of a claim is, first to last.
+    /// Where each revision of a claim is, first to last (none for an unknown claim).
     pub fn revisions(&self, id: ClaimId) -> Result<Vec<RevisionRecord>, StoreError> {
-        let mut records = Vec::new();
-        let mut bad = None;
-        self.storage
-            .index_scan(&index::revisions_prefix(id), false, &mut |key, value| {
-                match RevisionRecord::decode(key, value) {
-                    Some(record) => {
-                        records.push(record);
-                        ControlFlow::Continue(())
-                    }
-                    None => {
-                        bad = Some(StoreError::corrupt(
-                            None,
-                            format!("an index entry of claim {id} does not decode"),
-                        ));
-                        ControlFlow::Break(())
-                    }
-                }
-            })?;
-        if let Some(error) = bad {
-            return Err(error);
-        }
-        for (i, record) in records.iter().enumerate() {
-            if record.revision as usize != i + 1 {
-                return Err(StoreError::corrupt(
-                    None,
-                    format!("the index lacks revision {} of claim {id}", i + 1),
-                ));
-            }
-        }
-        Ok(records)
+        Ok(index::find_claim(&self.storage, id)?
+            .map(|slot| RevisionRecord::of_slot(&slot))
+            .unwrap_or_default())
     }
 
     /// A claim as of its latest revision.
@@ -319,24 +317,17 @@ impl<S: Storage> Ledger<S> {
 
     fn label_ids(&self, prefix: &[u8]) -> Result<BTreeSet<ClaimId>, StoreError> {
         let mut ids = BTreeSet::new();
-        self.storage.index_scan(prefix, false, &mut |key, _| {
-            if let Some(id) = index::label_key_id(key) {
-                ids.insert(id);
-            }
-            ControlFlow::Continue(())
+        index::posting_ids(&self.storage, prefix, &mut |id| {
+            ids.insert(id);
         })?;
         Ok(ids)
     }
 
     fn all_claim_ids(&self) -> Result<BTreeSet<ClaimId>, StoreError> {
         let mut ids = BTreeSet::new();
-        self.storage
-            .index_scan(&[index::REVISION], false, &mut |key, value| {
-                if let Some(record) = RevisionRecord::decode(key, value) {
-                    ids.insert(record.id);
-                }
-                ControlFlow::Continue(())
-            })?;
+        index::scan_claims(&self.storage, &mut |slot| {
+            ids.insert(slot.id);
+        })?;
         Ok(ids)
     }
 
@@ -352,12 +343,14 @@ impl<S: Storage> Ledger<S> {
             now: context.now,
             default_author: context.default_author.clone(),
         };
-        let large = commands.len() > LARGE_COMMIT_ENTRIES;
+        let large = commands.len() > self.large_commit_entries;
         let mut pending_states: HashMap<ClaimId, ClaimState> = HashMap::new();
         let mut pending_keys: HashMap<Key, ClaimId> = HashMap::new();
         let mut entries = Vec::with_capacity(commands.len());
         let mut receipts = Vec::with_capacity(commands.len());
-        let mut index_ops = Vec::new();
+        let mut index_batch = IndexBatch::new();
+        // The last claim id, read when the first record needs it.
+        let mut last_id: Option<Option<ClaimId>> = None;
         let mut prev = self.head.hash;
         let mut seq = self.head.next_seq();
         for (i, command) in commands.iter().enumerate() {
@@ -371,7 +364,12 @@ impl<S: Storage> Ledger<S> {
                             None => self.resolve(key.as_str())?,
                         },
                     };
-                    let id = self.new_claim_id(context, prev, seq, &pending_states)?;
+                    let last = match last_id {
+                        Some(last) => last,
+                        None => index::last_claim_id(&self.storage)?,
+                    };
+                    let id = new_claim_id(context, prev, seq, last)?;
+                    last_id = Some(Some(id));
                     let event = decide_record(record, id, key_owner, &event_context)
                         .map_err(|e| reject(e.into()))?;
                     (event, None)
@@ -395,11 +393,10 @@ impl<S: Storage> Ledger<S> {
             );
             let hash = EntryHash::of(&bytes);
             if !large {
-                index_ops.extend(index::ops_for(
-                    &entry.event,
-                    seq,
+                index_batch.add(
+                    IndexEvent::of_event(&entry.event, seq),
                     previous.as_ref().map(|s| &s.claim),
-                ));
+                )?;
             }
             let state = match previous {
                 None => {
@@ -443,6 +440,7 @@ impl<S: Storage> Ledger<S> {
             drop(entries);
             self.catch_up_index()?;
         } else {
+            let index_ops = index_batch.finish(&self.storage)?;
             self.storage.commit(&entries, head, Some(&index_ops))?;
             self.head = head;
         }
@@ -475,117 +473,138 @@ impl<S: Storage> Ledger<S> {
         }
     }
 
-    fn new_claim_id(
-        &self,
-        context: &SubmitContext,
-        prev: EntryHash,
-        seq: Seq,
-        pending: &HashMap<ClaimId, ClaimState>,
-    ) -> Result<ClaimId, StoreError> {
-        let millis = u64::try_from(context.now.get().timestamp_millis()).unwrap_or(0);
-        for attempt in 0u32.. {
-            let mut bits = [0u8; 10];
-            match context.id_bits {
-                IdBits::Random => getrandom_bits(&mut bits),
-                IdBits::Derived => {
-                    let mut hasher = blake3::Hasher::new();
-                    hasher
-                        .update(&prev.0)
-                        .update(&seq.0.to_be_bytes())
-                        .update(&attempt.to_be_bytes());
-                    bits.copy_from_slice(&hasher.finalize().as_bytes()[..10]);
-                }
-            }
-            let uuid = uuid::Builder::from_unix_timestamp_millis(millis, &bits).into_uuid();
-            let id = ClaimId::from_uuid(uuid).expect("the builder makes version 7 UUIDs");
-            if !pending.contains_key(&id)
-                && self
-                    .storage
-                    .index_get(&index::revision_key(id, 1))?
-                    .is_none()
-            {
-                return Ok(id);
-            }
-        }
-        unreachable!("an unused id is found")
-    }
-
-    /// Brings the index up to the head, in bounded batches, from the log alone.
+    /// Brings the index up to the head from the log alone, in batches of at most
+    /// `index_batch_entries` entries, each applied as one set of block writes.
     fn catch_up_index(&mut self) -> Result<(), StoreError> {
         let mut through = self.storage.indexed_through()?;
         while through < self.head.count {
-            let batch_end = (through + INDEX_BATCH_ENTRIES).min(self.head.count);
-            let mut entries = Vec::with_capacity((batch_end - through) as usize);
+            let batch_end = (through + self.index_batch_entries).min(self.head.count);
+            let mut batch = IndexBatch::new();
+            let mut raw: Vec<(Seq, Vec<u8>)> = Vec::with_capacity(DECODE_BATCH_ENTRIES);
+            let mut next = Seq(through + 1);
             let mut failure = None;
-            self.storage
-                .scan_entries(Seq(through + 1), &mut |seq, bytes| {
-                    if seq.0 > batch_end {
+            self.storage.scan_entries(next, &mut |seq, bytes| {
+                if seq.0 > batch_end {
+                    return ControlFlow::Break(());
+                }
+                next = seq.next();
+                raw.push((seq, bytes.to_vec()));
+                if raw.len() == DECODE_BATCH_ENTRIES || seq.0 == batch_end {
+                    if let Err(error) = self.index_entries(&mut batch, &mut raw) {
+                        failure = Some(error);
                         return ControlFlow::Break(());
                     }
-                    match decode_at(seq, bytes) {
-                        Ok(entry) => entries.push(entry),
-                        Err(error) => {
-                            failure = Some(error);
-                            return ControlFlow::Break(());
-                        }
-                    }
-                    ControlFlow::Continue(())
-                })?;
+                }
+                ControlFlow::Continue(())
+            })?;
             if let Some(error) = failure {
                 return Err(error);
             }
-            if entries.len() as u64 != batch_end - through {
+            if next.0 <= batch_end {
                 return Err(StoreError::corrupt(
-                    Some(Seq(through + entries.len() as u64 + 1)),
+                    Some(next),
                     "the log ends before the head",
                 ));
             }
-            let mut latest: HashMap<ClaimId, Claim> = HashMap::new();
-            let mut ops = Vec::with_capacity(entries.len() * 5);
-            for entry in entries {
-                let id = entry.event.claim_id();
-                let previous = match &entry.event {
-                    Event::ClaimRecorded(_) => None,
-                    Event::ClaimRevised(e) => match latest.remove(&id) {
-                        Some(claim) => Some(claim),
-                        None => Some(self.revision_claim(id, e.revision - 1)?),
-                    },
-                };
-                ops.extend(index::ops_for(&entry.event, entry.seq, previous.as_ref()));
-                let Entry { event, .. } = entry;
-                latest.insert(
-                    id,
-                    match event {
-                        Event::ClaimRecorded(e) => e.claim,
-                        Event::ClaimRevised(e) => e.claim,
-                    },
-                );
-            }
+            let ops = batch.finish(&self.storage)?;
             self.storage.apply_index(&ops, batch_end)?;
             through = batch_end;
         }
         Ok(())
     }
 
+    /// Decodes `raw` (in parallel) and adds its events to `batch`, in order.
+    fn index_entries(
+        &self,
+        batch: &mut IndexBatch,
+        raw: &mut Vec<(Seq, Vec<u8>)>,
+    ) -> Result<(), StoreError> {
+        let decoded: Vec<Result<IndexEvent, StoreError>> = raw
+            .par_iter()
+            .map(|(seq, bytes)| decode_at(*seq, bytes).map(IndexEvent::of_entry))
+            .collect();
+        raw.clear();
+        for event in decoded {
+            let event = event?;
+            let previous = if event.revision > 1 && !batch.knows(event.id) {
+                Some(self.revision_claim(event.id, event.revision - 1)?)
+            } else {
+                None
+            };
+            batch.add(event, previous.as_ref())?;
+        }
+        Ok(())
+    }
+
     fn revision_claim(&self, id: ClaimId, revision: u32) -> Result<Claim, StoreError> {
-        let value = self
-            .storage
-            .index_get(&index::revision_key(id, revision))?
+        let record = self
+            .revisions(id)?
+            .into_iter()
+            .nth(revision as usize - 1)
             .ok_or_else(|| {
                 StoreError::corrupt(
                     None,
                     format!("the index lacks revision {revision} of claim {id}"),
                 )
             })?;
-        let record = RevisionRecord::decode(&index::revision_key(id, revision), &value)
-            .ok_or_else(|| {
-                StoreError::corrupt(
-                    None,
-                    format!("the index entry of revision {revision} of claim {id} does not decode"),
-                )
-            })?;
         Ok(self.entry_of(id, &record)?.event.claim().clone())
     }
+}
+
+/// A new claim id for the record at `seq`, greater than `last`, the last claim id.
+fn new_claim_id(
+    context: &SubmitContext,
+    prev: EntryHash,
+    seq: Seq,
+    last: Option<ClaimId>,
+) -> Result<ClaimId, StoreError> {
+    let millis = u64::try_from(context.now.get().timestamp_millis()).unwrap_or(0);
+    let mut bits = [0u8; 10];
+    match context.id_bits {
+        IdBits::Random => getrandom_bits(&mut bits),
+        IdBits::Derived => {
+            let mut hasher = blake3::Hasher::new();
+            hasher
+                .update(&prev.0)
+                .update(&seq.0.to_be_bytes())
+                .update(&0u32.to_be_bytes());
+            bits.copy_from_slice(&hasher.finalize().as_bytes()[..10]);
+        }
+    }
+    let uuid = uuid::Builder::from_unix_timestamp_millis(millis, &bits).into_uuid();
+    let id = ClaimId::from_uuid(uuid).expect("the builder makes version 7 UUIDs");
+    match last {
+        Some(last) if id <= last => id_after(last).ok_or_else(|| {
+            StoreError::Backend(format!(
+                "no claim id follows {last}: the id space is used up"
+            ))
+        }),
+        _ => Ok(id),
+    }
+}
+
+/// The version 7 id one above `id`: its 74 random bits (12 of `rand_a`, 62 of `rand_b`) read
+/// as one counter and incremented, carrying into the 48-bit timestamp when they are all ones.
+/// The version and variant bits stay as they are.
+pub(crate) fn id_after(id: ClaimId) -> Option<ClaimId> {
+    const RAND_B_BITS: u32 = 62;
+    const RAND_BITS: u32 = 74;
+    let value = u128::from_be_bytes(*id.as_bytes());
+    let millis = value >> 80;
+    let rand_a = (value >> 64) & 0xfff;
+    let rand_b = value & ((1 << RAND_B_BITS) - 1);
+    let counter = (rand_a << RAND_B_BITS) | rand_b;
+    let (millis, counter) = if counter == (1 << RAND_BITS) - 1 {
+        (millis.checked_add(1).filter(|m| *m < 1 << 48)?, 0)
+    } else {
+        (millis, counter + 1)
+    };
+    let value = (millis << 80)
+        | (0x7 << 76)
+        | ((counter >> RAND_B_BITS) << 64)
+        | (0b10 << 62)
+        | (counter & ((1 << RAND_B_BITS) - 1));
+    ClaimId::from_bytes(value.to_be_bytes()).ok()
 }
 
 fn getrandom_bits(bits: &mut [u8; 10]) {
@@ -603,4 +622,70 @@ pub(crate) fn decode_at(seq: Seq, bytes: &[u8]) -> Result<Entry, StoreError> {
         ));
     }
     Ok(entry)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn id_from(millis: u128, counter: u128) -> ClaimId {
+        let value = (millis << 80)
+            | (0x7 << 76)
+            | ((counter >> 62) << 64)
+            | (0b10 << 62)
+            | (counter & ((1 << 62) - 1));
+        ClaimId::from_bytes(value.to_be_bytes()).expect("a version 7 id")
+    }
+
+    #[test]
+    fn the_id_after_counts_in_the_random_bits() {
+        let all_ones = (1u128 << 74) - 1;
+        let rand_b_ones = (1u128 << 62) - 1;
+        for (millis, counter, expected) in [
+            (5, 0, Some((5, 1))),
+            (5, 41, Some((5, 42))),
+            (5, rand_b_ones, Some((5, rand_b_ones + 1))),
+            (5, all_ones - 1, Some((5, all_ones))),
+            (5, all_ones, Some((6, 0))),
+            ((1 << 48) - 1, all_ones - 1, Some(((1 << 48) - 1, all_ones))),
+            ((1 << 48) - 1, all_ones, None),
+        ] {
+            let id = id_from(millis, counter);
+            let next = id_after(id);
+            assert_eq!(
+                next,
+                expected.map(|(m, c)| id_from(m, c)),
+                "{millis} {counter}"
+            );
+            if let Some(next) = next {
+                assert!(next > id);
+                assert_eq!(next.uuid().get_version_num(), 7);
+                assert_eq!(next.uuid().get_variant(), uuid::Variant::RFC4122);
+            }
+        }
+    }
+
+    #[test]
+    fn new_ids_pass_the_last() {
+        let context = crate::ledger_tests::context();
+        let first = new_claim_id(&context, EntryHash::ZERO, Seq(1), None).expect("an id");
+        // An id from the same millisecond with its random bits near the top.
+        let high = id_from(first.uuid().as_u128() >> 80, (1 << 74) - 2);
+        assert_eq!(
+            new_claim_id(&context, EntryHash::ZERO, Seq(1), Some(high)).expect("an id"),
+            id_after(high).expect("an id")
+        );
+        // An id from later (a clock that went back): ids go on from it.
+        let later = id_from((first.uuid().as_u128() >> 80) + 1000, 7);
+        assert_eq!(
+            new_claim_id(&context, EntryHash::ZERO, Seq(1), Some(later)).expect("an id"),
+            id_from((first.uuid().as_u128() >> 80) + 1000, 8)
+        );
+        // An earlier id changes nothing.
+        let earlier = id_from((first.uuid().as_u128() >> 80) - 1, 7);
+        assert_eq!(
+            new_claim_id(&context, EntryHash::ZERO, Seq(1), Some(earlier)).expect("an id"),
+            first
+        );
+    }
 }

@@ -24,7 +24,10 @@
 
 pub mod forge;
 pub mod index;
+mod index_batch;
 mod ledger;
+#[cfg(test)]
+mod ledger_tests;
 mod lock;
 mod memory;
 mod sled_store;
@@ -33,7 +36,7 @@ mod verify;
 
 pub use ledger::{
     Filter, IdBits, Ledger, Receipt, RejectReason, Revision, SubmitContext, SubmitError,
-    LARGE_COMMIT_ENTRIES,
+    INDEX_BATCH_ENTRIES, LARGE_COMMIT_ENTRIES,
 };
 pub use memory::MemoryStorage;
 pub use sled_store::{SledStorage, DEFAULT_WAIT};

@@ -1,9 +1,9 @@
 //! Storage in memory: for tests, and to keep the [`Storage`] seam honest.
 
-use crate::storage::{Head, IndexOp, Storage, StoreError, Visit, VisitIndex};
+use crate::storage::{prefix_end, Head, IndexOp, Storage, StoreError, Visit, VisitIndex};
 use claimledger_core::Seq;
 use std::collections::BTreeMap;
-use std::ops::ControlFlow;
+use std::ops::{Bound, ControlFlow};
 
 /// Entries and index in plain collections. Commits are atomic by construction; a write failure
 /// can be injected to test what callers do with one.
@@ -25,6 +25,11 @@ impl MemoryStorage {
     /// The stored entries, to let tests alter them as a failing disk or an attacker would.
     pub fn entries_mut(&mut self) -> &mut Vec<Vec<u8>> {
         &mut self.entries
+    }
+
+    /// The stored index.
+    pub fn index(&self) -> &BTreeMap<Vec<u8>, Vec<u8>> {
+        &self.index
     }
 
     /// The stored index, for the same purpose.
@@ -91,6 +96,45 @@ impl Storage for MemoryStorage {
         for (key, value) in pairs {
             if visit(key, value) == ControlFlow::Break(()) {
                 break;
+            }
+        }
+        Ok(())
+    }
+
+    fn index_scan_from(
+        &self,
+        prefix: &[u8],
+        from: &[u8],
+        reverse: bool,
+        visit: &mut VisitIndex<'_>,
+    ) -> Result<(), StoreError> {
+        if reverse {
+            if from < prefix {
+                return Ok(());
+            }
+            let end = prefix_end(prefix);
+            let upper = match &end {
+                _ if from.starts_with(prefix) => Bound::Included(from),
+                Some(end) => Bound::Excluded(end.as_slice()),
+                None => Bound::Unbounded,
+            };
+            let range = self
+                .index
+                .range::<[u8], _>((Bound::Included(prefix), upper));
+            for (key, value) in range.rev().take_while(|(k, _)| k.starts_with(prefix)) {
+                if visit(key, value).is_break() {
+                    break;
+                }
+            }
+        } else {
+            let start = from.max(prefix);
+            let range = self
+                .index
+                .range::<[u8], _>((Bound::Included(start), Bound::Unbounded));
+            for (key, value) in range.take_while(|(k, _)| k.starts_with(prefix)) {
+                if visit(key, value).is_break() {
+                    break;
+                }
             }
         }
         Ok(())

@@ -102,6 +102,19 @@ impl StoreError {
     }
 }
 
+/// The least key greater than every key starting with `prefix` (`None` when there is none:
+/// the prefix is empty or all 0xff).
+pub fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
+    let mut end = prefix.to_vec();
+    while let Some(last) = end.pop() {
+        if last < u8::MAX {
+            end.push(last + 1);
+            return Some(end);
+        }
+    }
+    None
+}
+
 pub type Visit<'a> = dyn FnMut(Seq, &[u8]) -> ControlFlow<()> + 'a;
 pub type VisitIndex<'a> = dyn FnMut(&[u8], &[u8]) -> ControlFlow<()> + 'a;
 
@@ -147,6 +160,31 @@ pub trait Storage {
         visit: &mut VisitIndex<'_>,
     ) -> Result<(), StoreError>;
 
+    /// Calls `visit` for each index pair whose key starts with `prefix`, starting at `from`:
+    /// forwards over the keys `>= from` in key order, or (`reverse`) backwards over the keys
+    /// `<= from`, until it breaks. `from` need not be a stored key. With `reverse`, the first
+    /// pair visited is the floor of `from` within the prefix: how a packed block is found from
+    /// any key it covers.
+    ///
+    /// The default implementation filters [`Storage::index_scan`]; storages with ordered keys
+    /// should seek instead.
+    fn index_scan_from(
+        &self,
+        prefix: &[u8],
+        from: &[u8],
+        reverse: bool,
+        visit: &mut VisitIndex<'_>,
+    ) -> Result<(), StoreError> {
+        self.index_scan(prefix, reverse, &mut |key, value| {
+            let in_range = if reverse { key <= from } else { key >= from };
+            if in_range {
+                visit(key, value)
+            } else {
+                ControlFlow::Continue(())
+            }
+        })
+    }
+
     /// Appends `entries` (numbered on from the current head) and makes `head` the head,
     /// atomically and durably. With `Some(index)`, applies those index changes in the same
     /// atomic write and moves `indexed_through` to the new head; with `None` (large commits,
@@ -159,6 +197,10 @@ pub trait Storage {
         index: Option<&[IndexOp]>,
     ) -> Result<(), StoreError>;
 
-    /// Applies index changes derived from entries up to `through`, durably (crash recovery).
+    /// Applies index changes derived from entries up to `through`, durably, and moves
+    /// `indexed_through` to `through` (large commits, and crash recovery). If it fails or the
+    /// process dies, the ledger applies the same entries again from `indexed_through`; the
+    /// changes it computes then are the same whether none, some or all of the earlier
+    /// attempt's changes were kept, in order (see the ledger's `index_batch` module).
     fn apply_index(&mut self, index: &[IndexOp], through: u64) -> Result<(), StoreError>;
 }

@@ -3,15 +3,20 @@
 //! Checks, in one pass over the log: every entry decodes to a valid event; sequence numbers are
 //! dense from 1; each entry's `prev` is the BLAKE3 hash of the entry before (the first's is
 //! zero); the last entry's hash is the recorded head; each claim is recorded once, with a key
-//! no other claim has, and revised with contiguous revision numbers. Then the index: the digest
-//! of every stored index pair must equal the digest of the index the log implies; if it does
-//! not, a second pass rebuilds that index to name the first pair that differs.
+//! no other claim has, and revised with contiguous revision numbers; claim ids increase in the
+//! order claims are recorded (which the index's claim blocks rely on).
+//!
+//! Then the index, by logical facts rather than bytes ([`index::Fact`]): every stored block
+//! must decode, and the digest of the facts the blocks state must equal the digest of the facts
+//! the log implies. If it does not, a second pass collects both sets of facts to name the
+//! first that differs.
 
-use crate::index::{self, IndexDigest};
+use crate::index::{self, Fact, IndexDigest};
 use crate::ledger::Ledger;
-use crate::storage::{Head, IndexOp, Storage, StoreError};
+use crate::storage::{Head, Storage, StoreError};
 use claimledger_core::{Claim, ClaimId, Entry, EntryHash, Event, Key, Seq};
 use rayon::prelude::*;
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ops::ControlFlow;
 
@@ -45,11 +50,21 @@ pub struct VerifyReport {
     pub problem: Option<Problem>,
 }
 
-/// Per-claim state verify keeps: the next revision expected and the index pairs the claim's
-/// current revision contributes (so a revision can take them away again).
+/// Per-claim state verify keeps: the latest revision, and the digest of the label facts of the
+/// claim's latest revision (so that the next revision can take them away again).
 struct ClaimTrack {
     revision: u32,
-    current: IndexDigest,
+    label_count: u32,
+    labels: u128,
+}
+
+impl ClaimTrack {
+    fn labels(&self) -> IndexDigest {
+        IndexDigest {
+            sum: self.labels,
+            count: u64::from(self.label_count),
+        }
+    }
 }
 
 struct Checker {
@@ -61,6 +76,9 @@ struct Checker {
     suspect: Option<(Seq, Seq, EntryHash)>,
     claims: HashMap<ClaimId, ClaimTrack>,
     keys: HashSet<Key>,
+    /// The id of the claim recorded last.
+    last_recorded: Option<ClaimId>,
+    /// The facts the log implies so far.
     digest: IndexDigest,
 }
 
@@ -144,6 +162,17 @@ impl Checker {
                         format!("claim {id} is recorded a second time"),
                     ));
                 }
+                if let Some(last) = self.last_recorded.filter(|last| id <= *last) {
+                    return Err(Self::problem(
+                        seq,
+                        format!(
+                            "claim id {id} is not greater than {last}, the id of the claim \
+                             recorded before it: claim ids must increase in the order claims \
+                             are recorded"
+                        ),
+                    ));
+                }
+                self.last_recorded = Some(id);
                 if let Some(key) = &e.key {
                     if !self.keys.insert(key.clone()) {
                         return Err(Self::problem(
@@ -151,20 +180,26 @@ impl Checker {
                             format!("key {key} is already used by another claim"),
                         ));
                     }
-                    self.digest.add(&index::key_key(key), id.as_bytes());
+                    let key = Cow::Borrowed(key.as_str());
+                    self.digest.add(&Fact::ClaimKey {
+                        id,
+                        key: key.clone(),
+                    });
+                    self.digest.add(&Fact::KeyClaim { key, id });
                 }
-                let (key, value) = (
-                    index::revision_key(id, 1),
-                    index::revision_value(seq, e.key.as_ref()),
-                );
-                self.digest.add(&key, &value);
-                let current = current_digest(id, &e.claim);
-                self.add_current(&current);
+                self.digest.add(&Fact::Revision {
+                    id,
+                    revision: 1,
+                    seq,
+                });
+                let labels = label_digest(id, &e.claim);
+                self.digest.add_digest(labels);
                 self.claims.insert(
                     id,
                     ClaimTrack {
                         revision: 1,
-                        current,
+                        label_count: labels.count as u32,
+                        labels: labels.sum,
                     },
                 );
             }
@@ -185,31 +220,88 @@ impl Checker {
                     ));
                 }
                 track.revision = e.revision;
-                let old = std::mem::replace(&mut track.current, current_digest(id, &e.claim));
-                let new = track.current;
-                self.digest.add(
-                    &index::revision_key(id, e.revision),
-                    &index::revision_value(seq, None),
-                );
-                self.digest.sum = self.digest.sum.wrapping_sub(old.sum).wrapping_add(new.sum);
-                self.digest.count = self.digest.count - old.count + new.count;
+                let old = track.labels();
+                let new = label_digest(id, &e.claim);
+                track.labels = new.sum;
+                track.label_count = new.count as u32;
+                self.digest.add(&Fact::Revision {
+                    id,
+                    revision: e.revision,
+                    seq,
+                });
+                self.digest.remove_digest(old);
+                self.digest.add_digest(new);
             }
         }
         Ok(())
     }
-
-    fn add_current(&mut self, current: &IndexDigest) {
-        self.digest.sum = self.digest.sum.wrapping_add(current.sum);
-        self.digest.count += current.count;
-    }
 }
 
-fn current_digest(id: ClaimId, claim: &Claim) -> IndexDigest {
+/// The digest of the label facts a claim's revision implies.
+fn label_digest(id: ClaimId, claim: &Claim) -> IndexDigest {
     let mut digest = IndexDigest::default();
-    for key in index::current_keys(id, claim) {
-        digest.add(&key, &[]);
+    for (kind, label) in index::labels(claim) {
+        digest.add(&Fact::Label {
+            kind,
+            label: Cow::Borrowed(label),
+            id,
+        });
     }
     digest
+}
+
+/// Every fact the log implies, each with how many times (once, in a sound log).
+fn expected_facts(
+    storage: &(impl Storage + ?Sized),
+) -> Result<BTreeMap<Fact<'static>, u32>, StoreError> {
+    let mut facts: BTreeMap<Fact<'static>, u32> = BTreeMap::new();
+    let mut latest: HashMap<ClaimId, Claim> = HashMap::new();
+    let owned_labels = |id: ClaimId, claim: &Claim| -> Vec<Fact<'static>> {
+        index::labels(claim)
+            .map(|(kind, label)| Fact::Label {
+                kind,
+                label: Cow::Owned(label.to_owned()),
+                id,
+            })
+            .collect()
+    };
+    storage.scan_entries(Seq::FIRST, &mut |seq, bytes| {
+        if let Ok(entry) = Entry::decode(bytes) {
+            let id = entry.event.claim_id();
+            let mut add = |fact: Fact<'static>| *facts.entry(fact).or_default() += 1;
+            add(Fact::Revision {
+                id,
+                revision: entry.event.revision(),
+                seq,
+            });
+            if let Event::ClaimRecorded(e) = &entry.event {
+                if let Some(key) = &e.key {
+                    let key: Cow<'static, str> = Cow::Owned(key.as_str().to_owned());
+                    add(Fact::ClaimKey {
+                        id,
+                        key: key.clone(),
+                    });
+                    add(Fact::KeyClaim { key, id });
+                }
+            }
+            if let Some(previous) = latest.get(&id) {
+                for fact in owned_labels(id, previous) {
+                    if let Some(count) = facts.get_mut(&fact) {
+                        *count -= 1;
+                        if *count == 0 {
+                            facts.remove(&fact);
+                        }
+                    }
+                }
+            }
+            for fact in owned_labels(id, entry.event.claim()) {
+                *facts.entry(fact).or_default() += 1;
+            }
+            latest.insert(id, entry.event.claim().clone());
+        }
+        ControlFlow::Continue(())
+    })?;
+    Ok(facts)
 }
 
 impl<S: Storage + Sync> Ledger<S> {
@@ -242,6 +334,7 @@ impl<S: Storage + Sync> Ledger<S> {
             suspect: None,
             claims: HashMap::new(),
             keys: HashSet::new(),
+            last_recorded: None,
             digest: IndexDigest::default(),
         };
         let mut batch: Vec<(Seq, Vec<u8>)> = Vec::with_capacity(VERIFY_BATCH_ENTRIES);
@@ -317,11 +410,10 @@ impl<S: Storage + Sync> Ledger<S> {
         }
         if problem.is_none() {
             let mut stored = IndexDigest::default();
-            self.storage().index_scan(&[], false, &mut |key, value| {
-                stored.add(key, value);
-                ControlFlow::Continue(())
-            })?;
-            if stored != checker.digest {
+            let undecodable = index::scan_facts(self.storage(), &mut |fact| stored.add(&fact))?;
+            if let Some(what) = undecodable {
+                problem = Some(Problem { seq: None, what });
+            } else if stored != checker.digest {
                 drop(checker);
                 problem = Some(self.diagnose_index()?);
             }
@@ -330,39 +422,28 @@ impl<S: Storage + Sync> Ledger<S> {
         Ok(report)
     }
 
-    /// Rebuilds the index the log implies and names the first stored pair that differs.
+    /// Collects the facts the log implies and the facts the index states, and names the first
+    /// that differs.
     fn diagnose_index(&self) -> Result<Problem, StoreError> {
-        let mut expected: BTreeMap<Vec<u8>, Vec<u8>> = BTreeMap::new();
-        let mut latest: HashMap<ClaimId, Claim> = HashMap::new();
-        self.storage().scan_entries(Seq::FIRST, &mut |seq, bytes| {
-            if let Ok(entry) = Entry::decode(bytes) {
-                let id = entry.event.claim_id();
-                for op in index::ops_for(&entry.event, seq, latest.get(&id)) {
-                    match op {
-                        IndexOp::Put(key, value) => expected.insert(key, value),
-                        IndexOp::Delete(key) => expected.remove(&key),
-                    };
-                }
-                latest.insert(id, entry.event.claim().clone());
-            }
-            ControlFlow::Continue(())
-        })?;
-        let mut stored: BTreeMap<Vec<u8>, Vec<u8>> = BTreeMap::new();
-        self.storage().index_scan(&[], false, &mut |key, value| {
-            stored.insert(key.to_vec(), value.to_vec());
-            ControlFlow::Continue(())
-        })?;
+        let expected = expected_facts(self.storage())?;
+        let mut stored: BTreeMap<Fact<'static>, u32> = BTreeMap::new();
+        if let Some(what) = index::scan_facts(self.storage(), &mut |fact| {
+            *stored.entry(fact.into_owned()).or_default() += 1;
+        })? {
+            return Ok(Problem { seq: None, what });
+        }
         let mismatch = expected
             .iter()
-            .find(|(k, v)| stored.get(*k) != Some(*v))
-            .map(|(k, _)| format!("the index lacks or misstates {}", describe_index_key(k)))
+            .find(|(fact, count)| stored.get(*fact).is_none_or(|n| n < *count))
+            .map(|(fact, _)| format!("the index lacks {fact}"))
             .or_else(|| {
-                stored.keys().find(|k| !expected.contains_key(*k)).map(|k| {
-                    format!(
-                        "the index holds {}, which the log does not imply",
-                        describe_index_key(k)
-                    )
-                })
+                stored
+                    .iter()
+                    .find(|(fact, count)| expected.get(*fact).is_none_or(|n| n < *count))
+                    .map(|(fact, count)| match expected.get(fact) {
+                        None => format!("the index holds {fact}, which the log does not imply"),
+                        Some(_) => format!("the index holds {fact} {count} times"),
+                    })
             })
             .unwrap_or_else(|| "the index digest differs from the log's".into());
         Ok(Problem {
@@ -372,36 +453,299 @@ impl<S: Storage + Sync> Ledger<S> {
     }
 }
 
-/// A readable name for an index key, for error messages.
-fn describe_index_key(key: &[u8]) -> String {
-    let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
-    match key.first() {
-        Some(&index::REVISION) if key.len() == 21 => {
-            let id = ClaimId::from_bytes(key[1..17].try_into().unwrap_or_default())
-                .map(|id| id.to_string())
-                .unwrap_or_else(|e| e);
-            let revision = u32::from_be_bytes(key[17..21].try_into().unwrap_or_default());
-            format!("the location of revision {revision} of claim {id}")
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::index::{
+        claim_block_key, decode_claim_block, decode_posting, encode_claim_block, encode_posting,
+        posting_key, SUBJECT, TAG,
+    };
+    use crate::ledger_tests::{context, Crashy};
+    use crate::MemoryStorage;
+    use claimledger_core::input::parse_command;
+    use claimledger_core::{ClaimRecorded, ClaimRevised, RevisionKind, Status, Subject, Timestamp};
+
+    type Index = BTreeMap<Vec<u8>, Vec<u8>>;
+
+    fn ledger_with(lines: &[&str]) -> Ledger<MemoryStorage> {
+        let mut ledger = Ledger::open(MemoryStorage::new()).expect("open");
+        let commands: Vec<_> = lines
+            .iter()
+            .map(|l| parse_command(l).expect("a command"))
+            .collect();
+        ledger.submit(&commands, &context()).expect("submit");
+        ledger
+    }
+
+    fn stored_facts(storage: &impl Storage) -> BTreeMap<Fact<'static>, u32> {
+        let mut facts = BTreeMap::new();
+        let problem = index::scan_facts(storage, &mut |fact| {
+            *facts.entry(fact.into_owned()).or_default() += 1;
+        })
+        .expect("scan");
+        assert_eq!(problem, None);
+        facts
+    }
+
+    /// Rewrites the posting block `key`'s ids.
+    fn edit_posting(index: &mut Index, key: &[u8], edit: impl FnOnce(&mut Vec<ClaimId>)) {
+        let mut ids = decode_posting(&index[key]).expect("a posting block");
+        edit(&mut ids);
+        index.insert(key.to_vec(), encode_posting(&ids));
+    }
+
+    #[test]
+    fn verify_names_what_is_wrong_with_the_index() {
+        let ledger = ledger_with(&[
+            r#"{"key":"mz","subject":"russia/military-deaths","claimant":"Mediazona","statement":"x","tags":["t"]}"#,
+            r#"{"key":"peskov","subject":"russia/military-deaths","claimant":"Peskov","statement":"y"}"#,
+            r#"{"op":"revise","claim":"mz","reason":"r","statement":"z"}"#,
+        ]);
+        assert_eq!(ledger.verify(&mut |_| {}).expect("verify").problem, None);
+        let mz = ledger.resolve("mz").expect("resolve").expect("mz");
+        let peskov = ledger.resolve("peskov").expect("resolve").expect("peskov");
+        let subject = posting_key(SUBJECT, "russia/military-deaths", 0);
+        let block = claim_block_key(mz);
+        let bucket = index::bucket_key(index::key_bucket("mz"));
+        type Edit = Box<dyn Fn(&mut Index, ClaimId)>;
+        let cases: Vec<(&str, Edit, String)> = vec![
+            (
+                "an id left out of a posting list",
+                Box::new(|index: &mut Index, mz| {
+                    let key = posting_key(SUBJECT, "russia/military-deaths", 0);
+                    edit_posting(index, &key, |ids| ids.retain(|id| *id != mz));
+                }),
+                format!("the index lacks the subject \"russia/military-deaths\" of claim {mz}"),
+            ),
+            (
+                "an id listed twice",
+                Box::new(move |index: &mut Index, mz| {
+                    edit_posting(index, &subject, |ids| ids.push(mz));
+                }),
+                format!("the index holds the subject \"russia/military-deaths\" of claim {mz} 2 times"),
+            ),
+            (
+                "a label the log does not give",
+                Box::new(|index: &mut Index, mz| {
+                    index.insert(posting_key(TAG, "forged", 0), encode_posting(&[mz]));
+                }),
+                format!("the index holds the tag \"forged\" of claim {mz}, which the log does not imply"),
+            ),
+            (
+                "a revision moved",
+                Box::new(move |index: &mut Index, _| {
+                    let mut claims = decode_claim_block(&block, &index[&block[..]]).expect("a block");
+                    claims[0].seqs[1] = Seq(2);
+                    index.insert(block.to_vec(), encode_claim_block(&claims));
+                }),
+                format!("the index lacks the location of revision 2 of claim {mz} (entry 3)"),
+            ),
+            (
+                "a key dropped from its claim record",
+                Box::new(move |index: &mut Index, _| {
+                    let mut claims = decode_claim_block(&block, &index[&block[..]]).expect("a block");
+                    claims[0].key = None;
+                    index.insert(block.to_vec(), encode_claim_block(&claims));
+                }),
+                format!("the index lacks the key \"mz\" of claim {mz}"),
+            ),
+            (
+                "a claim block cut short",
+                Box::new(move |index: &mut Index, _| {
+                    index.get_mut(&block[..]).expect("a block").pop();
+                }),
+                format!(
+                    "the claim block starting at claim {mz} does not decode: it ends inside the \
+                     revisions of claim {peskov}"
+                ),
+            ),
+            (
+                "a key in the wrong bucket",
+                Box::new(move |index: &mut Index, _| {
+                    let value = index.remove(&bucket[..]).expect("a bucket");
+                    let other = index::key_bucket("mz").wrapping_add(1);
+                    index.insert(index::bucket_key(other).to_vec(), value);
+                }),
+                format!(
+                    "key bucket {} does not decode: key mz belongs in bucket {}",
+                    index::key_bucket("mz").wrapping_add(1),
+                    index::key_bucket("mz")
+                ),
+            ),
+            (
+                "a key of no known kind",
+                Box::new(|index: &mut Index, _| {
+                    index.insert(b"zz".to_vec(), Vec::new());
+                }),
+                "the index key 7a7a does not decode: the index has no such kind of key".into(),
+            ),
+        ];
+        for (what, edit, expected) in cases {
+            let mut storage = ledger.storage().clone();
+            edit(storage.index_mut(), mz);
+            let report = Ledger::open(storage)
+                .expect("open")
+                .verify(&mut |_| {})
+                .expect("verify");
+            let problem = report.problem.expect(what);
+            assert_eq!(problem.what, expected, "{what}");
         }
-        Some(&index::KEY) => format!("the claim of key {:?}", text(&key[1..])),
-        Some(&kind @ (index::SUBJECT | index::CLAIMANT | index::TAG)) => {
-            let name = match kind {
-                index::SUBJECT => "subject",
-                index::CLAIMANT => "claimant",
-                _ => "tag",
+    }
+
+    /// A version 7 id whose 74 random bits are `n`.
+    fn id(n: u128) -> ClaimId {
+        let value = (0x0198_a34d_2a00u128 << 80) | (0x7 << 76) | (0b10 << 62) | n;
+        ClaimId::from_bytes(value.to_be_bytes()).expect("a version 7 id")
+    }
+
+    fn claim(subject: &str, tags: &[&str]) -> Claim {
+        Claim {
+            subject: Subject::parse(subject).expect("a subject"),
+            claimant: "c".into(),
+            statement: "s".into(),
+            value: None,
+            period: None,
+            stated_on: None,
+            method: None,
+            sources: vec![],
+            status: Status::Active,
+            tags: tags
+                .iter()
+                .map(|t| claimledger_core::Tag::parse(t).expect("a tag"))
+                .collect(),
+        }
+    }
+
+    /// A log as a build before monotonic ids could write it: claims recorded with the ids
+    /// `ids`, then revisions of (claim number, new subject), committed without an index.
+    fn log_with_ids(ids: &[u128], revisions: &[(usize, &str)]) -> Crashy {
+        let at = Timestamp::parse("2025-02-25T09:30:00.000000Z").expect("a timestamp");
+        let subjects = ["a", "a/b", "b"];
+        let mut events: Vec<Event> = ids
+            .iter()
+            .enumerate()
+            .map(|(i, &n)| {
+                Event::ClaimRecorded(ClaimRecorded {
+                    claim_id: id(n),
+                    key: Some(Key::parse(&format!("c{i}")).expect("a key")),
+                    author: "ana".into(),
+                    note: None,
+                    recorded_at: at,
+                    claim: claim(subjects[i % 3], &["t"]),
+                })
+            })
+            .collect();
+        let mut revision = vec![1; ids.len()];
+        for (i, &(target, subject)) in revisions.iter().enumerate() {
+            revision[target] += 1;
+            events.push(Event::ClaimRevised(ClaimRevised {
+                claim_id: id(ids[target]),
+                revision: revision[target],
+                kind: RevisionKind::Update,
+                reason: "r".into(),
+                author: "ana".into(),
+                note: None,
+                recorded_at: at,
+                claim: claim(subject, if i % 2 == 0 { &[] } else { &["u"] }),
+            }));
+        }
+        let mut prev = EntryHash::ZERO;
+        let entries: Vec<Vec<u8>> = events
+            .into_iter()
+            .enumerate()
+            .map(|(i, event)| {
+                let bytes = Entry {
+                    seq: Seq(i as u64 + 1),
+                    prev,
+                    event,
+                }
+                .encode();
+                prev = EntryHash::of(&bytes);
+                bytes
+            })
+            .collect();
+        let mut storage = Crashy::default();
+        let head = Head {
+            count: entries.len() as u64,
+            hash: prev,
+        };
+        storage.commit(&entries, head, None).expect("commit");
+        storage
+    }
+
+    #[test]
+    fn verify_requires_ids_to_increase() {
+        for (ids, seq, what) in [
+            (&[5, 9, 7][..], 3, "is not greater than"),
+            (&[5, 9, 9][..], 3, "recorded a second time"),
+            (&[5, 5][..], 2, "recorded a second time"),
+        ] {
+            let ledger = Ledger::open(log_with_ids(ids, &[])).expect("open");
+            let problem = ledger
+                .verify(&mut |_| {})
+                .expect("verify")
+                .problem
+                .expect("a problem");
+            assert_eq!(problem.seq, Some(Seq(seq)), "{ids:?}");
+            assert!(problem.what.contains(what), "{problem}");
+        }
+        let ledger = Ledger::open(log_with_ids(&[5, 7, 9], &[(0, "b")])).expect("open");
+        assert_eq!(ledger.verify(&mut |_| {}).expect("verify").problem, None);
+    }
+
+    /// A log whose ids do not increase (as builds before monotonic ids wrote them) is still
+    /// indexed correctly, in one batch or many, and however a crash interrupts the index: only
+    /// the id order is reported.
+    #[test]
+    fn logs_with_unordered_ids_are_indexed() {
+        let count = 700u128;
+        let ids: Vec<u128> = (0..count).map(|i| (i * 389) % count * 3 + 1).collect();
+        let revisions: Vec<(usize, &str)> = (0..150)
+            .map(|i| ((i * 37) % count as usize, ["b", "a/b/c", "a"][i % 3]))
+            .collect();
+        for (index_batch, crash) in [
+            (10_000, None),
+            (97, None),
+            (500, Some((0, 3))),
+            (500, Some((0, 1000))),
+            (300, Some((1, 7))),
+            (300, Some((2, 0))),
+        ] {
+            let mut storage = log_with_ids(&ids, &revisions);
+            storage.crash = crash;
+            let saved = storage.saved.clone();
+            let storage = match Ledger::open_with(storage, 10, index_batch) {
+                Ok(ledger) => {
+                    assert!(crash.is_none(), "the crash {crash:?} did not happen");
+                    ledger.into_storage()
+                }
+                Err(error) => {
+                    assert!(crash.is_some(), "{error}");
+                    let inner = saved.lock().expect("a lock").take().expect("saved");
+                    Crashy {
+                        inner,
+                        ..Crashy::default()
+                    }
+                }
             };
-            let label = key
-                .get(1..key.len().saturating_sub(17))
-                .map(text)
-                .unwrap_or_default();
-            let id = index::label_key_id(key)
-                .map(|id| id.to_string())
-                .unwrap_or_else(|| "?".into());
-            format!("{name} {label:?} of claim {id}")
+            let ledger = Ledger::open_with(storage, 10, index_batch).expect("open");
+            assert_eq!(
+                stored_facts(ledger.storage()),
+                expected_facts(ledger.storage()).expect("facts"),
+                "batch {index_batch}, crash {crash:?}"
+            );
+            for i in (0..count as usize).step_by(13) {
+                let found = ledger.resolve(&format!("c{i}")).expect("resolve");
+                assert_eq!(found, Some(id(ids[i])));
+                assert!(ledger.claim(id(ids[i])).expect("claim").is_some());
+            }
+            let problem = ledger
+                .verify(&mut |_| {})
+                .expect("verify")
+                .problem
+                .expect("ids do not increase");
+            assert_eq!(problem.seq, Some(Seq(3)), "{problem}");
+            assert!(problem.what.contains("is not greater than"), "{problem}");
         }
-        _ => format!(
-            "an unknown index key {}",
-            key.iter().map(|b| format!("{b:02x}")).collect::<String>()
-        ),
     }
 }

@@ -94,4 +94,3 @@ fn run() -> Result<ExitCode, String> {
         .map_err(|e| format!("cannot write to stdout: {e}"))?;
     Ok(code)
 }
-

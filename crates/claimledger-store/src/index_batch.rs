@@ -1,0 +1,632 @@
+//! How a batch of entries changes the packed index ([`crate::index`]): the ledger feeds the
+//! batch's events in log order, then [`IndexBatch::finish`] reads each block the batch touches
+//! once, merges the batch's changes into it in memory, and emits one write per touched block.
+//!
+//! # Applying a batch again changes nothing
+//!
+//! A large commit's index is applied after its entries, and a crash can interrupt that; the
+//! ledger then applies the same entries again from the last mark, over an index that may
+//! already hold some of the batch's writes ([`crate::SledStorage`] writes them one at a
+//! time). Every block's new value is therefore computed so that starting from a block the
+//! batch already wrote gives that same block again:
+//!
+//! - a claim record *sets* revision `n` to its entry rather than appending one, and a claim
+//!   already present is not added again;
+//! - a key already in its bucket is not added again;
+//! - a posting list change is the batch's *net* change per claim (its labels before the batch
+//!   against its labels after it), removals first: a removal finds the claim wherever it is
+//!   and does nothing if it is gone, and an addition is skipped if the claim is already in the
+//!   label's trailing blocks that hold any of the batch's additions (the blocks an earlier
+//!   attempt filled).
+//!
+//! When claim ids increase in log order (as the ledger makes them), new claims only ever join
+//! the last claim block or new blocks after it, and no stored record moves. A block already
+//! written holds exactly what the batch puts in it, and a block not yet written is computed
+//! from its state before the batch; whichever subset of the writes survived, applying the
+//! batch again loses nothing and adds nothing twice, and when the writes that survived are a
+//! prefix of the batch's (writes are emitted in key order, and a label's blocks in block
+//! order) it yields the same bytes as one uninterrupted application. A log whose ids do not
+//! increase (written before ids were made monotonic) can put a claim in the middle of a full
+//! block, which is then cut into several; that block's pieces are emitted last-first, so
+//! that it shrinks only after the records it loses are written, and records left past the
+//! next block's first id by an interrupted cut are ignored when read.
+
+use crate::index::{
+    self, bucket_key, claim_block_first, claim_block_key, decode_bucket, decode_claim_block,
+    decode_posting, encode_bucket, encode_claim_block, encode_posting, key_bucket, label_prefix,
+    parse_posting_key, posting_key, trim_claims, ClaimSlot, CLAIM, CLAIMS_PER_BLOCK,
+    IDS_PER_POSTING_BLOCK,
+};
+use crate::storage::{IndexOp, Storage, StoreError};
+use claimledger_core::{Claim, ClaimId, Entry, Event, Key, Seq, Subject, Tag};
+use std::collections::{hash_map, BTreeMap, HashMap, HashSet};
+use std::ops::ControlFlow;
+
+/// Labels, and sets of labels, interned to small numbers: a batch sees few distinct labels
+/// (and few distinct combinations) many times.
+#[derive(Debug)]
+struct Labels {
+    by_kind: [HashMap<Box<str>, u32>; 3],
+    names: Vec<(u8, Box<str>)>,
+    set_ids: HashMap<Box<[u32]>, u32>,
+    /// Set 0 is the empty set.
+    sets: Vec<Box<[u32]>>,
+    scratch: Vec<u32>,
+}
+
+impl Default for Labels {
+    fn default() -> Labels {
+        Labels {
+            by_kind: Default::default(),
+            names: Vec::new(),
+            set_ids: HashMap::from([(Box::default(), 0)]),
+            sets: vec![Box::default()],
+            scratch: Vec::new(),
+        }
+    }
+}
+
+impl Labels {
+    fn id(&mut self, kind: u8, label: &str) -> u32 {
+        let slot = match kind {
+            index::SUBJECT => 0,
+            index::CLAIMANT => 1,
+            _ => 2,
+        };
+        if let Some(&id) = self.by_kind[slot].get(label) {
+            return id;
+        }
+        let id = u32::try_from(self.names.len()).expect("fewer than 4 billion labels a batch");
+        self.names.push((kind, label.into()));
+        self.by_kind[slot].insert(label.into(), id);
+        id
+    }
+
+    /// The number of the set of these labels.
+    fn set_of<'a>(&mut self, labels: impl Iterator<Item = (u8, &'a str)>) -> u32 {
+        let mut scratch = std::mem::take(&mut self.scratch);
+        scratch.clear();
+        scratch.extend(labels.map(|(kind, label)| self.id(kind, label)));
+        let id = match self.set_ids.get(scratch.as_slice()) {
+            Some(&id) => id,
+            None => {
+                let id = u32::try_from(self.sets.len()).expect("fewer than 4 billion sets");
+                self.sets.push(scratch.as_slice().into());
+                self.set_ids.insert(scratch.as_slice().into(), id);
+                id
+            }
+        };
+        self.scratch = scratch;
+        id
+    }
+
+    fn set(&self, id: u32) -> &[u32] {
+        &self.sets[id as usize]
+    }
+}
+
+/// What the index needs of one event: small enough to keep a million of them, and taken out
+/// of a decoded entry without copying.
+#[derive(Clone, Debug)]
+pub(crate) struct IndexEvent {
+    pub seq: Seq,
+    pub id: ClaimId,
+    pub revision: u32,
+    /// The key a record gives the claim.
+    pub key: Option<Key>,
+    pub subject: Subject,
+    pub claimant: String,
+    pub tags: Vec<Tag>,
+}
+
+impl IndexEvent {
+    pub fn of_entry(entry: Entry) -> IndexEvent {
+        let (id, revision, key, claim) = match entry.event {
+            Event::ClaimRecorded(e) => (e.claim_id, 1, e.key, e.claim),
+            Event::ClaimRevised(e) => (e.claim_id, e.revision, None, e.claim),
+        };
+        IndexEvent {
+            seq: entry.seq,
+            id,
+            revision,
+            key,
+            subject: claim.subject,
+            claimant: claim.claimant,
+            tags: claim.tags,
+        }
+    }
+
+    pub fn of_event(event: &Event, seq: Seq) -> IndexEvent {
+        let claim = event.claim();
+        IndexEvent {
+            seq,
+            id: event.claim_id(),
+            revision: event.revision(),
+            key: match event {
+                Event::ClaimRecorded(e) => e.key.clone(),
+                Event::ClaimRevised(_) => None,
+            },
+            subject: claim.subject.clone(),
+            claimant: claim.claimant.clone(),
+            tags: claim.tags.clone(),
+        }
+    }
+
+    fn labels(&self) -> impl Iterator<Item = (u8, &str)> {
+        [
+            (index::SUBJECT, self.subject.as_str()),
+            (index::CLAIMANT, self.claimant.as_str()),
+        ]
+        .into_iter()
+        .chain(self.tags.iter().map(|tag| (index::TAG, tag.as_str())))
+    }
+}
+
+/// What the batch does to one claim (kept small: a batch may touch a million claims).
+#[derive(Debug)]
+struct Change {
+    /// Where in the batch's keys the claim's is, when the batch records it with one.
+    key: Option<u32>,
+    /// The first (revision, entry) of the claim in the batch, then any more, in log order.
+    first: (u32, Seq),
+    more: Vec<(u32, Seq)>,
+    /// The set of the claim's labels before the batch (the empty set when the batch records
+    /// it), and after the batch's last event for it.
+    before: u32,
+    after: u32,
+}
+
+impl Change {
+    fn revisions(&self) -> impl Iterator<Item = &(u32, Seq)> {
+        std::iter::once(&self.first).chain(&self.more)
+    }
+}
+
+/// The index changes of a run of consecutive entries.
+#[derive(Debug, Default)]
+pub(crate) struct IndexBatch {
+    labels: Labels,
+    claims: HashMap<ClaimId, Change>,
+    /// Claims in the order the batch first touches them: the order they join posting lists.
+    order: Vec<ClaimId>,
+    /// (key, claim) for each record with a key, in log order.
+    keys: Vec<(Key, ClaimId)>,
+}
+
+impl IndexBatch {
+    pub fn new() -> IndexBatch {
+        IndexBatch::default()
+    }
+
+    /// Whether an earlier event of the batch touched this claim.
+    pub fn knows(&self, id: ClaimId) -> bool {
+        self.claims.contains_key(&id)
+    }
+
+    /// Adds the next event of the log. `previous` is the claim as of the revision before, and
+    /// is needed only for a revision of a claim the batch does not know yet.
+    pub fn add(&mut self, event: IndexEvent, previous: Option<&Claim>) -> Result<(), StoreError> {
+        let after = self.labels.set_of(event.labels());
+        let IndexEvent {
+            seq,
+            id,
+            revision,
+            key,
+            ..
+        } = event;
+        let key = key.map(|key| {
+            self.keys.push((key, id));
+            u32::try_from(self.keys.len() - 1).expect("fewer than 4 billion keys a batch")
+        });
+        match self.claims.entry(id) {
+            hash_map::Entry::Occupied(mut known) => {
+                let change = known.get_mut();
+                change.more.push((revision, seq));
+                change.after = after;
+                if key.is_some() {
+                    change.key = key;
+                }
+            }
+            hash_map::Entry::Vacant(vacant) => {
+                let before = if revision == 1 {
+                    0
+                } else {
+                    let previous = previous.ok_or_else(|| {
+                        StoreError::corrupt(
+                            Some(seq),
+                            format!("revision {revision} of claim {id} has no revision before it"),
+                        )
+                    })?;
+                    self.labels.set_of(index::labels(previous))
+                };
+                vacant.insert(Change {
+                    key,
+                    first: (revision, seq),
+                    more: Vec::new(),
+                    before,
+                    after,
+                });
+                self.order.push(id);
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads the blocks the batch touches from `storage` (the index as it was before the
+    /// batch, or with some of the batch's own writes in it) and returns one write per block.
+    pub fn finish<S: Storage + ?Sized>(self, storage: &S) -> Result<Vec<IndexOp>, StoreError> {
+        let mut ops = Vec::new();
+        self.claim_ops(storage, &mut ops)?;
+        self.key_ops(storage, &mut ops)?;
+        self.posting_ops(storage, &mut ops)?;
+        Ok(ops)
+    }
+
+    fn claim_ops<S: Storage + ?Sized>(
+        &self,
+        storage: &S,
+        ops: &mut Vec<IndexOp>,
+    ) -> Result<(), StoreError> {
+        let mut ids: Vec<ClaimId> = self.claims.keys().copied().collect();
+        ids.sort_unstable();
+        let mut blocks = ClaimBlocks::default();
+        for id in ids {
+            let change = &self.claims[&id];
+            let block = blocks.locate(storage, id)?;
+            let claims = &mut block.claims;
+            let at = match claims.last() {
+                Some(last) if last.id < id => Err(claims.len()),
+                None => Err(0),
+                Some(_) => claims.binary_search_by_key(&id, |c| c.id),
+            };
+            let slot = match at {
+                Ok(i) => &mut claims[i],
+                Err(i) => {
+                    claims.insert(
+                        i,
+                        ClaimSlot {
+                            id,
+                            key: None,
+                            seqs: Vec::with_capacity(1 + change.more.len()),
+                        },
+                    );
+                    &mut claims[i]
+                }
+            };
+            for &(revision, seq) in change.revisions() {
+                slot.set_revision(revision, seq)
+                    .map_err(|why| StoreError::corrupt(Some(seq), why))?;
+            }
+            if let Some(key) = change.key {
+                slot.key = Some(self.keys[key as usize].0.clone());
+            }
+            block.dirty = true;
+        }
+        ops.extend(blocks.into_ops());
+        Ok(())
+    }
+
+    fn key_ops<S: Storage + ?Sized>(
+        &self,
+        storage: &S,
+        ops: &mut Vec<IndexOp>,
+    ) -> Result<(), StoreError> {
+        let mut keys: Vec<(u16, &Key, ClaimId)> = self
+            .keys
+            .iter()
+            .map(|(key, id)| (key_bucket(key.as_str()), key, *id))
+            .collect();
+        keys.sort_by_key(|(bucket, _, _)| *bucket);
+        for group in keys.chunk_by(|a, b| a.0 == b.0) {
+            let key = bucket_key(group[0].0);
+            let mut records = match storage.index_get(&key)? {
+                None => Vec::new(),
+                Some(value) => decode_bucket(&key, &value).map_err(|why| corrupt(&key, why))?,
+            };
+            let before = records.len();
+            for &(_, claim_key, id) in group {
+                if !records.iter().any(|(k, _)| k == claim_key) {
+                    records.push((claim_key.clone(), id));
+                }
+            }
+            if records.len() != before {
+                ops.push(IndexOp::Put(key.to_vec(), encode_bucket(&records)));
+            }
+        }
+        Ok(())
+    }
+
+    fn posting_ops<S: Storage + ?Sized>(
+        &self,
+        storage: &S,
+        ops: &mut Vec<IndexOp>,
+    ) -> Result<(), StoreError> {
+        // Per label: (claims leaving it, claims joining it).
+        let mut changes: Vec<(Vec<ClaimId>, Vec<ClaimId>)> =
+            vec![Default::default(); self.labels.names.len()];
+        for id in &self.order {
+            let change = &self.claims[id];
+            if change.before == change.after {
+                continue;
+            }
+            let (before, after) = (
+                self.labels.set(change.before),
+                self.labels.set(change.after),
+            );
+            for label in before {
+                if !after.contains(label) {
+                    changes[*label as usize].0.push(*id);
+                }
+            }
+            for label in after {
+                if !before.contains(label) {
+                    changes[*label as usize].1.push(*id);
+                }
+            }
+        }
+        let mut labels: Vec<usize> = (0..changes.len())
+            .filter(|&l| !changes[l].0.is_empty() || !changes[l].1.is_empty())
+            .collect();
+        labels.sort_by(|&a, &b| self.labels.names[a].cmp(&self.labels.names[b]));
+        for label in labels {
+            let (kind, name) = &self.labels.names[label];
+            let (leaving, joining) = &changes[label];
+            update_posting_list(storage, *kind, name, leaving, joining, ops)?;
+        }
+        Ok(())
+    }
+}
+
+fn corrupt(key: &[u8], why: String) -> StoreError {
+    StoreError::corrupt(
+        None,
+        format!("{} does not decode: {why}", index::describe_key(key)),
+    )
+}
+
+/// A claim block read for the batch, with the batch's changes merged in.
+#[derive(Debug)]
+struct CachedBlock {
+    /// Every claim in the block's range, ascending: may exceed a block's capacity until the
+    /// block is cut up on output.
+    claims: Vec<ClaimSlot>,
+    /// The next stored block's first id: this block covers ids below it.
+    upper: Option<ClaimId>,
+    /// The last id the block held before the batch.
+    stored_last: Option<ClaimId>,
+    dirty: bool,
+}
+
+/// The claim blocks a batch touches. A stored block covers the ids from its first up to the
+/// next stored block's first; ids below every stored block go to `below`, a new block.
+#[derive(Debug, Default)]
+struct ClaimBlocks {
+    stored: BTreeMap<ClaimId, CachedBlock>,
+    below: Option<CachedBlock>,
+}
+
+impl ClaimBlocks {
+    fn locate<S: Storage + ?Sized>(
+        &mut self,
+        storage: &S,
+        id: ClaimId,
+    ) -> Result<&mut CachedBlock, StoreError> {
+        let covers = |block: &CachedBlock| block.upper.is_none_or(|upper| id < upper);
+        let cached = self
+            .stored
+            .range(..=id)
+            .next_back()
+            .filter(|(_, block)| covers(block))
+            .map(|(first, _)| *first);
+        if let Some(first) = cached {
+            return Ok(self.stored.get_mut(&first).expect("just found"));
+        }
+        if self.below.as_ref().is_some_and(covers) {
+            return Ok(self.below.as_mut().expect("just checked"));
+        }
+        let mut floor = None;
+        storage.index_scan_from(&[CLAIM], &claim_block_key(id), true, &mut |key, value| {
+            floor = Some((key.to_vec(), value.to_vec()));
+            ControlFlow::Break(())
+        })?;
+        match floor {
+            Some((key, value)) => {
+                let mut claims =
+                    decode_claim_block(&key, &value).map_err(|why| corrupt(&key, why))?;
+                let first = claims[0].id;
+                let upper = next_stored_block(storage, Some(first))?;
+                let dirty = trim_claims(&mut claims, upper);
+                let stored_last = claims.last().map(|c| c.id);
+                Ok(self.stored.entry(first).or_insert(CachedBlock {
+                    claims,
+                    upper,
+                    stored_last,
+                    dirty,
+                }))
+            }
+            None => {
+                let upper = next_stored_block(storage, None)?;
+                Ok(self.below.insert(CachedBlock {
+                    claims: Vec::new(),
+                    upper,
+                    stored_last: None,
+                    dirty: false,
+                }))
+            }
+        }
+    }
+
+    /// One write per block, cut into blocks of [`CLAIMS_PER_BLOCK`], in ascending key order;
+    /// except that a stored block some of whose records move to the blocks cut from it (an
+    /// insertion in the middle, only in logs whose ids do not increase) has its blocks written
+    /// in descending order, so that it shrinks only after the records it loses are written.
+    fn into_ops(self) -> Vec<IndexOp> {
+        let mut ops = Vec::new();
+        for block in self.below.into_iter().chain(self.stored.into_values()) {
+            if !block.dirty {
+                continue;
+            }
+            let chunks: Vec<&[ClaimSlot]> = block.claims.chunks(CLAIMS_PER_BLOCK).collect();
+            let moves = chunks
+                .get(1)
+                .is_some_and(|second| block.stored_last.is_some_and(|last| last >= second[0].id));
+            let start = ops.len();
+            ops.extend(chunks.iter().map(|chunk| {
+                IndexOp::Put(
+                    claim_block_key(chunk[0].id).to_vec(),
+                    encode_claim_block(chunk),
+                )
+            }));
+            if moves {
+                ops[start..].reverse();
+            }
+        }
+        ops
+    }
+}
+
+/// The first id of the first stored claim block after the one starting at `after` (or of the
+/// first block at all).
+fn next_stored_block<S: Storage + ?Sized>(
+    storage: &S,
+    after: Option<ClaimId>,
+) -> Result<Option<ClaimId>, StoreError> {
+    let from = after.map(claim_block_key);
+    let mut next = None;
+    let mut bad = None;
+    storage.index_scan_from(
+        &[CLAIM],
+        from.as_ref().map_or(&[CLAIM][..], |k| &k[..]),
+        false,
+        &mut |key, _| {
+            if from.as_ref().is_some_and(|from| key == &from[..]) {
+                return ControlFlow::Continue(());
+            }
+            match claim_block_first(key) {
+                Ok(id) => next = Some(id),
+                Err(why) => bad = Some(corrupt(key, why)),
+            }
+            ControlFlow::Break(())
+        },
+    )?;
+    bad.map_or(Ok(next), Err)
+}
+
+/// A posting block read for the batch.
+#[derive(Debug)]
+struct PostingBlock {
+    number: u32,
+    ids: Vec<ClaimId>,
+    dirty: bool,
+}
+
+/// Applies one label's net change: `leaving` are removed, then `joining` appended.
+fn update_posting_list<S: Storage + ?Sized>(
+    storage: &S,
+    kind: u8,
+    label: &str,
+    leaving: &[ClaimId],
+    joining: &[ClaimId],
+    ops: &mut Vec<IndexOp>,
+) -> Result<(), StoreError> {
+    let prefix = label_prefix(kind, label);
+    // Sorted when first needed: a list with no blocks yet (a new label) never needs it.
+    let mut joining_sorted: Option<Vec<ClaimId>> = None;
+    let mut is_joining = |id: &ClaimId| {
+        joining_sorted
+            .get_or_insert_with(|| {
+                let mut sorted = joining.to_vec();
+                sorted.sort_unstable();
+                sorted
+            })
+            .binary_search(id)
+            .is_ok()
+    };
+    let mut blocks: Vec<PostingBlock> = Vec::new();
+    let mut bad = None;
+    let mut read = |key: &[u8], value: &[u8]| -> Option<PostingBlock> {
+        match parse_posting_key(key).and_then(|(_, _, number)| Ok((number, decode_posting(value)?)))
+        {
+            Ok((number, ids)) => Some(PostingBlock {
+                number,
+                ids,
+                dirty: false,
+            }),
+            Err(why) => {
+                bad = Some(corrupt(key, why));
+                None
+            }
+        }
+    };
+    if !leaving.is_empty() {
+        // A removal may be anywhere: read the whole list.
+        storage.index_scan(&prefix, false, &mut |key, value| match read(key, value) {
+            Some(block) => {
+                blocks.push(block);
+                ControlFlow::Continue(())
+            }
+            None => ControlFlow::Break(()),
+        })?;
+    } else {
+        // The last block, and before it any block holding claims this batch adds (written
+        // by an interrupted attempt at this same batch).
+        storage.index_scan(&prefix, true, &mut |key, value| match read(key, value) {
+            Some(block) => {
+                let more = block.ids.iter().any(&mut is_joining);
+                blocks.push(block);
+                if more {
+                    ControlFlow::Continue(())
+                } else {
+                    ControlFlow::Break(())
+                }
+            }
+            None => ControlFlow::Break(()),
+        })?;
+        blocks.reverse();
+    }
+    if let Some(error) = bad {
+        return Err(error);
+    }
+    if !leaving.is_empty() {
+        let leaving_set: HashSet<ClaimId> = leaving.iter().copied().collect();
+        for block in &mut blocks {
+            let before = block.ids.len();
+            block.ids.retain(|id| !leaving_set.contains(id));
+            block.dirty |= block.ids.len() != before;
+        }
+    }
+    let present: HashSet<ClaimId> = blocks
+        .iter()
+        .flat_map(|block| &block.ids)
+        .filter(|id| is_joining(id))
+        .copied()
+        .collect();
+    for id in joining {
+        if present.contains(id) {
+            continue;
+        }
+        match blocks.last_mut() {
+            Some(last) if last.ids.len() < IDS_PER_POSTING_BLOCK => {
+                last.ids.push(*id);
+                last.dirty = true;
+            }
+            last => {
+                let number = last.map_or(0, |b| b.number + 1);
+                blocks.push(PostingBlock {
+                    number,
+                    ids: vec![*id],
+                    dirty: true,
+                });
+            }
+        }
+    }
+    for block in blocks.into_iter().filter(|b| b.dirty) {
+        let key = posting_key(kind, label, block.number);
+        ops.push(if block.ids.is_empty() {
+            IndexOp::Delete(key)
+        } else {
+            IndexOp::Put(key, encode_posting(&block.ids))
+        });
+    }
+    Ok(())
+}
