@@ -27,6 +27,8 @@ fn verify_reports_counts_and_head() {
             "entries": 9,
             "claims": 5,
             "head": {"count": 9, "hash": hash},
+            "bundle": null,
+            "expected_head": null,
             "problem": null,
         })
     );

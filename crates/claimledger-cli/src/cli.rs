@@ -37,7 +37,7 @@ pub struct Args {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Create an empty ledger
-    Init,
+    Init(InitArgs),
     /// Record a new claim, from flags or from one JSON object
     Add(AddArgs),
     /// Record a new revision of a claim, with the reason for it
@@ -52,10 +52,12 @@ pub enum Command {
     History(ShowArgs),
     /// Compare every claim about one subject: who says how much, for when
     Compare(CompareArgs),
+    /// List the subjects, with how many claims each has and the latest statement date
+    Subjects(SubjectsArgs),
     /// Show raw entries with their hashes
     Log(LogArgs),
     /// Recompute every hash and check the whole ledger
-    Verify(JsonArg),
+    Verify(VerifyArgs),
     /// Print the entry count and head hash: the value to write down or publish
     Head(JsonArg),
     /// Write every stored entry, byte for byte, as JSON Lines to standard output
@@ -197,6 +199,8 @@ pub struct ShowArgs {
     /// The claim's id or key
     #[arg(value_name = "ID|KEY")]
     pub claim: String,
+    #[command(flatten)]
+    pub as_of: AsOfArg,
     /// Print JSON instead of text
     #[arg(long)]
     pub json: bool,
@@ -204,6 +208,11 @@ pub struct ShowArgs {
 
 #[derive(Debug, ClapArgs)]
 pub struct ListArgs {
+    #[command(flatten)]
+    pub as_of: AsOfArg,
+    /// Only claims whose period covers this date (YYYY, YYYY-MM, YYYY-MM-DD or RFC 3339)
+    #[arg(long, value_name = "DATE")]
+    pub covering: Option<String>,
     /// Only claims about this subject or a subject below it
     #[arg(long)]
     pub subject: Option<String>,
@@ -238,6 +247,11 @@ pub struct LogArgs {
 pub struct CompareArgs {
     /// The subject, exactly: russia/military-deaths
     pub subject: String,
+    #[command(flatten)]
+    pub as_of: AsOfArg,
+    /// Only claims whose period covers this date (YYYY, YYYY-MM, YYYY-MM-DD or RFC 3339)
+    #[arg(long, value_name = "DATE")]
+    pub covering: Option<String>,
     /// Order rows by statement date or by figure
     #[arg(long, value_enum, default_value_t = CompareSort::Stated)]
     pub sort: CompareSort,
@@ -252,4 +266,39 @@ pub enum CompareSort {
     Stated,
     /// The figure, smallest first
     Amount,
+}
+
+/// Transaction time: the ledger as it stood at an earlier point.
+#[derive(Debug, Default, ClapArgs)]
+pub struct AsOfArg {
+    /// The ledger as it stood after entry SEQ, or at an RFC 3339 time
+    #[arg(long, value_name = "SEQ|TIME")]
+    pub as_of: Option<String>,
+}
+
+#[derive(Debug, ClapArgs)]
+pub struct InitArgs {
+    /// Verify an exported bundle and build the ledger from it, with the same head
+    #[arg(long, value_name = "FILE")]
+    pub from_bundle: Option<PathBuf>,
+}
+
+#[derive(Debug, ClapArgs)]
+pub struct VerifyArgs {
+    /// Check an exported bundle (the output of `claims export`) instead of a ledger
+    #[arg(long, value_name = "FILE")]
+    pub bundle: Option<PathBuf>,
+    /// Fail unless entry COUNT still has hash HASH: a head written down earlier
+    #[arg(long, value_name = "COUNT:HASH")]
+    pub expect_head: Option<String>,
+    /// Print JSON instead of text
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, ClapArgs)]
+pub struct SubjectsArgs {
+    /// Print JSON instead of text
+    #[arg(long)]
+    pub json: bool,
 }

@@ -212,7 +212,20 @@ impl<S: Storage> Ledger<S> {
 
     /// A claim as of its latest revision.
     pub fn claim(&self, id: ClaimId) -> Result<Option<ClaimState>, StoreError> {
-        let revisions = self.revisions(id)?;
+        self.claim_as_of(id, None)
+    }
+
+    /// A claim as the ledger stood after entry `as_of` (its latest revision then), or `None` if
+    /// it was recorded later. `None` for `as_of` means now.
+    pub fn claim_as_of(
+        &self,
+        id: ClaimId,
+        as_of: Option<Seq>,
+    ) -> Result<Option<ClaimState>, StoreError> {
+        let mut revisions = self.revisions(id)?;
+        if let Some(as_of) = as_of {
+            revisions.retain(|r| r.seq <= as_of);
+        }
         let (Some(first), Some(last)) = (revisions.first(), revisions.last()) else {
             return Ok(None);
         };
@@ -248,8 +261,18 @@ impl<S: Storage> Ledger<S> {
 
     /// Every revision of a claim, with its entry.
     pub fn history(&self, id: ClaimId) -> Result<Vec<Revision>, StoreError> {
+        self.history_as_of(id, None)
+    }
+
+    /// The revisions of a claim made up to entry `as_of` (all of them for `None`).
+    pub fn history_as_of(
+        &self,
+        id: ClaimId,
+        as_of: Option<Seq>,
+    ) -> Result<Vec<Revision>, StoreError> {
         self.revisions(id)?
             .iter()
+            .filter(|record| as_of.is_none_or(|as_of| record.seq <= as_of))
             .map(|record| {
                 let bytes = self.storage.entry(record.seq)?.ok_or_else(|| {
                     StoreError::corrupt(
@@ -275,6 +298,20 @@ impl<S: Storage> Ledger<S> {
 
     /// The claims that match `filter`, in the order they were recorded.
     pub fn list(&self, filter: &Filter) -> Result<Vec<ClaimState>, StoreError> {
+        self.list_as_of(filter, None)
+    }
+
+    /// The claims that matched `filter` as the ledger stood after entry `as_of`, each as of
+    /// then, in the order they were recorded.
+    ///
+    /// The posting lists hold each claim under its current labels. A claim that matched then but
+    /// not now was revised since, so the entries after `as_of` (and only those) are read to
+    /// find such claims: the further back, the more is read, but never the log before `as_of`.
+    pub fn list_as_of(
+        &self,
+        filter: &Filter,
+        as_of: Option<Seq>,
+    ) -> Result<Vec<ClaimState>, StoreError> {
         let mut candidates: Option<BTreeSet<ClaimId>> = None;
         let mut narrow = |ids: BTreeSet<ClaimId>| {
             candidates = Some(match candidates.take() {
@@ -296,23 +333,99 @@ impl<S: Storage> Ledger<S> {
         if let Some(tag) = &filter.tag {
             narrow(self.label_ids(&index::label_prefix(index::TAG, tag.as_str()))?);
         }
-        let ids = match candidates {
-            Some(ids) => ids,
-            None => self.all_claim_ids()?,
+        let ids = match (candidates, as_of) {
+            (None, _) => self.all_claim_ids()?,
+            (Some(ids), None) => ids,
+            (Some(mut ids), Some(as_of)) => {
+                ids.extend(self.claims_revised_after(as_of)?);
+                ids
+            }
         };
         let mut claims = Vec::with_capacity(ids.len());
         for id in ids {
-            let state = self.claim(id)?.ok_or_else(|| {
-                StoreError::corrupt(
+            let Some(state) = self.claim_as_of(id, as_of)? else {
+                if as_of.is_some() {
+                    continue; // recorded later
+                }
+                return Err(StoreError::corrupt(
                     None,
                     format!("the index names claim {id}, which has no revisions"),
-                )
-            })?;
+                ));
+            };
             if filter.matches(&state.claim) {
                 claims.push(state);
             }
         }
         Ok(claims)
+    }
+
+    /// Appends entries that are already encoded — a verified bundle being restored — keeping
+    /// their bytes exactly, so that the ledger's head becomes the bundle's. Each must continue
+    /// the chain; the first that does not is refused and nothing of this call is written.
+    pub fn append_verified(&mut self, entries: &[Vec<u8>]) -> Result<Head, StoreError> {
+        let mut head = self.head;
+        for bytes in entries {
+            let entry = decode_at(head.next_seq(), bytes)?;
+            if entry.prev != head.hash {
+                return Err(StoreError::corrupt(
+                    Some(entry.seq),
+                    "the entry does not continue the chain",
+                ));
+            }
+            head = Head {
+                count: head.count + 1,
+                hash: EntryHash::of(bytes),
+            };
+        }
+        if entries.is_empty() {
+            return Ok(head);
+        }
+        self.storage.commit(entries, head, None)?;
+        self.head = head;
+        self.catch_up_index()?;
+        Ok(head)
+    }
+
+    /// The claims revised by entries after `as_of`.
+    fn claims_revised_after(&self, as_of: Seq) -> Result<BTreeSet<ClaimId>, StoreError> {
+        let mut ids = BTreeSet::new();
+        let mut failure = None;
+        self.storage.scan_entries(
+            as_of.next(),
+            &mut |seq, bytes| match decode_at(seq, bytes) {
+                Ok(entry) => {
+                    if let Event::ClaimRevised(revised) = entry.event {
+                        ids.insert(revised.claim_id);
+                    }
+                    ControlFlow::Continue(())
+                }
+                Err(error) => {
+                    failure = Some(error);
+                    ControlFlow::Break(())
+                }
+            },
+        )?;
+        match failure {
+            Some(error) => Err(error),
+            None => Ok(ids),
+        }
+    }
+
+    /// The last entry recorded at or before `at`, by binary search over the log (recording
+    /// times never decrease along it). `None` when the first entry is later.
+    pub fn seq_at_time(&self, at: Timestamp) -> Result<Option<Seq>, StoreError> {
+        let (mut low, mut high) = (1u64, self.head.count);
+        let mut found = None;
+        while low <= high {
+            let middle = low + (high - low) / 2;
+            if self.entry(Seq(middle))?.event.recorded_at() <= at {
+                found = Some(Seq(middle));
+                low = middle + 1;
+            } else {
+                high = middle - 1;
+            }
+        }
+        Ok(found)
     }
 
     fn label_ids(&self, prefix: &[u8]) -> Result<BTreeSet<ClaimId>, StoreError> {
@@ -339,8 +452,14 @@ impl<S: Storage> Ledger<S> {
         commands: &[Command],
         context: &SubmitContext,
     ) -> Result<Vec<Receipt>, SubmitError> {
+        // Recording times never decrease along the log (a clock set back waits for the last
+        // entry's time), so that a time maps to a place in the log by binary search.
+        let last_recorded = match self.head.count {
+            0 => None,
+            count => Some(self.entry(Seq(count))?.event.recorded_at()),
+        };
         let event_context = EventContext {
-            now: context.now,
+            now: last_recorded.map_or(context.now, |last| last.max(context.now)),
             default_author: context.default_author.clone(),
         };
         let large = commands.len() > self.large_commit_entries;

@@ -41,4 +41,4 @@ pub use ledger::{
 pub use memory::MemoryStorage;
 pub use sled_store::{SledStorage, DEFAULT_WAIT};
 pub use storage::{Head, IndexOp, Storage, StoreError};
-pub use verify::{Problem, VerifyReport};
+pub use verify::{verify_bundle, BundleReport, Problem, VerifyReport};

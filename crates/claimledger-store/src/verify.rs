@@ -68,7 +68,10 @@ impl ClaimTrack {
 }
 
 struct Checker {
-    head: Head,
+    /// The head recorded with the entries, where there is one (a bundle has none).
+    head: Option<Head>,
+    /// A head written down earlier: the entry at its count must have its hash.
+    expect: Option<Head>,
     expected_seq: u64,
     prev_hash: EntryHash,
     /// A link that did not hold: (the entry before, the entry after, the after's hash). Which
@@ -78,6 +81,8 @@ struct Checker {
     keys: HashSet<Key>,
     /// The id of the claim recorded last.
     last_recorded: Option<ClaimId>,
+    /// When the entry before was recorded: recording times never decrease along the log.
+    last_time: Option<claimledger_core::Timestamp>,
     /// The facts the log implies so far.
     digest: IndexDigest,
 }
@@ -116,6 +121,19 @@ impl Checker {
             }
             self.suspect = Some((Seq(seq.0 - 1), seq, hash));
         }
+        if let Some(expect) = self.expect.filter(|e| e.count == seq.0) {
+            if expect.hash != hash {
+                return Err(Self::problem(seq, format!(
+                    "its hash {hash} is not the expected head's {}: the ledger was rewritten after that head was written down",
+                    expect.hash
+                )));
+            }
+        }
+        let recorded_at = entry.event.recorded_at();
+        if self.last_time.is_some_and(|last| recorded_at < last) {
+            return Err(Self::problem(seq, format!("it was recorded at {recorded_at}, before the entry ahead of it; recording times never decrease")));
+        }
+        self.last_time = Some(recorded_at);
         self.check_event(seq, &entry.event)?;
         self.prev_hash = hash;
         self.expected_seq += 1;
@@ -135,7 +153,10 @@ impl Checker {
         let after_is_intact = match next {
             Some(Ok(next)) => next.prev == after_hash,
             Some(Err(_)) => false,
-            None => self.head.hash == after_hash,
+            None => [self.head, self.expect]
+                .iter()
+                .flatten()
+                .any(|h| h.count == after.0 && h.hash == after_hash),
         };
         if after_is_intact {
             Self::problem(
@@ -304,11 +325,192 @@ fn expected_facts(
     Ok(facts)
 }
 
+/// Checks entries as they stream past, in parallel batches: everything verify checks that
+/// needs nothing but the entries. Shared by [`Ledger::verify`] and [`verify_bundle`].
+struct LogCheck {
+    checker: Checker,
+    batch: Vec<(Seq, Vec<u8>)>,
+    problem: Option<Problem>,
+}
+
+impl LogCheck {
+    fn new(head: Option<Head>, expect: Option<Head>) -> LogCheck {
+        LogCheck {
+            checker: Checker {
+                head,
+                expect,
+                expected_seq: 1,
+                prev_hash: EntryHash::ZERO,
+                suspect: None,
+                claims: HashMap::new(),
+                keys: HashSet::new(),
+                last_recorded: None,
+                last_time: None,
+                digest: IndexDigest::default(),
+            },
+            batch: Vec::with_capacity(VERIFY_BATCH_ENTRIES),
+            problem: None,
+        }
+    }
+
+    /// Takes the next entry; breaks at the first problem.
+    fn push(&mut self, seq: Seq, bytes: &[u8]) -> ControlFlow<()> {
+        self.batch.push((seq, bytes.to_vec()));
+        if self.batch.len() == VERIFY_BATCH_ENTRIES {
+            self.run_batch();
+        }
+        if self.problem.is_some() {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
+    }
+
+    fn run_batch(&mut self) {
+        let decoded: Vec<(Seq, Result<Entry, String>, EntryHash)> = self
+            .batch
+            .par_iter()
+            .map(|(seq, bytes)| {
+                (
+                    *seq,
+                    Entry::decode(bytes).map_err(|e| e.0),
+                    EntryHash::of(bytes),
+                )
+            })
+            .collect();
+        self.batch.clear();
+        for (seq, entry, hash) in decoded {
+            if let Err(problem) = self.checker.check(seq, entry, hash) {
+                self.problem = Some(problem);
+                return;
+            }
+        }
+    }
+
+    fn checked(&self) -> u64 {
+        self.checker.expected_seq - 1
+    }
+
+    /// Checks what is left, and that the expected head (if any) was reached.
+    fn finish(&mut self) {
+        if self.problem.is_none() {
+            self.run_batch();
+        }
+        if self.problem.is_none() {
+            if let Some((before, after, after_hash)) = self.checker.suspect.take() {
+                self.problem = Some(self.checker.blame(before, after, after_hash, None));
+            }
+        }
+        if self.problem.is_none() {
+            if let Some(expect) = self.checker.expect {
+                let entries = self.checked();
+                if expect.count > entries {
+                    self.problem = Some(Problem {
+                        seq: None,
+                        what: format!("it holds {entries} entries, fewer than the expected head's {}: it was rolled back or truncated", expect.count),
+                    });
+                } else if expect.count == 0 && expect.hash != EntryHash::ZERO {
+                    self.problem = Some(Problem {
+                        seq: None,
+                        what: "an expected head of 0 entries must have the zero hash".into(),
+                    });
+                }
+            }
+        }
+    }
+}
+
+/// What checking a bundle found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BundleReport {
+    /// The head the bundle's entries give.
+    pub head: Head,
+    pub claim_count: u64,
+    pub problem: Option<Problem>,
+}
+
+/// Checks a bundle — the output of `claims export`, one entry per line — with no ledger at
+/// hand: every check of [`Ledger::verify`] that needs only the entries. `expect` is a head
+/// written down earlier. Only I/O failures are errors; everything wrong with the data is in the
+/// report.
+pub fn verify_bundle(
+    reader: &mut dyn std::io::BufRead,
+    expect: Option<Head>,
+    progress: &mut dyn FnMut(u64),
+) -> Result<BundleReport, std::io::Error> {
+    let mut check = LogCheck::new(None, expect);
+    let mut line = Vec::with_capacity(1024);
+    let mut seq = Seq::FIRST;
+    let mut last_hash = EntryHash::ZERO;
+    loop {
+        line.clear();
+        let read = std::io::BufRead::read_until(
+            &mut std::io::Read::take(&mut *reader, claimledger_core::ENTRY_LEN_MAX as u64 + 2),
+            b'\n',
+            &mut line,
+        )?;
+        if read == 0 {
+            break;
+        }
+        let Some(bytes) = line.strip_suffix(b"\n") else {
+            if line.len() > claimledger_core::ENTRY_LEN_MAX {
+                check.problem = Some(Problem {
+                    seq: Some(seq),
+                    what: format!(
+                        "the line is longer than {} bytes, the most an entry can be",
+                        claimledger_core::ENTRY_LEN_MAX
+                    ),
+                });
+                break;
+            }
+            // The last line may lack its newline.
+            last_hash = EntryHash::of(&line);
+            let _ = check.push(seq, &line);
+            seq = seq.next();
+            break;
+        };
+        last_hash = EntryHash::of(bytes);
+        if check.push(seq, bytes).is_break() {
+            break;
+        }
+        if seq.0 % VERIFY_BATCH_ENTRIES as u64 == 0 {
+            progress(seq.0);
+        }
+        seq = seq.next();
+    }
+    let entries = seq.0 - 1;
+    check.checker.head = Some(Head {
+        count: entries,
+        hash: last_hash,
+    });
+    check.finish();
+    progress(check.checked());
+    Ok(BundleReport {
+        head: Head {
+            count: entries,
+            hash: last_hash,
+        },
+        claim_count: check.checker.claims.len() as u64,
+        problem: check.problem,
+    })
+}
+
 impl<S: Storage + Sync> Ledger<S> {
     /// Recomputes every hash and check from the stored bytes. `progress` is told how many
     /// entries have been checked. Storage errors that are not corruption (I/O) are returned as
     /// errors; everything found wrong in the data is in the report.
     pub fn verify(&self, progress: &mut dyn FnMut(u64)) -> Result<VerifyReport, StoreError> {
+        self.verify_against(None, progress)
+    }
+
+    /// [`Ledger::verify`], and also that the ledger still holds `expect`, a head written down
+    /// earlier: its entry `count` must have that hash, or the ledger was rolled back or
+    /// rewritten since.
+    pub fn verify_against(
+        &self,
+        expect: Option<Head>,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<VerifyReport, StoreError> {
         let head = self.storage().head()?;
         let mut report = VerifyReport {
             head,
@@ -327,62 +529,27 @@ impl<S: Storage + Sync> Ledger<S> {
             });
             return Ok(report);
         }
-        let mut checker = Checker {
-            head,
-            expected_seq: 1,
-            prev_hash: EntryHash::ZERO,
-            suspect: None,
-            claims: HashMap::new(),
-            keys: HashSet::new(),
-            last_recorded: None,
-            digest: IndexDigest::default(),
-        };
-        let mut batch: Vec<(Seq, Vec<u8>)> = Vec::with_capacity(VERIFY_BATCH_ENTRIES);
-        let mut problem: Option<Problem> = None;
-        let run_batch =
-            |batch: &mut Vec<(Seq, Vec<u8>)>, checker: &mut Checker| -> Result<(), Problem> {
-                let decoded: Vec<(Seq, Result<Entry, String>, EntryHash)> = batch
-                    .par_iter()
-                    .map(|(seq, bytes)| {
-                        (
-                            *seq,
-                            Entry::decode(bytes).map_err(|e| e.0),
-                            EntryHash::of(bytes),
-                        )
-                    })
-                    .collect();
-                batch.clear();
-                for (seq, entry, hash) in decoded {
-                    checker.check(seq, entry, hash)?;
-                }
-                Ok(())
-            };
+        let mut check = LogCheck::new(Some(head), expect);
         let scanned = self.storage().scan_entries(Seq::FIRST, &mut |seq, bytes| {
-            batch.push((seq, bytes.to_vec()));
-            if batch.len() == VERIFY_BATCH_ENTRIES {
-                if let Err(p) = run_batch(&mut batch, &mut checker) {
-                    problem = Some(p);
-                    return ControlFlow::Break(());
-                }
-                progress(checker.expected_seq - 1);
+            let flow = check.push(seq, bytes);
+            if seq.0 % VERIFY_BATCH_ENTRIES as u64 == 0 {
+                progress(seq.0);
             }
-            ControlFlow::Continue(())
+            flow
         });
+        let mut problem = None;
         match scanned {
             Ok(()) => {}
             Err(StoreError::Corrupt { seq, reason }) => {
-                problem = problem.or(Some(Problem { seq, what: reason }))
+                problem = check.problem.take().or(Some(Problem { seq, what: reason }))
             }
             Err(other) => return Err(other),
         }
         if problem.is_none() {
-            problem = run_batch(&mut batch, &mut checker).err();
+            check.finish();
+            problem = check.problem.take();
         }
-        if problem.is_none() {
-            if let Some((before, after, after_hash)) = checker.suspect.take() {
-                problem = Some(checker.blame(before, after, after_hash, None));
-            }
-        }
+        let checker = check.checker;
         report.entries_checked = checker.expected_seq - 1;
         report.claim_count = checker.claims.len() as u64;
         progress(report.entries_checked);

@@ -1,12 +1,12 @@
 //! `claims compare SUBJECT`: every claimant's figure about one subject, side by side.
 
-use super::print_json;
+use super::{as_of_seq, covering, print_json};
 use crate::cli::{CompareArgs, CompareSort};
 use crate::env::Env;
 use crate::error::{CliError, CliResult};
 use crate::output;
 use claimledger_core::decide::ClaimState;
-use claimledger_core::{Bound, Decimal, Subject};
+use claimledger_core::{Bound, Decimal, Seq, Subject};
 use claimledger_store::{Filter, Ledger, Storage};
 use serde_json::json;
 use std::cmp::Ordering;
@@ -16,8 +16,13 @@ use std::process::ExitCode;
 pub fn cmd_compare(env: &Env, args: CompareArgs) -> CliResult<ExitCode> {
     let subject =
         Subject::parse(&args.subject).map_err(|r| CliError::input(format!("SUBJECT: {r}")))?;
+    let covering = covering(&args.covering)?;
     let ledger = env.open()?;
-    let claims = comparison(&ledger, &subject, args.sort)?;
+    let as_of = as_of_seq(&ledger, &args.as_of)?;
+    let mut claims = comparison(&ledger, &subject, args.sort, as_of)?;
+    if let Some(date) = &covering {
+        claims.retain(|c| c.claim.period.as_ref().is_some_and(|p| p.covers(date)));
+    }
     let mut out = std::io::stdout().lock();
     if args.json {
         let rows = claims
@@ -54,13 +59,14 @@ pub fn comparison<S: Storage>(
     ledger: &Ledger<S>,
     subject: &Subject,
     sort: CompareSort,
+    as_of: Option<Seq>,
 ) -> CliResult<Vec<ClaimState>> {
     let filter = Filter {
         subject: Some(subject.clone()),
         ..Filter::default()
     };
     let mut claims: Vec<ClaimState> = ledger
-        .list(&filter)?
+        .list_as_of(&filter, as_of)?
         .into_iter()
         .filter(|c| &c.claim.subject == subject)
         .collect();

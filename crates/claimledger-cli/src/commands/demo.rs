@@ -68,7 +68,7 @@ pub fn cmd_demo(env: &Env) -> CliResult<ExitCode> {
     let subject = Subject::parse("russia/military-deaths").expect("a valid subject");
     write_comparison(
         &mut out,
-        &comparison(&ledger, &subject, CompareSort::Stated)?,
+        &comparison(&ledger, &subject, CompareSort::Stated, None)?,
     )?;
 
     rule(

@@ -1,4 +1,4 @@
-use super::{find_claim, print_json};
+use super::{as_of_seq, find_claim_as_of, print_json};
 use crate::cli::ShowArgs;
 use crate::env::Env;
 use crate::error::CliResult;
@@ -12,8 +12,9 @@ use std::process::ExitCode;
 
 pub fn cmd_history(env: &Env, args: ShowArgs) -> CliResult<ExitCode> {
     let ledger = env.open()?;
-    let state = find_claim(&ledger, &args.claim)?;
-    let revisions = ledger.history(state.id)?;
+    let as_of = as_of_seq(&ledger, &args.as_of)?;
+    let state = find_claim_as_of(&ledger, &args.claim, as_of)?;
+    let revisions = ledger.history_as_of(state.id, as_of)?;
     let mut out = std::io::stdout().lock();
     if args.json {
         let items = revisions

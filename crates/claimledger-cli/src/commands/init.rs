@@ -1,13 +1,123 @@
+//! `claims init`: an empty ledger, or one restored from a verified bundle.
+
+use crate::cli::InitArgs;
 use crate::env::Env;
-use crate::error::CliResult;
-use claimledger_store::SledStorage;
+use crate::error::{CliError, CliResult};
+use crate::progress::Progress;
+use claimledger_store::{verify_bundle, Ledger, SledStorage, StoreError};
+use std::io::BufRead;
+use std::path::Path;
 use std::process::ExitCode;
 
-pub fn cmd_init(env: &Env) -> CliResult<ExitCode> {
-    SledStorage::create(&env.ledger_dir, env.wait)?;
-    env.say(format_args!(
-        "created an empty ledger in {}",
-        env.ledger_dir.display()
-    ));
+/// Entries appended per write when restoring a bundle.
+const RESTORE_BATCH_ENTRIES: usize = 65_536;
+
+pub fn cmd_init(env: &Env, args: InitArgs) -> CliResult<ExitCode> {
+    match &args.from_bundle {
+        None => {
+            SledStorage::create(&env.ledger_dir, env.wait)?;
+            env.say(format_args!(
+                "created an empty ledger in {}",
+                env.ledger_dir.display()
+            ));
+        }
+        Some(bundle) => restore(env, bundle)?,
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Verifies `bundle`, then builds the ledger from it beside the target directory and moves it
+/// into place only when complete: an interrupted restore leaves no half-built ledger behind.
+fn restore(env: &Env, bundle: &Path) -> CliResult {
+    let name = bundle.display().to_string();
+    let dir = &env.ledger_dir;
+    if dir.join("db").exists() {
+        return Err(StoreError::AlreadyExists(dir.clone()).into());
+    }
+    if std::fs::read_dir(dir).is_ok_and(|mut entries| entries.next().is_some()) {
+        return Err(CliError::input(format!(
+            "{} exists and is not empty; restore into a new directory",
+            dir.display()
+        )));
+    }
+    let open = || {
+        std::fs::File::open(bundle).map_err(|e| CliError::input(format!("cannot read {name}: {e}")))
+    };
+    let size = open()?.metadata().map(|m| m.len()).unwrap_or(0);
+
+    let progress = Progress::bytes(env.quiet || size == 0, size, "verifying");
+    let report = verify_bundle(
+        &mut std::io::BufReader::with_capacity(1 << 20, open()?),
+        None,
+        &mut |_| {},
+    )
+    .map_err(|e| CliError::io(format!("cannot read {name}: {e}")))?;
+    progress.finish();
+    if let Some(problem) = report.problem {
+        return Err(CliError::integrity(format!(
+            "{name} fails verification, so no ledger was made: {problem}"
+        )));
+    }
+
+    let file_name = dir.file_name().and_then(|n| n.to_str()).unwrap_or("ledger");
+    let staging = dir.with_file_name(format!(".{file_name}.restoring-{}", std::process::id()));
+    let result = build(env, bundle, &name, &staging, report.head.count).and_then(|head| {
+        if head != report.head {
+            return Err(CliError::integrity(format!(
+                "{name} changed while it was restored (head {head}, verified {})",
+                report.head
+            )));
+        }
+        if dir.exists() {
+            std::fs::remove_dir(dir)
+                .map_err(|e| CliError::io(format!("cannot replace {}: {e}", dir.display())))?;
+        }
+        std::fs::rename(&staging, dir).map_err(|e| {
+            CliError::io(format!(
+                "cannot move the restored ledger to {}: {e}",
+                dir.display()
+            ))
+        })?;
+        Ok(head)
+    });
+    match result {
+        Ok(head) => {
+            env.say(format_args!(
+                "restored {} entries from {name} into {}; head {head}",
+                head.count,
+                dir.display()
+            ));
+            Ok(())
+        }
+        Err(error) => {
+            let _ = std::fs::remove_dir_all(&staging);
+            Err(error)
+        }
+    }
+}
+
+/// Appends the bundle's entries, as they are, to a new ledger in `staging`.
+fn build(
+    env: &Env,
+    bundle: &Path,
+    name: &str,
+    staging: &Path,
+    total: u64,
+) -> CliResult<claimledger_store::Head> {
+    let mut ledger = Ledger::open(SledStorage::create(staging, env.wait)?)?;
+    let file = std::fs::File::open(bundle)
+        .map_err(|e| CliError::input(format!("cannot read {name}: {e}")))?;
+    let progress = Progress::new(env.quiet, total, "restoring", "entries");
+    let mut batch: Vec<Vec<u8>> = Vec::with_capacity(RESTORE_BATCH_ENTRIES);
+    for line in std::io::BufReader::with_capacity(1 << 20, file).split(b'\n') {
+        batch.push(line.map_err(|e| CliError::io(format!("cannot read {name}: {e}")))?);
+        if batch.len() == RESTORE_BATCH_ENTRIES {
+            ledger.append_verified(&batch)?;
+            batch.clear();
+            progress.set(ledger.head().count);
+        }
+    }
+    ledger.append_verified(&batch)?;
+    progress.finish();
+    Ok(ledger.head())
 }

@@ -1,4 +1,4 @@
-use super::print_json;
+use super::{as_of_seq, covering, print_json};
 use crate::cli::ListArgs;
 use crate::env::Env;
 use crate::error::{CliError, CliResult};
@@ -31,8 +31,13 @@ pub fn cmd_list(env: &Env, args: ListArgs) -> CliResult<ExitCode> {
             .transpose()
             .map_err(|r| bad("tag", r))?,
     };
+    let covering = covering(&args.covering)?;
     let ledger = env.open()?;
-    let claims = ledger.list(&filter)?;
+    let as_of = as_of_seq(&ledger, &args.as_of)?;
+    let mut claims = ledger.list_as_of(&filter, as_of)?;
+    if let Some(date) = &covering {
+        claims.retain(|c| c.claim.period.as_ref().is_some_and(|p| p.covers(date)));
+    }
     let mut out = std::io::stdout().lock();
     if args.json {
         print_json(

@@ -13,6 +13,7 @@ mod list;
 mod log;
 mod revise;
 mod show;
+mod subjects;
 mod verify;
 
 use crate::cli::{Args, Command};
@@ -28,7 +29,7 @@ use std::process::ExitCode;
 pub fn run(args: Args) -> CliResult<ExitCode> {
     let env = Env::from_args(&args)?;
     match args.command {
-        Command::Init => init::cmd_init(&env),
+        Command::Init(init) => init::cmd_init(&env, init),
         Command::Add(add) => add::cmd_add(&env, add),
         Command::Revise(revise) => revise::cmd_revise(&env, revise),
         Command::Import(import) => import::cmd_import(&env, import),
@@ -36,6 +37,7 @@ pub fn run(args: Args) -> CliResult<ExitCode> {
         Command::List(list) => list::cmd_list(&env, list),
         Command::History(history) => history::cmd_history(&env, history),
         Command::Compare(compare) => compare::cmd_compare(&env, compare),
+        Command::Subjects(subjects) => subjects::cmd_subjects(&env, subjects),
         Command::Log(log) => log::cmd_log(&env, log),
         Command::Verify(verify) => verify::cmd_verify(&env, verify),
         Command::Head(head) => head::cmd_head(&env, head),
@@ -90,11 +92,82 @@ fn parse_object(name: &str, json: &serde_json::Value) -> CliResult<InputCommand>
     input::command_from_json(json).map_err(|e| CliError::input(format!("{name}: {e}")))
 }
 
+/// Turns `--as-of SEQ|TIME` into the last entry it includes (`None`: now).
+fn as_of_seq<S: Storage>(
+    ledger: &Ledger<S>,
+    as_of: &crate::cli::AsOfArg,
+) -> CliResult<Option<claimledger_core::Seq>> {
+    let Some(text) = &as_of.as_of else {
+        return Ok(None);
+    };
+    if let Ok(seq) = text.parse::<u64>() {
+        if seq > ledger.head().count {
+            return Err(CliError::input(format!(
+                "--as-of {seq}: the ledger holds {} entries",
+                ledger.head().count
+            )));
+        }
+        return Ok(Some(claimledger_core::Seq(seq)));
+    }
+    let at = chrono::DateTime::parse_from_rfc3339(text).map_err(|_| {
+        CliError::input(format!(
+            "--as-of {text:?}: expected an entry number or an RFC 3339 time"
+        ))
+    })?;
+    let at = claimledger_core::Timestamp::new(at.with_timezone(&chrono::Utc));
+    // Before the first entry, the ledger was empty: entry 0.
+    Ok(Some(
+        ledger.seq_at_time(at)?.unwrap_or(claimledger_core::Seq(0)),
+    ))
+}
+
+/// Parses `COUNT:HASH`, as `claims head` prints it.
+fn parse_head(text: &str, flag: &str) -> CliResult<claimledger_store::Head> {
+    let bad = |why: String| CliError::input(format!("{flag} {text:?}: {why}"));
+    let (count, hash) = text
+        .split_once(':')
+        .ok_or_else(|| bad("expected COUNT:HASH, as `claims head` prints it".into()))?;
+    let count = count
+        .parse::<u64>()
+        .map_err(|_| bad(format!("{count:?} is not an entry count")))?;
+    let hash = claimledger_core::EntryHash::parse(hash).map_err(bad)?;
+    Ok(claimledger_store::Head { count, hash })
+}
+
+/// Parses `--covering DATE`.
+fn covering(date: &Option<String>) -> CliResult<Option<claimledger_core::Date>> {
+    date.as_deref()
+        .map(|d| {
+            claimledger_core::Date::parse(d)
+                .map_err(|why| CliError::input(format!("--covering: {why}")))
+        })
+        .transpose()
+}
+
 /// Resolves an id or key to the claim, or says plainly that there is none.
 fn find_claim<S: Storage>(ledger: &Ledger<S>, id_or_key: &str) -> CliResult<ClaimState> {
+    find_claim_as_of(ledger, id_or_key, None)
+}
+
+/// [`find_claim`] as the ledger stood after entry `as_of`.
+fn find_claim_as_of<S: Storage>(
+    ledger: &Ledger<S>,
+    id_or_key: &str,
+    as_of: Option<claimledger_core::Seq>,
+) -> CliResult<ClaimState> {
     let missing = || CliError::input(format!("no claim has the id or key {id_or_key:?}"));
     let id = ledger.resolve(id_or_key)?.ok_or_else(missing)?;
-    ledger.claim(id)?.ok_or_else(missing)
+    let state = ledger.claim_as_of(id, as_of)?;
+    match (state, as_of) {
+        (Some(state), _) => Ok(state),
+        (None, Some(seq)) if seq.0 == 0 => Err(CliError::input(format!(
+            "the ledger held no claims yet at that time, so not {id_or_key:?}"
+        ))),
+        (None, Some(seq)) => Err(CliError::input(format!(
+            "claim {id_or_key:?} was recorded after entry {seq}"
+        ))),
+        (None, None) => Err(missing()),
+    }
 }
 
 /// Prints the id of a claim just written. The entry is already durable, so a failure to print

@@ -1,4 +1,4 @@
-use super::{find_claim, print_json};
+use super::{as_of_seq, find_claim_as_of, print_json};
 use crate::cli::ShowArgs;
 use crate::env::Env;
 use crate::error::CliResult;
@@ -9,7 +9,8 @@ use std::process::ExitCode;
 
 pub fn cmd_show(env: &Env, args: ShowArgs) -> CliResult<ExitCode> {
     let ledger = env.open()?;
-    let state = find_claim(&ledger, &args.claim)?;
+    let as_of = as_of_seq(&ledger, &args.as_of)?;
+    let state = find_claim_as_of(&ledger, &args.claim, as_of)?;
     let mut out = std::io::stdout().lock();
     if args.json {
         print_json(&mut out, &claim_json(&state))?;
