@@ -178,3 +178,261 @@ fn completions_and_man_page() {
     assert!(man.contains("import"));
     assert_error(&ledger.run(&["completions", "tcsh"]), EXIT_INPUT, "tcsh");
 }
+
+/// The head of `ledger` as `COUNT:HASH`.
+fn head_of(ledger: &Ledger) -> String {
+    ledger.head().trim_end().to_owned()
+}
+
+#[test]
+fn bundles_verify_offline_and_restore_with_the_same_head() {
+    let ledger = seeded();
+    let head = head_of(&ledger);
+    let bundle = ledger.write("bundle.jsonl", ledger.ok(&["export"]));
+    let ok = ledger.ok(&["verify", "--bundle", &bundle, "--expect-head", &head]);
+    assert!(
+        ok.starts_with(&format!("OK: 31 entries, 30 claims; head {head}")),
+        "{ok}"
+    );
+
+    let restored = Ledger::uninitialised();
+    let path = ledger.root().join(&bundle);
+    restored.ok(&["init", "--from-bundle", path.to_str().unwrap()]);
+    assert_eq!(head_of(&restored), head);
+    restored.assert_verifies();
+    assert_eq!(restored.show("mediazona-named-dead")["revision"], 2);
+    assert_eq!(restored.ok(&["export"]), ledger.ok(&["export"]));
+    // The restored ledger takes new claims like any other.
+    restored.ok(&[
+        "add",
+        "--subject",
+        "s",
+        "--claimant",
+        "c",
+        "--statement",
+        "after the restore",
+    ]);
+    restored.assert_verifies();
+}
+
+#[test]
+fn altered_or_rolled_back_bundles_fail() {
+    let ledger = seeded();
+    let head = head_of(&ledger);
+    let export = ledger.ok(&["export"]);
+    let lines: Vec<&str> = export.lines().collect();
+    let hash = head.split_once(':').unwrap().1;
+    let expect = |head: &str| vec!["--expect-head".to_owned(), head.to_owned()];
+    for (name, text, args, fragment) in [
+        (
+            "altered",
+            export.replacen("95300", "85300", 1),
+            vec![],
+            "entry 1: its hash is not the prev recorded by entry 2",
+        ),
+        (
+            "swapped",
+            format!("{}\n{}\n{}\n", lines[1], lines[0], lines[2..].join("\n")),
+            vec![],
+            "entry 1:",
+        ),
+        (
+            "gap",
+            format!("{}\n{}\n", lines[0], lines[2..].join("\n")),
+            vec![],
+            "entry 2: it says it is entry 3",
+        ),
+        (
+            "rolled-back",
+            format!("{}\n", lines[..20].join("\n")),
+            expect(&head),
+            "holds 20 entries, fewer than the expected head's 31",
+        ),
+        (
+            "rewritten",
+            export.clone(),
+            expect(&format!("5:{hash}")),
+            "entry 5: its hash",
+        ),
+    ] {
+        let file = ledger.write(&format!("{name}.jsonl"), text);
+        let mut all = vec!["verify", "--bundle", file.as_str()];
+        all.extend(args.iter().map(String::as_str));
+        let out = ledger.run(&all);
+        assert_eq!(out.status.code(), Some(1), "{name}");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            stdout.starts_with(&format!("FAILED: {name}.jsonl: ")) && stdout.contains(fragment),
+            "{name}: {stdout}"
+        );
+        if args.is_empty() {
+            // A bundle that fails verification is never restored.
+            let target = Ledger::uninitialised();
+            let out = target.run(&[
+                "init",
+                "--from-bundle",
+                ledger.root().join(&file).to_str().unwrap(),
+            ]);
+            assert_error(&out, 1, "fails verification, so no ledger was made");
+            assert!(!target.dir().join("db").exists());
+        }
+    }
+    // The same checks on the ledger itself.
+    let out = ledger.run(&["verify", "--expect-head", &format!("40:{hash}")]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("fewer than the expected head's 40"));
+    assert_error(
+        &ledger.run(&["verify", "--expect-head", "12"]),
+        EXIT_INPUT,
+        "--expect-head \"12\": expected COUNT:HASH",
+    );
+}
+
+#[test]
+fn time_travel_by_entry_and_by_time() {
+    let ledger = seeded();
+    let revised_at: u64 = ledger.json(&["history", "mediazona-named-dead", "--json"])[1]["seq"]
+        .as_u64()
+        .unwrap();
+    let before = (revised_at - 1).to_string();
+    let shown = ledger.json(&["show", "mediazona-named-dead", "--as-of", &before, "--json"]);
+    assert_eq!(shown["claim"]["value"]["amount"], "95300");
+    assert_eq!(shown["revision"], 1);
+    assert_eq!(
+        ledger
+            .json(&[
+                "history",
+                "mediazona-named-dead",
+                "--as-of",
+                &before,
+                "--json"
+            ])
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    let rows = ledger.json(&[
+        "compare",
+        "russia/military-deaths",
+        "--as-of",
+        &before,
+        "--json",
+    ]);
+    let mz = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["key"] == "mediazona-named-dead")
+        .unwrap();
+    assert_eq!(mz["value"]["amount"], "95300");
+    // Claims recorded later are not there yet.
+    let early = ledger.json(&["list", "--as-of", "3", "--json"]);
+    assert_eq!(early.as_array().unwrap().len(), 3);
+    assert_error(
+        &ledger.run(&["show", "trump-july-deaths-2025-08-01", "--as-of", "3"]),
+        EXIT_INPUT,
+        "was recorded after entry 3",
+    );
+    assert_error(
+        &ledger.run(&["show", "mediazona-named-dead", "--as-of", "99"]),
+        EXIT_INPUT,
+        "the ledger holds 31 entries",
+    );
+    // By time: the pinned clock recorded everything at one instant.
+    assert_eq!(
+        ledger
+            .json(&["list", "--as-of", "2025-08-13T12:00:00Z", "--json"])
+            .as_array()
+            .unwrap()
+            .len(),
+        30
+    );
+    assert_eq!(
+        ledger.json(&["list", "--as-of", "2025-08-13T11:59:59Z", "--json"]),
+        Json::Array(vec![])
+    );
+    assert_error(
+        &ledger.run(&["list", "--as-of", "yesterday"]),
+        EXIT_INPUT,
+        "expected an entry number or an RFC 3339 time",
+    );
+}
+
+#[test]
+fn as_of_finds_claims_whose_subject_changed_since() {
+    let ledger = Ledger::new();
+    ledger.import(concat!(
+        r#"{"key":"a","subject":"x/one","claimant":"c","statement":"s"}"#,
+        "\n",
+        r#"{"key":"b","subject":"x/one","claimant":"c","statement":"t"}"#,
+        "\n",
+    ));
+    ledger.ok(&["revise", "a", "--reason", "moved", "--subject", "x/two"]);
+    let keys = |args: &[&str]| -> Vec<String> {
+        ledger
+            .json(args)
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["key"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(keys(&["list", "--subject", "x/one", "--json"]), ["b"]);
+    assert_eq!(
+        keys(&["list", "--subject", "x/one", "--as-of", "2", "--json"]),
+        ["a", "b"]
+    );
+    assert_eq!(
+        keys(&["list", "--subject", "x/two", "--as-of", "2", "--json"]),
+        Vec::<String>::new()
+    );
+}
+
+#[test]
+fn covering_keeps_claims_whose_period_covers_the_date() {
+    let ledger = seeded();
+    let covering = |date: &str| -> Vec<String> {
+        let rows = ledger.json(&[
+            "compare",
+            "russia/military-deaths",
+            "--covering",
+            date,
+            "--json",
+        ]);
+        rows.as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["key"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert!(covering("2025-07").contains(&"mediazona-named-dead".to_owned()));
+    assert!(!covering("2025-07").contains(&"mod-2022-09".to_owned()));
+    assert!(covering("2022-06").contains(&"mod-2022-09".to_owned()));
+    assert_error(
+        &ledger.run(&["list", "--covering", "2025-13"]),
+        EXIT_INPUT,
+        "--covering:",
+    );
+}
+
+#[test]
+fn subjects_count_claims_and_latest_statements() {
+    let ledger = seeded();
+    let rows = ledger.json(&["subjects", "--json"]);
+    let deaths = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["subject"] == "russia/military-deaths")
+        .unwrap();
+    assert_eq!(deaths["claims"], 6);
+    assert_eq!(deaths["latest_stated_on"], "2025-08");
+    let total: u64 = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["claims"].as_u64().unwrap())
+        .sum();
+    assert_eq!(total, 30);
+}
