@@ -376,7 +376,7 @@ fn head_text_and_json() {
     assert!(is_hash(hash), "{head}");
     assert_eq!(
         ledger.json(&["head", "--json"]),
-        json!({"count": 9, "hash": hash})
+        json!({"count": 9, "hash": hash, "origin": "claimledger/ledger/60e21b86"})
     );
     let log = log_json(&ledger);
     assert_eq!(

@@ -16,6 +16,7 @@ mod format_doc;
 mod history;
 mod import;
 mod pipes;
+mod proofs;
 mod research;
 mod revise;
 mod support;

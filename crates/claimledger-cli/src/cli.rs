@@ -71,6 +71,14 @@ pub enum Command {
     },
     /// Print the manual page (roff): claims man > claims.1
     Man,
+    /// Make a key for signing the ledger's checkpoints
+    Key(KeyArgs),
+    /// Print the ledger's checkpoint (origin, entry count, Merkle root), signed with --sign
+    Checkpoint(CheckpointArgs),
+    /// Write a proof that an entry is in the ledger, or that the ledger extends a checkpoint
+    Prove(ProveArgs),
+    /// Check a proof file from `claims prove`, with nothing but the file and a verifier key
+    VerifyProof(VerifyProofArgs),
 }
 
 #[derive(Debug, ClapArgs)]
@@ -281,6 +289,10 @@ pub struct InitArgs {
     /// Verify an exported bundle and build the ledger from it, with the same head
     #[arg(long, value_name = "FILE")]
     pub from_bundle: Option<PathBuf>,
+    /// The ledger's name in its checkpoints, and its signing key's, such as example.org/claims
+    /// [default: claimledger/<directory>/<8 random hex digits>]
+    #[arg(long, value_name = "NAME")]
+    pub origin: Option<String>,
 }
 
 #[derive(Debug, ClapArgs)]
@@ -291,6 +303,9 @@ pub struct VerifyArgs {
     /// Fail unless entry COUNT still has hash HASH: a head written down earlier
     #[arg(long, value_name = "COUNT:HASH")]
     pub expect_head: Option<String>,
+    /// Fail unless the ledger extends this checkpoint (from `claims checkpoint`), saved earlier
+    #[arg(long, value_name = "FILE", conflicts_with = "bundle")]
+    pub checkpoint: Option<PathBuf>,
     /// Print JSON instead of text
     #[arg(long)]
     pub json: bool,
@@ -301,4 +316,66 @@ pub struct SubjectsArgs {
     /// Print JSON instead of text
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, ClapArgs)]
+pub struct KeyArgs {
+    #[command(subcommand)]
+    pub command: KeyCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeyCommand {
+    /// Make a new Ed25519 signing key: write it to a file only you can read, and print its
+    /// verifier key for publishing
+    Generate(KeyGenerateArgs),
+}
+
+#[derive(Debug, ClapArgs)]
+pub struct KeyGenerateArgs {
+    /// The key's name, which must be the origin of the ledger it signs for
+    /// [default: this ledger's origin]
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Where to write the private key; never inside the ledger [default: NAME.key, with each
+    /// / replaced by _]
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, ClapArgs)]
+pub struct CheckpointArgs {
+    /// Sign it with the private key in KEYFILE (from `claims key generate`)
+    #[arg(long, value_name = "KEYFILE")]
+    pub sign: Option<PathBuf>,
+}
+
+#[derive(Debug, ClapArgs)]
+#[command(group(clap::ArgGroup::new("what").required(true).args(["claim", "seq", "since"])))]
+pub struct ProveArgs {
+    /// The claim's id or key: prove the entry of its latest revision
+    #[arg(value_name = "ID|KEY")]
+    pub claim: Option<String>,
+    /// Prove entry N instead
+    #[arg(long, value_name = "N")]
+    pub seq: Option<u64>,
+    /// Prove instead that the ledger extends this older checkpoint (a consistency proof)
+    #[arg(long, value_name = "OLD_CHECKPOINT")]
+    pub since: Option<PathBuf>,
+    /// Sign the checkpoint the proof leads to with the private key in KEYFILE
+    #[arg(long, value_name = "KEYFILE")]
+    pub sign: Option<PathBuf>,
+    /// Write the proof to FILE instead of standard output
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, ClapArgs)]
+pub struct VerifyProofArgs {
+    /// The proof, as `claims prove` wrote it, or - for standard input
+    pub file: PathBuf,
+    /// The ledger's verifier key (the text `claims key generate` printed, or a file holding
+    /// it): the proof's checkpoints must be signed with it
+    #[arg(long, value_name = "VERIFIER_KEY")]
+    pub key: Option<String>,
 }

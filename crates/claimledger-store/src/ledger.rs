@@ -129,7 +129,8 @@ pub struct Ledger<S: Storage> {
 
 impl<S: Storage> Ledger<S> {
     /// Opens a ledger on `storage`, first bringing the index up to the log if a crash left it
-    /// behind (this reads only the entries it lacks).
+    /// behind (this reads only the entries it lacks), and building the Merkle tree of a ledger
+    /// written before it existed (see [`crate::tree`]).
     pub fn open(storage: S) -> Result<Ledger<S>, StoreError> {
         Ledger::open_with(storage, LARGE_COMMIT_ENTRIES, INDEX_BATCH_ENTRIES)
     }
@@ -147,6 +148,7 @@ impl<S: Storage> Ledger<S> {
             index_batch_entries: index_batch_entries.max(1),
         };
         ledger.catch_up_index()?;
+        crate::tree::catch_up(&mut ledger.storage)?;
         Ok(ledger)
     }
 

@@ -4,7 +4,7 @@
 
 use crate::ledger::{Filter, IdBits, Ledger, Receipt, SubmitContext};
 use crate::memory::MemoryStorage;
-use crate::storage::{Head, IndexOp, Storage, StoreError, Visit, VisitIndex};
+use crate::storage::{Head, IndexOp, Storage, StoreError, TreeNode, Visit, VisitIndex};
 use claimledger_core::input::{parse_command, Command};
 use claimledger_core::{ClaimId, Seq, Status, Subject, Tag, Timestamp};
 use proptest::prelude::*;
@@ -352,6 +352,21 @@ impl Storage for Crashy {
         index: Option<&[IndexOp]>,
     ) -> Result<(), StoreError> {
         self.inner.commit(entries, head, index)
+    }
+    fn tree_size(&self) -> Result<u64, StoreError> {
+        self.inner.tree_size()
+    }
+    fn tree_node(
+        &self,
+        node: claimledger_core::merkle::NodeId,
+    ) -> Result<Option<claimledger_core::merkle::NodeHash>, StoreError> {
+        self.inner.tree_node(node)
+    }
+    fn apply_tree(&mut self, nodes: &[TreeNode], through: u64) -> Result<(), StoreError> {
+        self.inner.apply_tree(nodes, through)
+    }
+    fn origin(&self) -> Result<String, StoreError> {
+        self.inner.origin()
     }
     fn apply_index(&mut self, index: &[IndexOp], through: u64) -> Result<(), StoreError> {
         match &mut self.crash {

@@ -32,13 +32,14 @@ mod lock;
 mod memory;
 mod sled_store;
 mod storage;
+pub mod tree;
 mod verify;
 
 pub use ledger::{
     Filter, IdBits, Ledger, Receipt, RejectReason, Revision, SubmitContext, SubmitError,
     INDEX_BATCH_ENTRIES, LARGE_COMMIT_ENTRIES,
 };
-pub use memory::MemoryStorage;
-pub use sled_store::{SledStorage, DEFAULT_WAIT};
-pub use storage::{Head, IndexOp, Storage, StoreError};
+pub use memory::{MemoryStorage, MEMORY_ORIGIN};
+pub use sled_store::{default_origin, default_origin_with, SledStorage, DEFAULT_WAIT};
+pub use storage::{Head, IndexOp, Storage, StoreError, TreeNode};
 pub use verify::{verify_bundle, BundleReport, Problem, VerifyReport};

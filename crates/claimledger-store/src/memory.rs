@@ -1,25 +1,68 @@
 //! Storage in memory: for tests, and to keep the [`Storage`] seam honest.
 
-use crate::storage::{prefix_end, Head, IndexOp, Storage, StoreError, Visit, VisitIndex};
+use crate::storage::{prefix_end, Head, IndexOp, Storage, StoreError, TreeNode, Visit, VisitIndex};
+use crate::tree::TreeAppender;
+use claimledger_core::merkle::{NodeHash, NodeId};
 use claimledger_core::Seq;
 use std::collections::BTreeMap;
 use std::ops::{Bound, ControlFlow};
 
-/// Entries and index in plain collections. Commits are atomic by construction; a write failure
-/// can be injected to test what callers do with one.
-#[derive(Debug, Default, Clone)]
+/// Entries, Merkle tree and index in plain collections. Commits are atomic by construction; a
+/// write failure can be injected to test what callers do with one.
+#[derive(Debug, Clone)]
 pub struct MemoryStorage {
     entries: Vec<Vec<u8>>,
     head: Head,
     indexed_through: u64,
     index: BTreeMap<Vec<u8>, Vec<u8>>,
+    tree: BTreeMap<NodeId, NodeHash>,
+    tree_size: u64,
+    origin: String,
     /// When set, the commit that would take the entry count past this fails and changes nothing.
     pub fail_commits_past: Option<u64>,
+}
+
+/// The origin of a [`MemoryStorage`] made by [`MemoryStorage::new`].
+pub const MEMORY_ORIGIN: &str = "claimledger/memory";
+
+impl Default for MemoryStorage {
+    fn default() -> MemoryStorage {
+        MemoryStorage::with_origin(MEMORY_ORIGIN)
+    }
 }
 
 impl MemoryStorage {
     pub fn new() -> MemoryStorage {
         MemoryStorage::default()
+    }
+
+    /// An empty storage whose ledger has this origin (not checked: tests may want a bad one).
+    pub fn with_origin(origin: &str) -> MemoryStorage {
+        MemoryStorage {
+            entries: Vec::new(),
+            head: Head::EMPTY,
+            indexed_through: 0,
+            index: BTreeMap::new(),
+            tree: BTreeMap::new(),
+            tree_size: 0,
+            origin: origin.to_owned(),
+            fail_commits_past: None,
+        }
+    }
+
+    /// The stored Merkle tree nodes.
+    pub fn tree(&self) -> &BTreeMap<NodeId, NodeHash> {
+        &self.tree
+    }
+
+    /// The stored Merkle tree nodes, to let tests alter them, or drop them all (with
+    /// [`MemoryStorage::set_tree_size`]) as a ledger written before the tree would be.
+    pub fn tree_mut(&mut self) -> &mut BTreeMap<NodeId, NodeHash> {
+        &mut self.tree
+    }
+
+    pub fn set_tree_size(&mut self, tree_size: u64) {
+        self.tree_size = tree_size;
     }
 
     /// The stored entries, to let tests alter them as a failing disk or an attacker would.
@@ -37,8 +80,16 @@ impl MemoryStorage {
         &mut self.index
     }
 
+    /// Moves the head, as an attacker rolling the ledger back would; the tree follows it, as
+    /// it would when a sled store drops what lies past its head.
     pub fn set_head(&mut self, head: Head) {
         self.head = head;
+        if self.tree_size > head.count {
+            self.tree.retain(|node, _| {
+                (u128::from(node.index) + 1) << node.level <= u128::from(head.count)
+            });
+            self.tree_size = head.count;
+        }
     }
 
     fn apply(&mut self, index: &[IndexOp]) {
@@ -155,6 +206,11 @@ impl Storage for MemoryStorage {
             self.head.count + entries.len() as u64,
             "head count must match the entries"
         );
+        assert_eq!(
+            self.tree_size, self.head.count,
+            "commit with the Merkle tree behind the log"
+        );
+        let nodes = TreeAppender::open(&*self)?.push(entries);
         if self
             .fail_commits_past
             .is_some_and(|limit| head.count > limit)
@@ -169,6 +225,8 @@ impl Storage for MemoryStorage {
         }
         self.entries.truncate(self.head.count as usize);
         self.entries.extend(entries.iter().cloned());
+        self.tree.extend(nodes);
+        self.tree_size = head.count;
         self.head = head;
         if let Some(index) = index {
             self.apply(index);
@@ -181,5 +239,24 @@ impl Storage for MemoryStorage {
         self.apply(index);
         self.indexed_through = through;
         Ok(())
+    }
+
+    fn tree_size(&self) -> Result<u64, StoreError> {
+        Ok(self.tree_size)
+    }
+
+    fn tree_node(&self, node: NodeId) -> Result<Option<NodeHash>, StoreError> {
+        Ok(self.tree.get(&node).copied())
+    }
+
+    fn apply_tree(&mut self, nodes: &[TreeNode], through: u64) -> Result<(), StoreError> {
+        assert!(through <= self.head.count, "the tree cannot pass the head");
+        self.tree.extend(nodes.iter().copied());
+        self.tree_size = through;
+        Ok(())
+    }
+
+    fn origin(&self) -> Result<String, StoreError> {
+        Ok(self.origin.clone())
     }
 }

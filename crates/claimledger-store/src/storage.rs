@@ -5,6 +5,7 @@
 //! [`crate::Ledger`] decides what to write. [`crate::SledStorage`] is the durable
 //! implementation; [`crate::MemoryStorage`] makes tests fast and proves the seam is real.
 
+use claimledger_core::merkle::{NodeHash, NodeId};
 use claimledger_core::{EntryHash, Seq};
 use std::ops::ControlFlow;
 use std::path::PathBuf;
@@ -115,17 +116,24 @@ pub fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
     None
 }
 
+/// A stored Merkle tree node: which perfect subtree, and its hash.
+pub type TreeNode = (NodeId, NodeHash);
+
 pub type Visit<'a> = dyn FnMut(Seq, &[u8]) -> ControlFlow<()> + 'a;
 pub type VisitIndex<'a> = dyn FnMut(&[u8], &[u8]) -> ControlFlow<()> + 'a;
 
-/// Durable, append-only storage of entry bytes and a derived index.
+/// Durable, append-only storage of entry bytes, the Merkle tree over them, and a derived index.
 ///
 /// Contract:
 /// - Entries are numbered densely from 1. Nothing is ever read past the committed head.
-/// - [`Storage::commit`] is atomic and durable: when it returns `Ok`, the entries, the new head
-///   and the index changes survive a crash; when it fails or the process dies first, the
-///   storage holds either all of them or none of them. (The index may be reapplied from the
-///   log after a crash: see [`Storage::indexed_through`].)
+/// - [`Storage::commit`] is atomic and durable: when it returns `Ok`, the entries, the Merkle
+///   tree nodes they complete, the new head and the index changes survive a crash; when it
+///   fails or the process dies first, the storage holds either all of them or none of them.
+///   (The index may be reapplied from the log after a crash: see [`Storage::indexed_through`].)
+/// - The Merkle tree (RFC 9162, leaf i = entry i+1; see [`crate::tree`]) is kept by the
+///   storage itself: every commit computes the nodes its entries complete, with
+///   [`crate::tree::TreeAppender`], and writes them with the entries, each once. A stored
+///   node never changes.
 /// - Index changes are only ever derived from log entries, so the index can always be rebuilt.
 pub trait Storage {
     fn head(&self) -> Result<Head, StoreError>;
@@ -190,6 +198,10 @@ pub trait Storage {
     /// atomic write and moves `indexed_through` to the new head; with `None` (large commits,
     /// whose index changes would not fit in memory), leaves the index behind for
     /// [`Storage::apply_index`] to bring up. Requires `indexed_through() == head().count`.
+    ///
+    /// The Merkle tree nodes the entries complete are written in the same atomic write as the
+    /// entries (before the head moves, on the large path), and [`Storage::tree_size`] moves to
+    /// the new head with it. Requires `tree_size() == head().count`.
     fn commit(
         &mut self,
         entries: &[Vec<u8>],
@@ -203,4 +215,24 @@ pub trait Storage {
     /// changes it computes then are the same whether none, some or all of the earlier
     /// attempt's changes were kept, in order (see the ledger's `index_batch` module).
     fn apply_index(&mut self, index: &[IndexOp], through: u64) -> Result<(), StoreError>;
+
+    /// How many leaves (entries, from the first) the stored Merkle tree covers. Equal to the
+    /// head count, except in a ledger written before the tree existed (0), or by a build that
+    /// did not keep it, which [`crate::Ledger::open`] brings up with [`Storage::apply_tree`].
+    fn tree_size(&self) -> Result<u64, StoreError>;
+
+    /// A stored Merkle tree node, `None` if it is not stored. Only nodes within the first
+    /// [`Storage::tree_size`] leaves are meaningful.
+    fn tree_node(&self, node: NodeId) -> Result<Option<NodeHash>, StoreError>;
+
+    /// Stores Merkle tree nodes computed from committed entries, and moves
+    /// [`Storage::tree_size`] to `through` (at most the head), durably: how the tree of a ledger
+    /// written before it is built. The nodes are those completed by appending leaves
+    /// `tree_size()` to `through - 1`; writing one again writes the same hash, so an
+    /// interrupted build can start over from `tree_size()`.
+    fn apply_tree(&mut self, nodes: &[TreeNode], through: u64) -> Result<(), StoreError>;
+
+    /// The ledger's origin: its name in checkpoints and the name of its signing key
+    /// (docs/FORMAT.md, "Checkpoints"). Chosen when the ledger is created; never changes.
+    fn origin(&self) -> Result<String, StoreError>;
 }

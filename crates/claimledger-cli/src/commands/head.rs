@@ -7,12 +7,13 @@ use std::io::Write;
 use std::process::ExitCode;
 
 pub fn cmd_head(env: &Env, args: JsonArg) -> CliResult<ExitCode> {
-    let head = env.open()?.head();
+    let ledger = env.open()?;
+    let head = ledger.head();
     let mut out = std::io::stdout().lock();
     if args.json {
         print_json(
             &mut out,
-            &json!({"count": head.count, "hash": head.hash.to_hex()}),
+            &json!({"count": head.count, "hash": head.hash.to_hex(), "origin": ledger.origin()?}),
         )?;
     } else {
         writeln!(out, "{head}")?;

@@ -15,20 +15,26 @@ const RESTORE_BATCH_ENTRIES: usize = 65_536;
 pub fn cmd_init(env: &Env, args: InitArgs) -> CliResult<ExitCode> {
     match &args.from_bundle {
         None => {
-            SledStorage::create(&env.ledger_dir, env.wait)?;
+            let origin = super::checkpoint::origin_for(env, args.origin)?;
+            SledStorage::create_with_origin(&env.ledger_dir, env.wait, &origin)?;
             env.say(format_args!(
-                "created an empty ledger in {}",
+                "created an empty ledger in {} (origin {origin})",
                 env.ledger_dir.display()
             ));
         }
-        Some(bundle) => restore(env, bundle)?,
+        Some(bundle) => {
+            // The origin names this ledger in its checkpoints; a bundle holds only entries, so
+            // a copy meant to give the same checkpoints as its original takes --origin.
+            let origin = super::checkpoint::origin_for(env, args.origin)?;
+            restore(env, bundle, &origin)?
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
 
 /// Verifies `bundle`, then builds the ledger from it beside the target directory and moves it
 /// into place only when complete: an interrupted restore leaves no half-built ledger behind.
-fn restore(env: &Env, bundle: &Path) -> CliResult {
+fn restore(env: &Env, bundle: &Path, origin: &str) -> CliResult {
     let name = bundle.display().to_string();
     let dir = &env.ledger_dir;
     if dir.join("db").exists() {
@@ -61,7 +67,7 @@ fn restore(env: &Env, bundle: &Path) -> CliResult {
 
     let file_name = dir.file_name().and_then(|n| n.to_str()).unwrap_or("ledger");
     let staging = dir.with_file_name(format!(".{file_name}.restoring-{}", std::process::id()));
-    let result = build(env, bundle, &name, &staging, report.head.count).and_then(|head| {
+    let result = build(env, bundle, &name, &staging, origin, report.head.count).and_then(|head| {
         if head != report.head {
             return Err(CliError::integrity(format!(
                 "{name} changed while it was restored (head {head}, verified {})",
@@ -102,9 +108,10 @@ fn build(
     bundle: &Path,
     name: &str,
     staging: &Path,
+    origin: &str,
     total: u64,
 ) -> CliResult<claimledger_store::Head> {
-    let mut ledger = Ledger::open(SledStorage::create(staging, env.wait)?)?;
+    let mut ledger = Ledger::open(SledStorage::create_with_origin(staging, env.wait, origin)?)?;
     let file = std::fs::File::open(bundle)
         .map_err(|e| CliError::input(format!("cannot read {name}: {e}")))?;
     let progress = Progress::new(env.quiet, total, "restoring", "entries");

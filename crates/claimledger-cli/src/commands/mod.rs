@@ -1,6 +1,7 @@
 //! One module per command; `run` dispatches.
 
 mod add;
+mod checkpoint;
 mod compare;
 mod completions;
 mod demo;
@@ -9,12 +10,15 @@ mod head;
 mod history;
 mod import;
 mod init;
+mod key;
 mod list;
 mod log;
+mod prove;
 mod revise;
 mod show;
 mod subjects;
 mod verify;
+mod verify_proof;
 
 use crate::cli::{Args, Command};
 use crate::env::Env;
@@ -45,6 +49,10 @@ pub fn run(args: Args) -> CliResult<ExitCode> {
         Command::Demo => demo::cmd_demo(&env),
         Command::Completions { shell } => completions::cmd_completions(shell),
         Command::Man => completions::cmd_man(),
+        Command::Key(key) => key::cmd_key(&env, key),
+        Command::Checkpoint(checkpoint) => checkpoint::cmd_checkpoint(&env, checkpoint),
+        Command::Prove(prove) => prove::cmd_prove(&env, prove),
+        Command::VerifyProof(proof) => verify_proof::cmd_verify_proof(&env, proof),
     }
 }
 

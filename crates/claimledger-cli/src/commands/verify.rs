@@ -40,12 +40,19 @@ pub fn cmd_verify(env: &Env, args: VerifyArgs) -> CliResult<ExitCode> {
             let progress = Progress::new(env.quiet, ledger.head().count, "verifying", "entries");
             let report = ledger.verify_against(expect, &mut |checked| progress.set(checked))?;
             progress.finish();
+            // --checkpoint (commands/checkpoint.rs), once the ledger itself is sound.
+            let problem = match (report.problem, &args.checkpoint) {
+                (None, Some(path)) => {
+                    super::checkpoint::check_against_checkpoint(env, &ledger, path)?
+                }
+                (problem, _) => problem,
+            };
             (
                 "ledger".to_owned(),
                 report.head,
                 report.entries_checked,
                 report.claim_count,
-                report.problem,
+                problem,
             )
         }
     };

@@ -6,3 +6,4 @@
 mod model;
 mod sled;
 mod support;
+mod tree;

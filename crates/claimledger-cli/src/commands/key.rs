@@ -1,0 +1,96 @@
+//! `claims key generate`: a new Ed25519 key for signing checkpoints, in the signed-note text
+//! form (docs/FORMAT.md, "Keys"). The private key goes to a file only its owner can read,
+//! never inside the ledger; the verifier key is printed, to be published.
+
+use crate::cli::{KeyArgs, KeyCommand, KeyGenerateArgs};
+use crate::env::Env;
+use crate::error::{CliError, CliResult};
+use claimledger_core::checkpoint;
+use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+pub fn cmd_key(env: &Env, args: KeyArgs) -> CliResult<ExitCode> {
+    match args.command {
+        KeyCommand::Generate(generate) => cmd_key_generate(env, generate),
+    }
+}
+
+fn cmd_key_generate(env: &Env, args: KeyGenerateArgs) -> CliResult<ExitCode> {
+    let name = match args.name {
+        Some(name) => name,
+        None => env.open()?.origin()?,
+    };
+    checkpoint::validate_origin(&name).map_err(|e| CliError::input(format!("--name: {e}")))?;
+    let path = args
+        .out
+        .unwrap_or_else(|| PathBuf::from(format!("{}.key", name.replace('/', "_"))));
+    refuse_inside_ledger(&env.ledger_dir, &path)?;
+    let mut seed = [0u8; 32];
+    getrandom::getrandom(&mut seed).map_err(|e| {
+        CliError::io(format!(
+            "cannot read the operating system's random source: {e}"
+        ))
+    })?;
+    let (signing_key, verifier_key) = checkpoint::generate_signing_key(&name, seed)
+        .map_err(|e| CliError::input(format!("--name: {e}")))?;
+    seed.fill(0);
+    write_private(&path, signing_key.expose_secret())?;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{verifier_key}")?;
+    env.say(format_args!(
+        "wrote the signing key of {name:?} to {} (readable by you alone: keep it secret, and \
+         out of the ledger); publish the verifier key above, with which anyone can check your \
+         checkpoints and proofs",
+        path.display()
+    ));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A key kept inside the ledger directory would travel with every copy of the ledger.
+fn refuse_inside_ledger(ledger_dir: &Path, path: &Path) -> CliResult {
+    let Ok(ledger) = ledger_dir.canonicalize() else {
+        return Ok(());
+    };
+    let parent = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    let parent = parent
+        .canonicalize()
+        .map_err(|e| CliError::input(format!("cannot write {}: {e}", path.display())))?;
+    if parent.starts_with(&ledger) {
+        return Err(CliError::input(format!(
+            "{} is inside the ledger {}: a signing key must be kept apart from the ledger it \
+             signs for; choose another --out",
+            path.display(),
+            ledger_dir.display()
+        )));
+    }
+    Ok(())
+}
+
+/// Creates `path` readable and writable by its owner only, refusing to replace a file.
+fn write_private(path: &Path, secret: &str) -> CliResult {
+    let name = path.display();
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::AlreadyExists => CliError::input(format!(
+                "{name} already exists; a key is never overwritten (choose another --out)"
+            )),
+            _ => CliError::io(format!("cannot create {name}: {e}")),
+        })?;
+    let written = file
+        .write_all(secret.as_bytes())
+        .and_then(|()| file.write_all(b"\n"))
+        .and_then(|()| file.sync_all());
+    written.map_err(|e| {
+        let _ = std::fs::remove_file(path);
+        CliError::io(format!("cannot write {name}: {e}"))
+    })
+}

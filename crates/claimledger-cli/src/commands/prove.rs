@@ -1,0 +1,168 @@
+//! `claims prove`: a proof file that a third party checks with nothing but the file and the
+//! ledger's verifier key (`claims verify-proof`; docs/FORMAT.md, "Proof files"):
+//! - of inclusion: an entry's exact bytes, its leaf index, the audit path, and the checkpoint
+//!   whose root the path leads to;
+//! - of consistency: a checkpoint saved earlier, the current one, and the hashes that show the
+//!   later tree extends the earlier one.
+
+use super::checkpoint::{checkpoint_text, extends, read_checkpoint_file};
+use crate::cli::ProveArgs;
+use crate::env::Env;
+use crate::error::{CliError, CliResult};
+use claimledger_core::merkle::NodeHash;
+use claimledger_core::{Entry, Seq};
+use claimledger_store::{Ledger, SledStorage};
+use serde::{Deserialize, Serialize};
+use std::io::Write;
+use std::path::Path;
+use std::process::ExitCode;
+
+/// A proof file, as written and read. Fields appear in this order; no others are allowed.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "lowercase", deny_unknown_fields)]
+pub enum ProofFile {
+    Inclusion {
+        /// The entry's stored bytes, exactly, as a JSON string.
+        entry: String,
+        /// The entry's leaf index: its sequence number minus one.
+        index: u64,
+        /// The size of the tree the path leads up through: the checkpoint's size.
+        tree_size: u64,
+        /// The audit path, lowest level first, as 64 lowercase hex digits each.
+        path: Vec<String>,
+        /// The checkpoint the path leads to: a signed note, or an unsigned body.
+        checkpoint: String,
+    },
+    Consistency {
+        /// The earlier checkpoint, exactly as it was given.
+        old_checkpoint: String,
+        /// The current checkpoint.
+        checkpoint: String,
+        /// The consistency proof, as 64 lowercase hex digits each.
+        path: Vec<String>,
+    },
+}
+
+pub fn cmd_prove(env: &Env, args: ProveArgs) -> CliResult<ExitCode> {
+    let ledger = env.open()?;
+    let (proof, summary) = match &args.since {
+        Some(old) => consistency(&ledger, old, args.sign.as_deref())?,
+        None => inclusion(&ledger, &args)?,
+    };
+    let mut text = serde_json::to_string_pretty(&proof).map_err(std::io::Error::from)?;
+    text.push('\n');
+    match &args.out {
+        None => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(text.as_bytes())?;
+            out.flush()?;
+        }
+        Some(path) => std::fs::write(path, text)
+            .map_err(|e| CliError::io(format!("cannot write {}: {e}", path.display())))?,
+    }
+    let file = args
+        .out
+        .as_ref()
+        .map_or("FILE".to_owned(), |p| p.display().to_string());
+    env.say(format_args!(
+        "{summary}; check it with `claims verify-proof {file} --key VERIFIER_KEY`"
+    ));
+    Ok(ExitCode::SUCCESS)
+}
+
+fn hex_path(path: &[NodeHash]) -> Vec<String> {
+    path.iter().map(NodeHash::to_hex).collect()
+}
+
+fn inclusion(ledger: &Ledger<SledStorage>, args: &ProveArgs) -> CliResult<(ProofFile, String)> {
+    let count = ledger.head().count;
+    let seq = match (&args.claim, args.seq) {
+        (_, Some(seq)) => {
+            if seq == 0 || seq > count {
+                return Err(CliError::input(format!(
+                    "--seq {seq}: the ledger holds {count} entries, numbered from 1"
+                )));
+            }
+            Seq(seq)
+        }
+        (Some(claim), None) => {
+            let state = super::find_claim(ledger, claim)?;
+            let latest = ledger.revisions(state.id)?.last().map(|r| r.seq);
+            latest.ok_or_else(|| {
+                CliError::integrity(format!("the index holds no revision of claim {}", state.id))
+            })?
+        }
+        (None, None) => unreachable!("clap requires ID|KEY, --seq or --since"),
+    };
+    let bytes = ledger.entry_bytes(seq)?;
+    let entry = Entry::decode(&bytes).map_err(|e| {
+        CliError::integrity(format!(
+            "entry {seq} does not decode ({e}); run `claims verify`"
+        ))
+    })?;
+    let text = String::from_utf8(bytes).map_err(|_| {
+        CliError::integrity(format!("entry {seq} is not UTF-8; run `claims verify`"))
+    })?;
+    let path = ledger.inclusion_proof(seq, count)?;
+    let checkpoint = checkpoint_text(ledger, args.sign.as_deref())?;
+    let summary = format!(
+        "proved entry {seq} (revision {} of claim {}) in the checkpoint of {count} entries",
+        entry.event.revision(),
+        entry.event.claim_id()
+    );
+    let proof = ProofFile::Inclusion {
+        entry: text,
+        index: seq.0 - 1,
+        tree_size: count,
+        path: hex_path(&path),
+        checkpoint,
+    };
+    Ok((proof, summary))
+}
+
+fn consistency(
+    ledger: &Ledger<SledStorage>,
+    old: &Path,
+    sign: Option<&Path>,
+) -> CliResult<(ProofFile, String)> {
+    let (old_text, earlier) = read_checkpoint_file(old)?;
+    let origin = ledger.origin()?;
+    if earlier.origin != origin {
+        return Err(CliError::input(format!(
+            "{}: the checkpoint is of the ledger {:?}, but this ledger's origin is {origin:?}",
+            old.display(),
+            earlier.origin
+        )));
+    }
+    if earlier.size == 0 {
+        return Err(CliError::input(format!(
+            "{}: the checkpoint is of the empty ledger, which every ledger extends: there is \
+             nothing to prove",
+            old.display()
+        )));
+    }
+    if let Some(problem) = extends(ledger, &earlier)? {
+        return Err(CliError::integrity(format!(
+            "{}: no proof can be made: {problem}",
+            old.display()
+        )));
+    }
+    let count = ledger.head().count;
+    let path = ledger.consistency_proof(earlier.size, count)?;
+    let checkpoint = checkpoint_text(ledger, sign)?;
+    let summary = format!(
+        "proved that the ledger of {count} entries extends its checkpoint of {} entries{}",
+        earlier.size,
+        if earlier.size == count {
+            " (the same)"
+        } else {
+            ""
+        }
+    );
+    let proof = ProofFile::Consistency {
+        old_checkpoint: old_text,
+        checkpoint,
+        path: hex_path(&path),
+    };
+    Ok((proof, summary))
+}
