@@ -18,6 +18,11 @@ lint:
 ci:
     bash .ci/run
 
+# The crash loop of tests/cli/crash.rs, longer: ITERATIONS writes of `claims` killed at random
+# moments, each followed by recovery checks. Prints the totals.
+crash ITERATIONS="1000":
+    CRASH_ITERATIONS={{ITERATIONS}} cargo test --release -p claimledger-cli --test cli crash::crash_loop -- --nocapture
+
 # The benchmark of docs/PERFORMANCE.md: a million claims through the real binary.
 bench *ARGS:
     cargo build --release -p claimledger-cli -p claimledger-bench

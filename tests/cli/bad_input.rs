@@ -140,7 +140,7 @@ fn required_fields_and_types() {
 fn values() {
     check(
         record(r#""value":{"amount":1.5}"#),
-        "field `value.amount`: 1.5 is not an integer; write decimals as strings",
+        "field `value.amount`: 1.5 is not an integer within 64 bits; write decimals and larger integers as strings",
     );
     check(
         record(r#""value":{"amount":"1e5"}"#),

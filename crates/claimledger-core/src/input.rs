@@ -318,8 +318,10 @@ impl Object<'_> {
 
     fn deny_unknown(&self, allowed: &[&str]) -> Result<(), FieldError> {
         match self.map.keys().find(|k| !allowed.contains(&k.as_str())) {
+            // A name is shown escaped: it comes from the input and could hold terminal
+            // control sequences.
             Some(unknown) => Err(FieldError::new(
-                self.path_of(unknown),
+                self.path_of(&unknown.escape_debug().to_string()),
                 "is not a field of the input format",
             )),
             None => Ok(()),
@@ -456,7 +458,7 @@ fn parse_decimal(json: &Json, field: &str) -> Result<Decimal, FieldError> {
         Json::Number(n) if n.is_i64() || n.is_u64() => with_field(field, Decimal::parse(&n.to_string())),
         Json::Number(n) => Err(FieldError::new(
             field,
-            format!("{n} is not an integer; write decimals as strings, e.g. \"0.5\", so they are kept exactly"),
+            format!("{n} is not an integer within 64 bits; write decimals and larger integers as strings, e.g. \"0.5\", so they are kept exactly"),
         )),
         other => Err(FieldError::new(field, format!("must be a decimal string or an integer, got {}", json_kind(other)))),
     }
@@ -617,7 +619,7 @@ mod tests {
             &record(r#""colour":"red""#),
             "field `colour`: is not a field of the input format",
         );
-        check(&record(r#""value":{"amount":1.5}"#), "field `value.amount`: 1.5 is not an integer; write decimals as strings, e.g. \"0.5\", so they are kept exactly");
+        check(&record(r#""value":{"amount":1.5}"#), "field `value.amount`: 1.5 is not an integer within 64 bits; write decimals and larger integers as strings, e.g. \"0.5\", so they are kept exactly");
         check(&record(r#""value":{"amount":"1e5"}"#), "field `value.amount`: \"1e5\" is not a decimal: use digits with an optional '-' and '.', no exponent, no thousands separators");
         check(
             &record(r#""value":{"bound":"range","low":"3","high":"2"}"#),

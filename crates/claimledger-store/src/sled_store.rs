@@ -549,9 +549,43 @@ impl SledStorage {
     }
 }
 
+/// Removes snapshot files that a killed process left half-written. sled 0.34.7 writes a new
+/// snapshot as `snap.<lsn>.generating` and renames it when complete, but reads the file with the
+/// greatest name when it opens, `.generating` or not (spacejam/sled#1527): one process killed
+/// at that moment would leave every later open reporting corruption. The caller holds the
+/// ledger lock, so no other process can be writing one now; sled rebuilds from its log.
+fn remove_unfinished_snapshots(path: &Path) -> Result<(), StoreError> {
+    let entries = match std::fs::read_dir(path) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(source) => {
+            return Err(StoreError::Io {
+                path: path.to_path_buf(),
+                source,
+            })
+        }
+    };
+    for entry in entries {
+        let entry = entry.map_err(|source| StoreError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with("snap.") && name.ends_with(".generating") {
+            std::fs::remove_file(entry.path()).map_err(|source| StoreError::Io {
+                path: entry.path(),
+                source,
+            })?;
+        }
+    }
+    Ok(())
+}
+
 /// Opens sled, retrying while a process that just released the ledger lock still has sled's
 /// own file lock (sled may finish closing on a background thread).
 fn open_db(path: &Path, wait: Duration) -> Result<sled::Db, StoreError> {
+    remove_unfinished_snapshots(path)?;
     let started = Instant::now();
     loop {
         match sled::Config::new().path(path).open() {
