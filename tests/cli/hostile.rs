@@ -686,7 +686,7 @@ fn endless_line_from_a_pipe() {
                 Ok(written) => bytes_written += written as u64,
                 Err(error) => break Some(error),
             }
-            if bytes_written % (1 << 20) == 0 {
+            if bytes_written.is_multiple_of(1 << 20) {
                 // VmHWM: the process's peak resident memory, while it still runs.
                 if let Some(kib) = std::fs::read_to_string(&status).ok().and_then(|s| {
                     s.lines()
