@@ -1,6 +1,9 @@
 //! Storage in memory: for tests, and to keep the [`Storage`] seam honest.
 
-use crate::storage::{prefix_end, Head, IndexOp, Storage, StoreError, TreeNode, Visit, VisitIndex};
+use crate::storage::{
+    assert_commit_follows, prefix_end, Head, IndexOp, Storage, StoreError, TreeNode, Visit,
+    VisitIndex,
+};
 use crate::tree::TreeAppender;
 use claimledger_core::merkle::{NodeHash, NodeId};
 use claimledger_core::Seq;
@@ -197,18 +200,12 @@ impl Storage for MemoryStorage {
         head: Head,
         index: Option<&[IndexOp]>,
     ) -> Result<(), StoreError> {
-        assert_eq!(
-            self.indexed_through, self.head.count,
-            "commit with the index behind the log"
-        );
-        assert_eq!(
-            head.count,
-            self.head.count + entries.len() as u64,
-            "head count must match the entries"
-        );
-        assert_eq!(
-            self.tree_size, self.head.count,
-            "commit with the Merkle tree behind the log"
+        assert_commit_follows(
+            self.head,
+            self.indexed_through,
+            self.tree_size,
+            head,
+            entries,
         );
         let nodes = TreeAppender::open(&*self)?.push(entries);
         if self

@@ -47,7 +47,10 @@
 //! ([`Storage::apply_index`]).
 
 use crate::lock::LedgerLock;
-use crate::storage::{prefix_end, Head, IndexOp, Storage, StoreError, TreeNode, Visit, VisitIndex};
+use crate::storage::{
+    assert_commit_follows, prefix_end, Head, IndexOp, Storage, StoreError, TreeNode, Visit,
+    VisitIndex,
+};
 use crate::tree::TreeAppender;
 use claimledger_core::checkpoint;
 use claimledger_core::merkle::{NodeHash, NodeId};
@@ -737,18 +740,12 @@ impl Storage for SledStorage {
         head: Head,
         index: Option<&[IndexOp]>,
     ) -> Result<(), StoreError> {
-        assert_eq!(
-            self.indexed_through, self.head.count,
-            "commit with the index behind the log"
-        );
-        assert_eq!(
-            head.count,
-            self.head.count + entries.len() as u64,
-            "head count must match the entries"
-        );
-        assert_eq!(
-            self.tree_size, self.head.count,
-            "commit with the Merkle tree behind the log"
+        assert_commit_follows(
+            self.head,
+            self.indexed_through,
+            self.tree_size,
+            head,
+            entries,
         );
         let chunks = self.chunks_for(entries)?;
         let mut tree = TreeAppender::open(&*self)?;

@@ -236,3 +236,27 @@ pub trait Storage {
     /// (docs/FORMAT.md, "Checkpoints"). Chosen when the ledger is created; never changes.
     fn origin(&self) -> Result<String, StoreError>;
 }
+
+/// The preconditions of [`Storage::commit`], asserted by every implementation: the index and
+/// the tree are up to the head, and `head` counts exactly the new entries.
+pub(crate) fn assert_commit_follows(
+    before: Head,
+    indexed_through: u64,
+    tree_size: u64,
+    head: Head,
+    entries: &[Vec<u8>],
+) {
+    assert_eq!(
+        indexed_through, before.count,
+        "commit with the index behind the log"
+    );
+    assert_eq!(
+        tree_size, before.count,
+        "commit with the Merkle tree behind the log"
+    );
+    assert_eq!(
+        head.count,
+        before.count + entries.len() as u64,
+        "head count must match the entries"
+    );
+}
