@@ -67,9 +67,10 @@ impl From<StoreError> for CliError {
             StoreError::Busy { .. } => ExitKind::Busy,
             StoreError::NotALedger(_) | StoreError::AlreadyExists(_) => ExitKind::Input,
             StoreError::Corrupt { .. } => ExitKind::Integrity,
-            StoreError::NewerFormat { .. } | StoreError::Io { .. } | StoreError::Backend(_) => {
-                ExitKind::Io
-            }
+            StoreError::NewerFormat { .. }
+            | StoreError::OlderFormat { .. }
+            | StoreError::Io { .. }
+            | StoreError::Backend(_) => ExitKind::Io,
         };
         CliError::Failed {
             kind,

@@ -82,6 +82,219 @@ pub enum SubmitError {
     Store(#[from] StoreError),
 }
 
+/// What [`Ledger::submit_stream`] committed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Submitted {
+    pub entries: u64,
+    /// How many of the entries record a claim (the others revise one).
+    pub recorded: u64,
+}
+
+/// Why [`Ledger::submit_stream`] wrote nothing: a batch of its input was an error, or a
+/// command was refused, or the storage failed.
+#[derive(Debug)]
+pub enum StreamError<E> {
+    Input(E),
+    Submit(SubmitError),
+}
+
+impl<E> From<SubmitError> for StreamError<E> {
+    fn from(error: SubmitError) -> StreamError<E> {
+        StreamError::Submit(error)
+    }
+}
+
+/// One command decided: its entry, and the claim's state before and after it.
+struct Step {
+    entry: Entry,
+    bytes: Vec<u8>,
+    hash: EntryHash,
+    previous: Option<ClaimState>,
+    state: ClaimState,
+}
+
+/// A submission between commands: where the log will be, and the claims it has recorded or
+/// revised so far, which later commands of the same submission may revise.
+struct Submission {
+    event_context: EventContext,
+    context: SubmitContext,
+    /// Keys recorded by this submission.
+    keys: HashMap<Key, ClaimId>,
+    /// The latest entry of each claim this submission wrote.
+    latest: HashMap<ClaimId, Seq>,
+    /// Claims' states held in memory: every one of a plain submission; the current batch's
+    /// of a staged one.
+    states: HashMap<ClaimId, ClaimState>,
+    /// The last claim id, read when the first record needs it.
+    last_id: Option<Option<ClaimId>>,
+    prev: EntryHash,
+    seq: Seq,
+}
+
+impl Submission {
+    fn new<S: Storage>(
+        ledger: &Ledger<S>,
+        context: &SubmitContext,
+    ) -> Result<Submission, StoreError> {
+        // Recording times never decrease along the log (a clock set back waits for the last
+        // entry's time), so that a time maps to a place in the log by binary search.
+        let last_recorded = match ledger.head.count {
+            0 => None,
+            count => Some(ledger.entry(Seq(count))?.event.recorded_at()),
+        };
+        Ok(Submission {
+            event_context: EventContext {
+                now: last_recorded.map_or(context.now, |last| last.max(context.now)),
+                default_author: context.default_author.clone(),
+            },
+            context: context.clone(),
+            keys: HashMap::new(),
+            latest: HashMap::new(),
+            states: HashMap::new(),
+            last_id: None,
+            prev: ledger.head.hash,
+            seq: ledger.head.next_seq(),
+        })
+    }
+
+    /// The head once every step so far is written.
+    fn head(&self) -> Head {
+        Head {
+            count: self.seq.0 - 1,
+            hash: self.prev,
+        }
+    }
+
+    /// Decides command number `i` into the next entry.
+    fn step<S: Storage>(
+        &mut self,
+        ledger: &Ledger<S>,
+        i: usize,
+        command: &Command,
+    ) -> Result<Step, SubmitError> {
+        let reject = |reason: RejectReason| SubmitError::Rejected { command: i, reason };
+        let (event, previous) = match command {
+            Command::Record(record) => {
+                let key_owner = match &record.key {
+                    None => None,
+                    Some(key) => match self.keys.get(key) {
+                        Some(&id) => Some(id),
+                        None => ledger.resolve(key.as_str())?,
+                    },
+                };
+                let last = match self.last_id {
+                    Some(last) => last,
+                    None => index::last_claim_id(&ledger.storage)?,
+                };
+                let id = new_claim_id(&self.context, self.prev, self.seq, last)?;
+                self.last_id = Some(Some(id));
+                let event = decide_record(record, id, key_owner, &self.event_context)
+                    .map_err(|e| reject(e.into()))?;
+                (event, None)
+            }
+            Command::Revise(revise) => {
+                let current = self
+                    .current(ledger, &revise.claim)?
+                    .ok_or_else(|| reject(RejectReason::UnknownClaim(revise.claim.clone())))?;
+                let event = decide_revise(revise, &current, &self.event_context)
+                    .map_err(|e| reject(e.into()))?;
+                (event, Some(current))
+            }
+        };
+        let entry = Entry {
+            seq: self.seq,
+            prev: self.prev,
+            event,
+        };
+        let bytes = entry.encode();
+        debug_assert_eq!(
+            Entry::decode(&bytes).as_ref(),
+            Ok(&entry),
+            "an entry decodes to what was encoded"
+        );
+        let hash = EntryHash::of(&bytes);
+        let state = match &previous {
+            None => {
+                let Event::ClaimRecorded(recorded) = &entry.event else {
+                    unreachable!("a record makes a ClaimRecorded")
+                };
+                if let Some(key) = &recorded.key {
+                    self.keys.insert(key.clone(), recorded.claim_id);
+                }
+                ClaimState::recorded(recorded)
+            }
+            Some(state) => {
+                let mut state = state.clone();
+                state
+                    .apply(&entry.event)
+                    .expect("decide_revise makes the next revision");
+                state
+            }
+        };
+        self.latest.insert(state.id, entry.seq);
+        self.prev = hash;
+        self.seq = self.seq.next();
+        Ok(Step {
+            entry,
+            bytes,
+            hash,
+            previous,
+            state,
+        })
+    }
+
+    /// Keeps a claim's state in memory for the commands after.
+    fn keep(&mut self, state: ClaimState) {
+        self.states.insert(state.id, state);
+    }
+
+    /// The current state of the claim `id_or_key` names: as this submission left it, or as
+    /// stored.
+    fn current<S: Storage>(
+        &self,
+        ledger: &Ledger<S>,
+        id_or_key: &str,
+    ) -> Result<Option<ClaimState>, StoreError> {
+        let pending_key = Key::parse(id_or_key)
+            .ok()
+            .and_then(|key| self.keys.get(&key).copied());
+        let id = match pending_key {
+            Some(id) => id,
+            None => match ledger.resolve(id_or_key)? {
+                Some(id) => id,
+                None => match ClaimId::parse(id_or_key) {
+                    // A claim recorded earlier in this same submission.
+                    Ok(id) if self.latest.contains_key(&id) => id,
+                    _ => return Ok(None),
+                },
+            },
+        };
+        if let Some(state) = self.states.get(&id) {
+            return Ok(Some(state.clone()));
+        }
+        let Some(&seq) = self.latest.get(&id) else {
+            return ledger.claim(id);
+        };
+        // Written by an earlier batch of this submission: read back from what was staged.
+        // Deciding a revision needs the claim and its revision; the key and the time of the
+        // first revision are not kept, and nothing reads them from this state.
+        let bytes = ledger
+            .storage
+            .staged_entry(seq)?
+            .ok_or_else(|| StoreError::corrupt(Some(seq), "a staged entry cannot be read back"))?;
+        let entry = decode_at(seq, &bytes)?;
+        let at = entry.event.recorded_at();
+        Ok(Some(ClaimState {
+            id,
+            key: None,
+            revision: entry.event.revision(),
+            claim: entry.event.claim().clone(),
+            recorded_at: at,
+            revised_at: at,
+        }))
+    }
+}
+
 /// Which claims [`Ledger::list`] returns; every filter given must match.
 #[derive(Clone, Debug, Default)]
 pub struct Filter {
@@ -454,107 +667,33 @@ impl<S: Storage> Ledger<S> {
         commands: &[Command],
         context: &SubmitContext,
     ) -> Result<Vec<Receipt>, SubmitError> {
-        // Recording times never decrease along the log (a clock set back waits for the last
-        // entry's time), so that a time maps to a place in the log by binary search.
-        let last_recorded = match self.head.count {
-            0 => None,
-            count => Some(self.entry(Seq(count))?.event.recorded_at()),
-        };
-        let event_context = EventContext {
-            now: last_recorded.map_or(context.now, |last| last.max(context.now)),
-            default_author: context.default_author.clone(),
-        };
         let large = commands.len() > self.large_commit_entries;
-        let mut pending_states: HashMap<ClaimId, ClaimState> = HashMap::new();
-        let mut pending_keys: HashMap<Key, ClaimId> = HashMap::new();
+        let mut submission = Submission::new(self, context)?;
         let mut entries = Vec::with_capacity(commands.len());
         let mut receipts = Vec::with_capacity(commands.len());
         let mut index_batch = IndexBatch::new();
-        // The last claim id, read when the first record needs it.
-        let mut last_id: Option<Option<ClaimId>> = None;
-        let mut prev = self.head.hash;
-        let mut seq = self.head.next_seq();
         for (i, command) in commands.iter().enumerate() {
-            let reject = |reason: RejectReason| SubmitError::Rejected { command: i, reason };
-            let (event, previous) = match command {
-                Command::Record(record) => {
-                    let key_owner = match &record.key {
-                        None => None,
-                        Some(key) => match pending_keys.get(key) {
-                            Some(&id) => Some(id),
-                            None => self.resolve(key.as_str())?,
-                        },
-                    };
-                    let last = match last_id {
-                        Some(last) => last,
-                        None => index::last_claim_id(&self.storage)?,
-                    };
-                    let id = new_claim_id(context, prev, seq, last)?;
-                    last_id = Some(Some(id));
-                    let event = decide_record(record, id, key_owner, &event_context)
-                        .map_err(|e| reject(e.into()))?;
-                    (event, None)
-                }
-                Command::Revise(revise) => {
-                    let current =
-                        self.pending_or_stored(&revise.claim, &pending_states, &pending_keys)?;
-                    let current = current
-                        .ok_or_else(|| reject(RejectReason::UnknownClaim(revise.claim.clone())))?;
-                    let event = decide_revise(revise, &current, &event_context)
-                        .map_err(|e| reject(e.into()))?;
-                    (event, Some(current))
-                }
-            };
-            let entry = Entry { seq, prev, event };
-            let bytes = entry.encode();
-            debug_assert_eq!(
-                Entry::decode(&bytes).as_ref(),
-                Ok(&entry),
-                "an entry decodes to what was encoded"
-            );
-            let hash = EntryHash::of(&bytes);
+            let step = submission.step(self, i, command)?;
             if !large {
                 index_batch.add(
-                    IndexEvent::of_event(&entry.event, seq),
-                    previous.as_ref().map(|s| &s.claim),
+                    IndexEvent::of_event(&step.entry.event, step.entry.seq),
+                    step.previous.as_ref().map(|s| &s.claim),
                 )?;
             }
-            let state = match previous {
-                None => {
-                    let Event::ClaimRecorded(recorded) = &entry.event else {
-                        unreachable!("a record makes a ClaimRecorded")
-                    };
-                    if let Some(key) = &recorded.key {
-                        pending_keys.insert(key.clone(), recorded.claim_id);
-                    }
-                    ClaimState::recorded(recorded)
-                }
-                Some(mut state) => {
-                    state
-                        .apply(&entry.event)
-                        .expect("decide_revise makes the next revision");
-                    state
-                }
-            };
             receipts.push(Receipt {
-                claim_id: state.id,
-                key: state.key.clone(),
-                revision: state.revision,
-                seq,
-                hash,
+                claim_id: step.state.id,
+                key: step.state.key.clone(),
+                revision: step.state.revision,
+                seq: step.entry.seq,
+                hash: step.hash,
             });
-            pending_states.insert(state.id, state);
-            entries.push(bytes);
-            prev = hash;
-            seq = seq.next();
+            submission.keep(step.state);
+            entries.push(step.bytes);
         }
         if entries.is_empty() {
             return Ok(receipts);
         }
-        let head = Head {
-            count: seq.0 - 1,
-            hash: prev,
-        };
+        let head = submission.head();
         if large {
             self.storage.commit(&entries, head, None)?;
             self.head = head;
@@ -568,30 +707,84 @@ impl<S: Storage> Ledger<S> {
         Ok(receipts)
     }
 
-    fn pending_or_stored(
-        &self,
-        id_or_key: &str,
-        pending_states: &HashMap<ClaimId, ClaimState>,
-        pending_keys: &HashMap<Key, ClaimId>,
-    ) -> Result<Option<ClaimState>, StoreError> {
-        let pending_key = Key::parse(id_or_key)
-            .ok()
-            .and_then(|key| pending_keys.get(&key).copied());
-        let id = match pending_key {
-            Some(id) => id,
-            None => match self.resolve(id_or_key)? {
-                Some(id) => id,
-                None => match ClaimId::parse(id_or_key) {
-                    // A claim recorded earlier in this same submission.
-                    Ok(id) if pending_states.contains_key(&id) => id,
-                    _ => return Ok(None),
-                },
-            },
-        };
-        match pending_states.get(&id) {
-            Some(state) => Ok(Some(state.clone())),
-            None => self.claim(id),
+    /// [`Ledger::submit`] for commands that arrive in batches, as an import reads them, with
+    /// memory bounded by the batch rather than the whole: all of them commit, atomically and
+    /// durably, or none does. Commands are numbered across batches from 0, in order; the
+    /// first batch that is an error stops the submission, which then writes nothing.
+    ///
+    /// Up to the large-commit threshold this is [`Ledger::submit`]. Past it, each batch is
+    /// decided and its entries staged past the head ([`Storage::stage`]); of the claims this
+    /// submission touched only their keys and latest entries stay in memory; the head moves
+    /// once every batch is staged, and the index follows from the log.
+    pub fn submit_stream<E>(
+        &mut self,
+        batches: &mut dyn Iterator<Item = Result<Vec<Command>, E>>,
+        context: &SubmitContext,
+    ) -> Result<Submitted, StreamError<E>> {
+        let mut first = Vec::new();
+        let mut large = false;
+        for batch in &mut *batches {
+            first.extend(batch.map_err(StreamError::Input)?);
+            if first.len() > self.large_commit_entries {
+                large = true;
+                break;
+            }
         }
+        if !large {
+            let receipts = self.submit(&first, context)?;
+            return Ok(Submitted {
+                entries: receipts.len() as u64,
+                recorded: receipts.iter().filter(|r| r.revision == 1).count() as u64,
+            });
+        }
+        let staged = self.stage_stream(first, batches, context);
+        if staged.is_err() {
+            // What was staged is removed now, or by the next open if this fails too.
+            let _ = self.storage.discard_staged();
+        }
+        let (submitted, head) = staged?;
+        self.storage
+            .commit_staged(head)
+            .map_err(|e| StreamError::Submit(e.into()))?;
+        self.head = head;
+        self.catch_up_index()
+            .map_err(|e| StreamError::Submit(e.into()))?;
+        Ok(submitted)
+    }
+
+    fn stage_stream<E>(
+        &mut self,
+        first: Vec<Command>,
+        batches: &mut dyn Iterator<Item = Result<Vec<Command>, E>>,
+        context: &SubmitContext,
+    ) -> Result<(Submitted, Head), StreamError<E>> {
+        let mut submission =
+            Submission::new(self, context).map_err(|e| StreamError::Submit(e.into()))?;
+        let mut submitted = Submitted {
+            entries: 0,
+            recorded: 0,
+        };
+        let mut batch = first;
+        loop {
+            let mut entries = Vec::with_capacity(batch.len());
+            for command in &batch {
+                let step = submission.step(self, submitted.entries as usize, command)?;
+                submitted.entries += 1;
+                submitted.recorded += u64::from(step.previous.is_none());
+                submission.keep(step.state);
+                entries.push(step.bytes);
+            }
+            self.storage
+                .stage(&entries)
+                .map_err(|e| StreamError::Submit(e.into()))?;
+            // Claims of earlier batches are read back from what was staged when revised.
+            submission.states.clear();
+            match batches.next() {
+                None => break,
+                Some(next) => batch = next.map_err(StreamError::Input)?,
+            }
+        }
+        Ok((submitted, submission.head()))
     }
 
     /// Brings the index up to the head from the log alone, in batches of at most

@@ -353,6 +353,18 @@ impl Storage for Crashy {
     ) -> Result<(), StoreError> {
         self.inner.commit(entries, head, index)
     }
+    fn stage(&mut self, entries: &[Vec<u8>]) -> Result<(), StoreError> {
+        self.inner.stage(entries)
+    }
+    fn staged_entry(&self, seq: Seq) -> Result<Option<Vec<u8>>, StoreError> {
+        self.inner.staged_entry(seq)
+    }
+    fn commit_staged(&mut self, head: Head) -> Result<(), StoreError> {
+        self.inner.commit_staged(head)
+    }
+    fn discard_staged(&mut self) -> Result<(), StoreError> {
+        self.inner.discard_staged()
+    }
     fn tree_size(&self) -> Result<u64, StoreError> {
         self.inner.tree_size()
     }

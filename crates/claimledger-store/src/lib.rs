@@ -22,6 +22,7 @@
 //! assert!(ledger.verify(&mut |_| {}).unwrap().problem.is_none());
 //! ```
 
+mod chunk;
 pub mod forge;
 pub mod index;
 mod index_batch;
@@ -36,8 +37,8 @@ pub mod tree;
 mod verify;
 
 pub use ledger::{
-    Filter, IdBits, Ledger, Receipt, RejectReason, Revision, SubmitContext, SubmitError,
-    INDEX_BATCH_ENTRIES, LARGE_COMMIT_ENTRIES,
+    Filter, IdBits, Ledger, Receipt, RejectReason, Revision, StreamError, SubmitContext,
+    SubmitError, Submitted, INDEX_BATCH_ENTRIES, LARGE_COMMIT_ENTRIES,
 };
 pub use memory::{MemoryStorage, MEMORY_ORIGIN};
 pub use sled_store::{default_origin, default_origin_with, SledStorage, DEFAULT_WAIT};

@@ -21,6 +21,8 @@ pub struct MemoryStorage {
     tree: BTreeMap<NodeId, NodeHash>,
     tree_size: u64,
     origin: String,
+    /// Entries staged past the head by [`Storage::stage`].
+    staged: Vec<Vec<u8>>,
     /// When set, the commit that would take the entry count past this fails and changes nothing.
     pub fail_commits_past: Option<u64>,
 }
@@ -49,6 +51,7 @@ impl MemoryStorage {
             tree: BTreeMap::new(),
             tree_size: 0,
             origin: origin.to_owned(),
+            staged: Vec::new(),
             fail_commits_past: None,
         }
     }
@@ -229,6 +232,43 @@ impl Storage for MemoryStorage {
             self.apply(index);
             self.indexed_through = head.count;
         }
+        Ok(())
+    }
+
+    fn stage(&mut self, entries: &[Vec<u8>]) -> Result<(), StoreError> {
+        assert_commit_follows(
+            self.head,
+            self.indexed_through,
+            self.tree_size,
+            Head {
+                count: self.head.count + entries.len() as u64,
+                hash: self.head.hash,
+            },
+            entries,
+        );
+        self.staged.extend(entries.iter().cloned());
+        Ok(())
+    }
+
+    fn staged_entry(&self, seq: Seq) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(seq
+            .0
+            .checked_sub(self.head.count + 1)
+            .and_then(|i| self.staged.get(i as usize))
+            .cloned())
+    }
+
+    fn commit_staged(&mut self, head: Head) -> Result<(), StoreError> {
+        let staged = std::mem::take(&mut self.staged);
+        let committed = self.commit(&staged, head, None);
+        if committed.is_err() {
+            self.staged = staged;
+        }
+        committed
+    }
+
+    fn discard_staged(&mut self) -> Result<(), StoreError> {
+        self.staged.clear();
         Ok(())
     }
 

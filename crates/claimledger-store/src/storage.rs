@@ -83,6 +83,12 @@ pub enum StoreError {
         found: u32,
         supported: u32,
     },
+    #[error("{} holds store format {found}, a development layout this build cannot read (it reads format {supported}); export it with the build that wrote it and restore the export with `claims init --from-bundle`", path.display())]
+    OlderFormat {
+        path: PathBuf,
+        found: u32,
+        supported: u32,
+    },
     #[error("I/O error on {}: {source}", path.display())]
     Io {
         path: PathBuf,
@@ -208,6 +214,26 @@ pub trait Storage {
         head: Head,
         index: Option<&[IndexOp]>,
     ) -> Result<(), StoreError>;
+
+    /// The first stage of a commit too large to hold in memory: writes `entries`, numbered on
+    /// from the head and from whatever was staged before, with the Merkle tree nodes they
+    /// complete, where nothing reads them until [`Storage::commit_staged`] moves the head.
+    /// Not durable by itself. Entries staged but never committed are removed by
+    /// [`Storage::discard_staged`], or by the next open after a crash. Requires
+    /// `indexed_through() == head().count` and `tree_size() == head().count`.
+    fn stage(&mut self, entries: &[Vec<u8>]) -> Result<(), StoreError>;
+
+    /// A staged entry's bytes (`seq` past the head, within what was staged), `None` otherwise.
+    fn staged_entry(&self, seq: Seq) -> Result<Option<Vec<u8>>, StoreError>;
+
+    /// Makes everything staged durable, then moves the head to `head`, which must count exactly
+    /// the committed and the staged entries, durably. Like [`Storage::commit`] without an index,
+    /// it leaves the index behind for [`Storage::apply_index`]. When it fails or the process
+    /// dies first, the head stays where it was.
+    fn commit_staged(&mut self, head: Head) -> Result<(), StoreError>;
+
+    /// Removes everything staged; the head stays where it was.
+    fn discard_staged(&mut self) -> Result<(), StoreError>;
 
     /// Applies index changes derived from entries up to `through`, durably, and moves
     /// `indexed_through` to `through` (large commits, and crash recovery). If it fails or the
