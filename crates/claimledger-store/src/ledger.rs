@@ -21,9 +21,9 @@ pub const LARGE_COMMIT_ENTRIES: usize = 4096;
 
 /// Entries whose index changes are gathered into one write when bringing the index up to the
 /// log. Each touched block is written once per batch, so the larger the batch the fewer the
-/// writes (a million-entry import touches each of the 65,536 key buckets about once); memory
-/// is a few hundred bytes per entry.
-pub const INDEX_BATCH_ENTRIES: u64 = 1 << 20;
+/// writes (a million-entry import touches each of the 65,536 key buckets about four times);
+/// memory is a few hundred bytes per entry, which bounds an import's peak.
+pub const INDEX_BATCH_ENTRIES: u64 = 1 << 18;
 
 /// Entries decoded in parallel per step when bringing the index up to the log.
 const DECODE_BATCH_ENTRIES: usize = 4096;

@@ -883,6 +883,21 @@ impl Storage for SledStorage {
             .map(|hash| NodeHash(hash.try_into().expect("a 32-byte slice"))))
     }
 
+    fn tree_nodes(&self, level: u8, first: u64, max: usize) -> Result<Vec<NodeHash>, StoreError> {
+        let (key, offset) = tree_block_of(NodeId { level, index: first });
+        let Some(block) = self.db.get(key).map_err(|e| self.error(e))? else {
+            return Ok(Vec::new());
+        };
+        check_tree_block(&key, &block)?;
+        Ok(block
+            .get(offset..)
+            .unwrap_or_default()
+            .chunks_exact(32)
+            .take(max)
+            .map(|hash| NodeHash(hash.try_into().expect("32-byte chunks")))
+            .collect())
+    }
+
     fn apply_tree(&mut self, nodes: &[TreeNode], through: u64) -> Result<(), StoreError> {
         assert!(through <= self.head.count, "the tree cannot pass the head");
         let mut batch = sled::Batch::default();

@@ -251,6 +251,20 @@ pub trait Storage {
     /// [`Storage::tree_size`] leaves are meaningful.
     fn tree_node(&self, node: NodeId) -> Result<Option<NodeHash>, StoreError>;
 
+    /// The stored nodes of one level from index `first` on, consecutively, at most `max` of
+    /// them (fewer where one is not stored): how verify reads the whole tree without a read per
+    /// node. The default reads them one by one.
+    fn tree_nodes(&self, level: u8, first: u64, max: usize) -> Result<Vec<NodeHash>, StoreError> {
+        let mut nodes = Vec::with_capacity(max.min(1024));
+        for index in first..first.saturating_add(max as u64) {
+            match self.tree_node(NodeId { level, index })? {
+                Some(hash) => nodes.push(hash),
+                None => break,
+            }
+        }
+        Ok(nodes)
+    }
+
     /// Stores Merkle tree nodes computed from committed entries, and moves
     /// [`Storage::tree_size`] to `through` (at most the head), durably: how the tree of a ledger
     /// written before it is built. The nodes are those completed by appending leaves

@@ -289,12 +289,13 @@ impl<S: Storage> Ledger<S> {
             }));
         }
         let mut frontier = Frontier::<Blake3Tree>::new();
+        let mut stored = StoredNodes::default();
         let mut raw: Vec<Vec<u8>> = Vec::with_capacity(HASH_BATCH_ENTRIES);
         let mut outcome: Result<Option<Problem>, StoreError> = Ok(None);
         let scanned = storage.scan_entries(Seq::FIRST, &mut |_, bytes| {
             raw.push(bytes.to_vec());
             if raw.len() == HASH_BATCH_ENTRIES {
-                outcome = check_batch(storage, &mut frontier, &mut raw);
+                outcome = check_batch(storage, &mut stored, &mut frontier, &mut raw);
                 if !matches!(outcome, Ok(None)) {
                     return ControlFlow::Break(());
                 }
@@ -302,7 +303,8 @@ impl<S: Storage> Ledger<S> {
             ControlFlow::Continue(())
         });
         if matches!(outcome, Ok(None)) {
-            outcome = scanned.and_then(|()| check_batch(storage, &mut frontier, &mut raw));
+            outcome =
+                scanned.and_then(|()| check_batch(storage, &mut stored, &mut frontier, &mut raw));
         }
         match outcome {
             Ok(None) if frontier.tree_size() != head => Ok(Some(Problem {
@@ -319,10 +321,45 @@ impl<S: Storage> Ledger<S> {
     }
 }
 
+/// The stored nodes verify compares with, read a run of each level at a time.
+#[derive(Default)]
+struct StoredNodes {
+    /// Per level: the index of the first node held, and the nodes from it on.
+    runs: Vec<(u64, Vec<NodeHash>)>,
+}
+
+/// Nodes read per level at a time.
+const NODES_PER_READ: usize = 256;
+
+impl StoredNodes {
+    fn get<S: Storage + ?Sized>(
+        &mut self,
+        storage: &S,
+        node: NodeId,
+    ) -> Result<Option<NodeHash>, StoreError> {
+        let level = usize::from(node.level);
+        if self.runs.len() <= level {
+            self.runs.resize_with(level + 1, || (0, Vec::new()));
+        }
+        let (first, run) = &mut self.runs[level];
+        let held = node
+            .index
+            .checked_sub(*first)
+            .and_then(|i| run.get(i as usize));
+        if let Some(hash) = held {
+            return Ok(Some(*hash));
+        }
+        *first = node.index;
+        *run = storage.tree_nodes(node.level, node.index, NODES_PER_READ)?;
+        Ok(run.first().copied())
+    }
+}
+
 /// Appends a batch of entries to `frontier` (leaves hashed in parallel) and compares each node
 /// they complete with the stored one: the first that differs or is missing, as a problem.
 fn check_batch<S: Storage + ?Sized>(
     storage: &S,
+    stored: &mut StoredNodes,
     frontier: &mut Frontier<Blake3Tree>,
     raw: &mut Vec<Vec<u8>>,
 ) -> Result<Option<Problem>, StoreError> {
@@ -333,7 +370,7 @@ fn check_batch<S: Storage + ?Sized>(
     raw.clear();
     for leaf in leaves {
         for (node, hash) in frontier.push(leaf) {
-            let what = match storage.tree_node(node)? {
+            let what = match stored.get(storage, node)? {
                 Some(stored) if stored == hash => continue,
                 Some(_) => "is not the hash of those entries: the stored tree was altered",
                 None => "is missing",
