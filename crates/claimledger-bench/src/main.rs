@@ -1,9 +1,12 @@
 //! `claimledger-bench`: the benchmark of docs/PERFORMANCE.md.
 //!
 //! Generates deterministic synthetic claims, then runs the real release `claims` binary as
-//! whole processes (each under `/usr/bin/time`) to import, verify, export, add, show, history
-//! and list, and compares verify with in-process floors (reading the export, BLAKE3 over its
-//! lines). Prints a Markdown table on standard output, progress on standard error.
+//! whole processes (each under `/usr/bin/time`) to import, verify, export, add, show, history,
+//! list, compare, prove and verify-proof, and compares verify with in-process floors (reading
+//! the export, BLAKE3 over its lines). Then runs the same workload through
+//! `claimledger-sqlite` (src/bin/sqlite.rs), the same ledger on SQLite, and sets the two side
+//! by side with the performance targets. Prints Markdown tables on standard output, progress
+//! on standard error.
 
 mod generate;
 mod process;
@@ -12,9 +15,9 @@ mod report;
 use anyhow::{bail, ensure, Context, Result};
 use clap::Parser;
 use generate::{GenConfig, HOT_SUBJECT};
-use process::{median, min_max, Claims, Stdout};
+use process::{median, min_max, Claims, Measured, Sqlite, Stdout};
 use rayon::prelude::*;
-use report::{Report, Row};
+use report::{Comparison, Report, Row};
 use std::fs::{self, File};
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};
@@ -51,6 +54,14 @@ struct Args {
     #[arg(long, value_name = "PATH")]
     claims: Option<PathBuf>,
 
+    /// The SQLite alternative [default: claimledger-sqlite beside this program]
+    #[arg(long, value_name = "PATH")]
+    sqlite: Option<PathBuf>,
+
+    /// Measure `claims` alone, without the SQLite alternative
+    #[arg(long)]
+    no_sqlite: bool,
+
     /// Also write the table and the machine's facts to FILE (Markdown)
     #[arg(long, value_name = "FILE")]
     out: Option<PathBuf>,
@@ -60,8 +71,10 @@ struct Args {
 const ADD_RUNS: usize = 21;
 /// Runs of `claims show` and of `claims history`.
 const READ_RUNS: usize = 11;
-/// Runs of `claims list --subject`.
+/// Runs of `claims list --subject` and of `claims compare`.
 const LIST_RUNS: usize = 3;
+/// Runs of `claims prove` and of `claims verify-proof`.
+const PROOF_RUNS: usize = 11;
 /// Passes of each in-process hashing floor; the fastest counts.
 const FLOOR_PASSES: usize = 3;
 
@@ -122,22 +135,57 @@ fn main() -> Result<()> {
     let input = work.join("bench-input.jsonl");
     let export = work.join("bench-export.jsonl");
     let ledger = work.join("bench-ledger");
-    if ledger.exists() {
-        fs::remove_dir_all(&ledger)
-            .with_context(|| format!("removing the old {}", ledger.display()))?;
+    let sqlite_dir = work.join("bench-sqlite");
+    for dir in [&ledger, &sqlite_dir] {
+        if dir.exists() {
+            fs::remove_dir_all(dir)
+                .with_context(|| format!("removing the old {}", dir.display()))?;
+        }
     }
+    let sqlite_binary = if args.no_sqlite {
+        None
+    } else {
+        let path = match &args.sqlite {
+            Some(path) => path.clone(),
+            None => std::env::current_exe()
+                .context("finding this program")?
+                .with_file_name("claimledger-sqlite"),
+        };
+        Some(path.canonicalize().with_context(|| {
+            format!(
+                "no claimledger-sqlite at {}; build it with `cargo build --release -p \
+                 claimledger-bench`, pass --sqlite PATH, or --no-sqlite",
+                path.display()
+            )
+        })?)
+    };
 
     let machine = report::machine_facts(&binary);
     let mut rows = Vec::new();
-    run(&cfg, &binary, &input, &export, &ledger, &mut rows)?;
+    let figures = run(&cfg, &binary, &input, &export, &ledger, &mut rows)?;
+    let (comparison, checks) = match &sqlite_binary {
+        None => (Vec::new(), Vec::new()),
+        Some(sqlite_binary) => {
+            fs::create_dir_all(&sqlite_dir)
+                .with_context(|| format!("creating {}", sqlite_dir.display()))?;
+            let sqlite = Sqlite {
+                binary: sqlite_binary.clone(),
+                db: sqlite_dir.join("ledger.db"),
+            };
+            let theirs = run_sqlite(&cfg, &sqlite, &sqlite_dir, &input, &figures)?;
+            side_by_side(&figures, &theirs)
+        }
+    };
 
     let report = Report {
         cfg,
         binary: binary.clone(),
         machine,
         rows,
+        comparison,
+        checks,
     };
-    let table = report.table();
+    let table = report.tables();
     println!("{table}");
     if let Some(out) = &args.out {
         if let Some(parent) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
@@ -159,7 +207,7 @@ fn run(
     export: &Path,
     ledger: &Path,
     rows: &mut Vec<Row>,
-) -> Result<()> {
+) -> Result<Figures> {
     // 1. The input.
     progress(&format!(
         "generating {} records + {} revisions (seed {}) into {}",
@@ -351,7 +399,7 @@ fn run(
     ));
 
     // 7. Floors.
-    floors(
+    let floor = floors(
         export,
         export_bytes,
         entries,
@@ -365,45 +413,9 @@ fn run(
     let mut add_ms = Vec::with_capacity(ADD_RUNS);
     let mut add_rss = 0;
     for i in 0..ADD_RUNS {
-        let key = format!("bench-add-{i}");
-        let statement = format!("{} people counted in bench run add {i}", 1_000 + i * 37);
-        let amount = (1_000 + i * 37).to_string();
-        let measured = claims.run(
-            &[
-                "add",
-                "--key",
-                &key,
-                "--subject",
-                "bench/adds",
-                "--claimant",
-                "Bench Claimant",
-                "--statement",
-                &statement,
-                "--amount",
-                &amount,
-                "--bound",
-                "approx",
-                "--unit",
-                "people",
-                "--from",
-                "2024-01",
-                "--to",
-                "2024-12-31",
-                "--stated-on",
-                "2025-01-15",
-                "--source-url",
-                "https://data.example.org/bench/adds",
-                "--publisher",
-                "Agence Example",
-                "--quote",
-                "around a thousand people were counted",
-                "--tag",
-                "bench",
-                "--tag",
-                "estimate",
-            ],
-            Stdout::Capture,
-        )?;
+        let args = add_args(i);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let measured = claims.run(&args, Stdout::Capture)?;
         add_ms.push(measured.ms());
         add_rss = add_rss.max(measured.peak_rss_kib);
     }
@@ -432,12 +444,14 @@ fn run(
         listed == revisions,
         "history of {probe} lists {listed} revisions, expected {revisions}"
     );
+    let mut read_ms = Vec::new();
     for (command, metric) in [("show", "show"), ("history", "history")] {
         progress(&format!("claims {command} {probe} x{READ_RUNS}"));
         let mut samples = Vec::with_capacity(READ_RUNS);
         for _ in 0..READ_RUNS {
             samples.push(claims.run(&[command, &probe], Stdout::Capture)?.ms());
         }
+        read_ms.push(median(&samples));
         let (lo, hi) = min_max(&samples);
         rows.push(Row::new(
             metric,
@@ -474,7 +488,371 @@ fn run(
             report::fixed(list_rss as f64 * 1024.0 / MIB, 1)
         ),
     ));
-    Ok(())
+
+    // 11. compare of the hot subject.
+    progress(&format!("claims compare {HOT_SUBJECT} x{LIST_RUNS}"));
+    let (compare_ms, compare_rss) = repeat(LIST_RUNS, || {
+        claims.run(&["compare", HOT_SUBJECT], Stdout::Null)
+    })?;
+    rows.push(Row::new(
+        "compare one subject",
+        report::fixed(compare_ms, 1),
+        "ms",
+        format!(
+            "median of {LIST_RUNS} `claims compare {HOT_SUBJECT} > /dev/null`: {} claims; \
+             peak RSS {} MiB",
+            report::thousands(stats.hot_records),
+            report::fixed(compare_rss as f64 * 1024.0 / MIB, 1)
+        ),
+    ));
+
+    // 12. An inclusion proof of the probe claim's latest revision, and its check.
+    let proof = ledger.with_file_name("bench-proof.json");
+    let proof_arg = path_arg(&proof)?;
+    progress(&format!("claims prove {probe} x{PROOF_RUNS}"));
+    let (prove_ms, _) = repeat(PROOF_RUNS, || {
+        claims.run(&["prove", &probe, "--out", proof_arg], Stdout::Capture)
+    })?;
+    progress(&format!("claims verify-proof x{PROOF_RUNS}"));
+    let (verify_proof_ms, _) = repeat(PROOF_RUNS, || {
+        claims.run(&["verify-proof", proof_arg], Stdout::Capture)
+    })?;
+    rows.push(Row::new(
+        "prove",
+        report::fixed(prove_ms, 1),
+        "ms",
+        format!(
+            "median of {PROOF_RUNS} `claims prove {probe} --out FILE`: an inclusion proof of \
+             the entry of its latest revision against the current checkpoint, unsigned"
+        ),
+    ));
+    rows.push(Row::new(
+        "verify-proof",
+        report::fixed(verify_proof_ms, 1),
+        "ms",
+        format!("median of {PROOF_RUNS} `claims verify-proof FILE` of that proof (no --key)"),
+    ));
+
+    Ok(Figures {
+        import_secs: import.secs(),
+        import_rss_kib: import.peak_rss_kib,
+        verify_secs: verify.secs(),
+        verify_rss_kib: verify.peak_rss_kib,
+        entries,
+        disk_bytes: disk,
+        floor_secs: floor,
+        add_ms: median(&add_ms),
+        add_rss_kib: add_rss,
+        show_ms: read_ms[0],
+        history_ms: read_ms[1],
+        compare_ms,
+        hot_records: stats.hot_records,
+    })
+}
+
+/// What `claims` did, for the side-by-side table.
+#[derive(Debug)]
+struct Figures {
+    import_secs: f64,
+    import_rss_kib: u64,
+    verify_secs: f64,
+    verify_rss_kib: u64,
+    entries: u64,
+    disk_bytes: u64,
+    /// BLAKE3 over the export on all threads.
+    floor_secs: f64,
+    add_ms: f64,
+    add_rss_kib: u64,
+    show_ms: f64,
+    history_ms: f64,
+    compare_ms: f64,
+    hot_records: u64,
+}
+
+/// The flags of add number `i`: the same claim shape every time, a new key each time.
+fn add_args(i: usize) -> Vec<String> {
+    let mut args: Vec<String> = vec![
+        "add".into(),
+        "--key".into(),
+        format!("bench-add-{i}"),
+        "--statement".into(),
+        format!("{} people counted in bench run add {i}", 1_000 + i * 37),
+        "--amount".into(),
+        (1_000 + i * 37).to_string(),
+    ];
+    for (flag, value) in [
+        ("--subject", "bench/adds"),
+        ("--claimant", "Bench Claimant"),
+        ("--bound", "approx"),
+        ("--unit", "people"),
+        ("--from", "2024-01"),
+        ("--to", "2024-12-31"),
+        ("--stated-on", "2025-01-15"),
+        ("--source-url", "https://data.example.org/bench/adds"),
+        ("--publisher", "Agence Example"),
+        ("--quote", "around a thousand people were counted"),
+        ("--tag", "bench"),
+        ("--tag", "estimate"),
+    ] {
+        args.push(flag.into());
+        args.push(value.into());
+    }
+    args
+}
+
+/// Runs `run` `times` times: the median milliseconds and the largest peak RSS (KiB).
+fn repeat(times: usize, mut run: impl FnMut() -> Result<Measured>) -> Result<(f64, u64)> {
+    let mut samples = Vec::with_capacity(times);
+    let mut rss = 0;
+    for _ in 0..times {
+        let measured = run()?;
+        samples.push(measured.ms());
+        rss = rss.max(measured.peak_rss_kib);
+    }
+    Ok((median(&samples), rss))
+}
+
+/// What the SQLite alternative did.
+#[derive(Debug)]
+struct SqliteFigures {
+    import_secs: f64,
+    import_rss_kib: u64,
+    verify_secs: f64,
+    verify_rss_kib: u64,
+    disk_bytes: u64,
+    add_ms: f64,
+    add_rss_kib: u64,
+    show_ms: f64,
+    history_ms: f64,
+    compare_ms: f64,
+}
+
+/// The same workload through `claimledger-sqlite`: init, import, verify, add, show, history,
+/// compare.
+fn run_sqlite(
+    cfg: &GenConfig,
+    sqlite: &Sqlite,
+    dir: &Path,
+    input: &Path,
+    claims: &Figures,
+) -> Result<SqliteFigures> {
+    progress("sqlite init");
+    sqlite.run(&["init"], Stdout::Capture)?;
+    progress("sqlite import");
+    let import = sqlite.run(&["import", path_arg(input)?], Stdout::Capture)?;
+    let import_out = String::from_utf8_lossy(&import.stdout);
+    let imported = parse_imported(&import_out)?;
+    ensure!(
+        imported == claims.entries,
+        "the SQLite import reported {imported} entries, expected {}: {import_out}",
+        claims.entries
+    );
+    progress(&format!("  {} s", report::fixed(import.secs(), 2)));
+    progress("sqlite verify");
+    let verify = sqlite.run(&["verify", "--json"], Stdout::Capture)?;
+    let verdict: serde_json::Value =
+        serde_json::from_slice(&verify.stdout).context("reading the SQLite verify --json")?;
+    ensure!(
+        verdict["ok"] == serde_json::Value::Bool(true)
+            && verdict["entries"].as_u64() == Some(claims.entries),
+        "the SQLite verify failed: {verdict}"
+    );
+    progress(&format!("  {} s", report::fixed(verify.secs(), 2)));
+    let disk_bytes = du_bytes(dir)?;
+
+    progress(&format!("sqlite add x{ADD_RUNS}"));
+    let mut add_ms = Vec::with_capacity(ADD_RUNS);
+    let mut add_rss_kib = 0;
+    for i in 0..ADD_RUNS {
+        let args = add_args(i);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let measured = sqlite.run(&args, Stdout::Capture)?;
+        add_ms.push(measured.ms());
+        add_rss_kib = add_rss_kib.max(measured.peak_rss_kib);
+    }
+
+    let probe = generate::probe_key(cfg.records);
+    let mut read_ms = Vec::new();
+    for command in ["show", "history"] {
+        progress(&format!("sqlite {command} {probe} x{READ_RUNS}"));
+        let (ms, _) = repeat(READ_RUNS, || {
+            sqlite.run(&[command, &probe], Stdout::Capture)
+        })?;
+        read_ms.push(ms);
+    }
+    progress(&format!("sqlite compare {HOT_SUBJECT} x{LIST_RUNS}"));
+    let (compare_ms, _) = repeat(LIST_RUNS, || {
+        sqlite.run(&["compare", HOT_SUBJECT], Stdout::Null)
+    })?;
+    Ok(SqliteFigures {
+        import_secs: import.secs(),
+        import_rss_kib: import.peak_rss_kib,
+        verify_secs: verify.secs(),
+        verify_rss_kib: verify.peak_rss_kib,
+        disk_bytes,
+        add_ms: median(&add_ms),
+        add_rss_kib,
+        show_ms: read_ms[0],
+        history_ms: read_ms[1],
+        compare_ms,
+    })
+}
+
+/// The two side by side, and the targets of docs/PERFORMANCE.md checked against them.
+fn side_by_side(ours: &Figures, theirs: &SqliteFigures) -> (Vec<Comparison>, Vec<String>) {
+    let mib = |kib: u64| kib as f64 * 1024.0 / MIB;
+    let per_entry = |bytes: u64| bytes as f64 / ours.entries as f64;
+    let comparison = vec![
+        Comparison::new("import", ours.import_secs, theirs.import_secs, "s", 2),
+        Comparison::new(
+            "import peak RSS",
+            mib(ours.import_rss_kib),
+            mib(theirs.import_rss_kib),
+            "MiB",
+            1,
+        ),
+        Comparison::new("verify", ours.verify_secs, theirs.verify_secs, "s", 2),
+        Comparison::new(
+            "verify peak RSS",
+            mib(ours.verify_rss_kib),
+            mib(theirs.verify_rss_kib),
+            "MiB",
+            1,
+        ),
+        Comparison::new("add (median)", ours.add_ms, theirs.add_ms, "ms", 1),
+        Comparison::new(
+            "add peak RSS",
+            mib(ours.add_rss_kib),
+            mib(theirs.add_rss_kib),
+            "MiB",
+            1,
+        ),
+        Comparison::new("show (median)", ours.show_ms, theirs.show_ms, "ms", 1),
+        Comparison::new(
+            "history (median)",
+            ours.history_ms,
+            theirs.history_ms,
+            "ms",
+            1,
+        ),
+        Comparison::new(
+            "compare one subject (median)",
+            ours.compare_ms,
+            theirs.compare_ms,
+            "ms",
+            1,
+        ),
+        Comparison::new(
+            "on disk",
+            ours.disk_bytes as f64 / MB,
+            theirs.disk_bytes as f64 / MB,
+            "MB",
+            1,
+        ),
+        Comparison::new(
+            "on disk per entry",
+            per_entry(ours.disk_bytes),
+            per_entry(theirs.disk_bytes),
+            "bytes",
+            0,
+        ),
+    ];
+    let x = |a: f64, b: f64| format!("{}x", report::fixed(a / b, 1));
+    let check = |met: bool, target: &str, measured: String| {
+        format!(
+            "- target {}: {target} — {measured}",
+            if met { "met" } else { "NOT met" }
+        )
+    };
+    let checks = vec![
+        check(
+            theirs.import_secs >= 5.0 * ours.import_secs,
+            "import at least 5x faster than SQLite",
+            format!(
+                "claims {} s, SQLite {} s: {}",
+                report::fixed(ours.import_secs, 2),
+                report::fixed(theirs.import_secs, 2),
+                x(theirs.import_secs, ours.import_secs)
+            ),
+        ),
+        check(
+            theirs.verify_secs >= 5.0 * ours.verify_secs,
+            "verify at least 5x faster than SQLite",
+            format!(
+                "claims {} s, SQLite {} s: {}",
+                report::fixed(ours.verify_secs, 2),
+                report::fixed(theirs.verify_secs, 2),
+                x(theirs.verify_secs, ours.verify_secs)
+            ),
+        ),
+        check(
+            ours.verify_secs <= 4.0 * ours.floor_secs,
+            "verify within 4x of BLAKE3 alone on all cores",
+            format!(
+                "verify {} s, floor {} s: {}",
+                report::fixed(ours.verify_secs, 2),
+                report::fixed(ours.floor_secs, 3),
+                x(ours.verify_secs, ours.floor_secs)
+            ),
+        ),
+        check(
+            ours.add_ms <= theirs.add_ms,
+            "add no slower than SQLite",
+            format!(
+                "claims {} ms, SQLite {} ms",
+                report::fixed(ours.add_ms, 1),
+                report::fixed(theirs.add_ms, 1)
+            ),
+        ),
+        check(
+            ours.show_ms <= theirs.show_ms && ours.history_ms <= theirs.history_ms,
+            "show and history no slower than SQLite",
+            format!(
+                "show: claims {} ms, SQLite {} ms; history: claims {} ms, SQLite {} ms",
+                report::fixed(ours.show_ms, 1),
+                report::fixed(theirs.show_ms, 1),
+                report::fixed(ours.history_ms, 1),
+                report::fixed(theirs.history_ms, 1)
+            ),
+        ),
+        if ours.hot_records >= 100_000 {
+            check(
+                ours.compare_ms < 500.0,
+                "compare of a subject with 100,000 claims under 0.5 s",
+                format!(
+                    "{} ms for {} claims",
+                    report::fixed(ours.compare_ms, 1),
+                    report::thousands(ours.hot_records)
+                ),
+            )
+        } else {
+            format!(
+                "- target not measured: compare of a subject with 100,000 claims under 0.5 s — \
+                 this run's subject has {} claims ({} ms); the default sizes give 100,000",
+                report::thousands(ours.hot_records),
+                report::fixed(ours.compare_ms, 1)
+            )
+        },
+        check(
+            2 * ours.disk_bytes <= theirs.disk_bytes,
+            "at most half SQLite's size on disk",
+            format!(
+                "claims {} MB, SQLite {} MB: claims takes {} of SQLite's bytes",
+                report::fixed(ours.disk_bytes as f64 / MB, 1),
+                report::fixed(theirs.disk_bytes as f64 / MB, 1),
+                x(ours.disk_bytes as f64, theirs.disk_bytes as f64)
+            ),
+        ),
+        check(
+            ours.import_rss_kib as f64 * 1024.0 <= 512.0 * MB,
+            "import peak RSS at most 512 MB",
+            format!(
+                "{} MB",
+                report::fixed(ours.import_rss_kib as f64 * 1024.0 / MB, 1)
+            ),
+        ),
+    ];
+    (comparison, checks)
 }
 
 /// In-process floors over the export: reading it, and BLAKE3 over each line.
@@ -485,7 +863,7 @@ fn floors(
     head_hash: &str,
     verify_secs: f64,
     rows: &mut Vec<Row>,
-) -> Result<()> {
+) -> Result<f64> {
     let mb = export_bytes as f64 / MB;
 
     progress("floor: reading the export");
@@ -565,7 +943,7 @@ fn floors(
             report::fixed(best, 3)
         ),
     ));
-    Ok(())
+    Ok(best)
 }
 
 fn xor(mut a: [u8; 32], b: [u8; 32]) -> [u8; 32] {

@@ -1,4 +1,5 @@
-//! Running the real `claims` binary as whole processes, each under `/usr/bin/time`.
+//! Running the real `claims` binary, and its SQLite counterpart, as whole processes, each
+//! under `/usr/bin/time`.
 
 use anyhow::{bail, Context, Result};
 use std::fs::File;
@@ -69,45 +70,80 @@ impl Claims {
             .arg("--wait")
             .arg("60")
             .args(args)
-            .env("CLAIMS_AUTHOR", "bench")
             .env_remove("CLAIMS_LEDGER")
-            .env_remove("CLAIMS_NOW")
-            .stdin(Stdio::null())
-            .stderr(Stdio::piped());
-        let capture = matches!(stdout, Stdout::Capture);
-        match stdout {
-            Stdout::Capture => command.stdout(Stdio::piped()),
-            Stdout::File(path) => command.stdout(
-                File::create(path).with_context(|| format!("creating {}", path.display()))?,
-            ),
-            Stdout::Null => command.stdout(Stdio::null()),
-        };
-        let shown = format!("claims {}", args.join(" "));
-        let start = Instant::now();
-        let child = command
-            .spawn()
-            .with_context(|| format!("starting {TIME} {}", self.binary.display()))?;
-        let output = child
-            .wait_with_output()
-            .with_context(|| format!("waiting for `{shown}`"))?;
-        let wall = start.elapsed();
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        if !output.status.success() {
-            bail!(
-                "`{shown}` failed ({}):\n{}",
-                output.status,
-                stderr.trim_end()
-            );
-        }
-        let (time_elapsed, peak_rss_kib) = parse_time_line(&stderr)
-            .with_context(|| format!("reading {TIME}'s report for `{shown}`"))?;
-        Ok(Measured {
-            wall,
-            time_elapsed,
-            peak_rss_kib,
-            stdout: if capture { output.stdout } else { Vec::new() },
-        })
+            .env_remove("CLAIMS_NOW");
+        measure(command, &format!("claims {}", args.join(" ")), stdout)
     }
+}
+
+/// Runs `claimledger-sqlite` (src/bin/sqlite.rs) against one database, as [`Claims`] runs
+/// `claims`.
+#[derive(Debug)]
+pub struct Sqlite {
+    /// The `claimledger-sqlite` binary.
+    pub binary: PathBuf,
+    /// The database file, passed as `--db`.
+    pub db: PathBuf,
+}
+
+impl Sqlite {
+    /// Runs `claimledger-sqlite --db FILE ARGS...` with `CLAIMS_AUTHOR=bench` under
+    /// `/usr/bin/time -f "%e %M"`, and fails unless it exits 0.
+    pub fn run(&self, args: &[&str], stdout: Stdout<'_>) -> Result<Measured> {
+        let mut command = Command::new(TIME);
+        command
+            .arg("-f")
+            .arg("%e %M")
+            .arg(&self.binary)
+            .arg("--db")
+            .arg(&self.db)
+            .args(args);
+        measure(
+            command,
+            &format!("claimledger-sqlite {}", args.join(" ")),
+            stdout,
+        )
+    }
+}
+
+/// Runs a command built on `/usr/bin/time` with `CLAIMS_AUTHOR=bench`, timing it from spawn to
+/// exit, and fails unless it exits 0.
+fn measure(mut command: Command, shown: &str, stdout: Stdout<'_>) -> Result<Measured> {
+    command
+        .env("CLAIMS_AUTHOR", "bench")
+        .stdin(Stdio::null())
+        .stderr(Stdio::piped());
+    let capture = matches!(stdout, Stdout::Capture);
+    match stdout {
+        Stdout::Capture => command.stdout(Stdio::piped()),
+        Stdout::File(path) => command
+            .stdout(File::create(path).with_context(|| format!("creating {}", path.display()))?),
+        Stdout::Null => command.stdout(Stdio::null()),
+    };
+    let start = Instant::now();
+    let child = command
+        .spawn()
+        .with_context(|| format!("starting {TIME} for `{shown}`"))?;
+    let output = child
+        .wait_with_output()
+        .with_context(|| format!("waiting for `{shown}`"))?;
+    let wall = start.elapsed();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    if !output.status.success() {
+        bail!(
+            "`{shown}` failed ({}):\n{}",
+            output.status,
+            stderr.trim_end()
+        );
+    }
+    let (time_elapsed, peak_rss_kib) = parse_time_line(&stderr)
+        .with_context(|| format!("reading {TIME}'s report for `{shown}`"))?;
+    Ok(Measured {
+        wall,
+        time_elapsed,
+        peak_rss_kib,
+        stdout: if capture { output.stdout } else { Vec::new() },
+    })
 }
 
 /// Parses the last non-empty line of standard error, written by `/usr/bin/time -f "%e %M"`.

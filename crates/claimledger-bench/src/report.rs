@@ -31,6 +31,35 @@ impl Row {
     }
 }
 
+/// One line of the side-by-side table: the same operation on `claims` and on SQLite.
+#[derive(Debug)]
+pub struct Comparison {
+    what: String,
+    claims: f64,
+    sqlite: f64,
+    unit: String,
+    decimals: usize,
+}
+
+impl Comparison {
+    /// `claims` and SQLite figures of one thing, lower being better (NaN: not measured).
+    pub fn new(
+        what: impl Into<String>,
+        claims: f64,
+        sqlite: f64,
+        unit: impl Into<String>,
+        decimals: usize,
+    ) -> Self {
+        Self {
+            what: what.into(),
+            claims,
+            sqlite,
+            unit: unit.into(),
+            decimals,
+        }
+    }
+}
+
 /// Facts about the machine, as (name, value).
 pub type Facts = Vec<(&'static str, String)>;
 
@@ -45,6 +74,10 @@ pub struct Report {
     pub machine: Facts,
     /// The measurements.
     pub rows: Vec<Row>,
+    /// `claims` beside SQLite (empty with --no-sqlite).
+    pub comparison: Vec<Comparison>,
+    /// The targets, each met or not, as Markdown list items.
+    pub checks: Vec<String>,
 }
 
 impl Report {
@@ -60,6 +93,54 @@ impl Report {
                 cell(&row.unit),
                 cell(&row.notes)
             );
+        }
+        out
+    }
+
+    /// The side-by-side table of `claims` and SQLite (empty without one).
+    pub fn comparison_table(&self) -> String {
+        if self.comparison.is_empty() {
+            return String::new();
+        }
+        let mut out = String::from(
+            "| operation | claims | SQLite | unit | SQLite ÷ claims |\n|---|---:|---:|---|---:|\n",
+        );
+        for row in &self.comparison {
+            let ratio = row.sqlite / row.claims;
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} | {} |",
+                cell(&row.what),
+                fixed(row.claims, row.decimals),
+                fixed(row.sqlite, row.decimals),
+                cell(&row.unit),
+                if ratio.is_finite() {
+                    format!("{}x", fixed(ratio, 2))
+                } else {
+                    "n/a".into()
+                }
+            );
+        }
+        out
+    }
+
+    /// Every table, and the targets.
+    pub fn tables(&self) -> String {
+        let mut out = self.table();
+        if !self.comparison.is_empty() {
+            out.push_str(
+                "\n## claims beside SQLite\n\nThe same input and commands through \
+                 `claimledger-sqlite` (crates/claimledger-bench/src/bin/sqlite.rs). Above 1x in \
+                 the last column, claims is faster or smaller by that factor.\n\n",
+            );
+            out.push_str(&self.comparison_table());
+        }
+        if !self.checks.is_empty() {
+            out.push_str("\n## Targets\n\n");
+            for check in &self.checks {
+                out.push_str(check);
+                out.push('\n');
+            }
         }
         out
     }
@@ -89,7 +170,7 @@ impl Report {
              exit, measured by the benchmark. MB = 10^6 bytes, MiB = 2^20 bytes. The page cache \
              is warm throughout.\n\n",
         );
-        out.push_str(&self.table());
+        out.push_str(&self.tables());
         out
     }
 }
@@ -209,7 +290,22 @@ mod tests {
             binary: PathBuf::from("claims"),
             machine: Vec::new(),
             rows: vec![Row::new("a|b", "1", "ms", "x")],
+            comparison: vec![
+                Comparison::new("import", 2.0, 10.0, "s", 2),
+                Comparison::new("add peak RSS", f64::NAN, 3.0, "MiB", 1),
+            ],
+            checks: vec!["- target met: x".into()],
         };
+        let tables = report.tables();
+        assert!(
+            tables.contains("| import | 2.00 | 10.00 | s | 5.00x |"),
+            "{tables}"
+        );
+        assert!(
+            tables.contains("| add peak RSS | n/a | 3.0 | MiB | n/a |"),
+            "{tables}"
+        );
+        assert!(tables.contains("- target met: x\n"));
         assert!(report.table().contains("| a\\|b | 1 | ms | x |"));
         assert!(report
             .document()

@@ -1,0 +1,1385 @@
+//! `claimledger-sqlite`: the ledger as a data team would first build it, on SQLite with a hash
+//! column, for the benchmark to measure `claims` against (docs/PERFORMANCE.md).
+//!
+//! It does the same work as `claims`: input lines go through the same parser
+//! (`claimledger_core::input`), the same decisions (`decide_record`, `decide_revise`), and
+//! become the same entry bytes with the same BLAKE3 chain (`Entry::encode`, `EntryHash::of`).
+//! Only the storage differs: one SQLite database in WAL mode with `synchronous=FULL`, each entry
+//! a row of its exact bytes with its `seq`, `hash` and `prev`, and the ledger's indexes (claim
+//! id to revisions, key to claim, subject, claimant and tag to claims) as tables and SQL
+//! indexes. An import is one transaction. `verify` re-reads every entry in order, recomputes
+//! each hash, checks the chain, the stored columns and every rule `claims verify` checks on
+//! entries, and then that the tables and indexes state exactly the facts the log implies.
+
+use anyhow::{anyhow, bail, Context, Result};
+use claimledger_core::decide::{decide_record, decide_revise, ClaimState, EventContext};
+use claimledger_core::diff::diff_claims;
+use claimledger_core::input::{self, Command};
+use claimledger_core::{
+    Bound, Claim, ClaimId, Entry, EntryHash, Event, Key, Seq, Subject, Timestamp,
+};
+use claimledger_store::index::{self, Fact, IndexDigest};
+use clap::{Args as ClapArgs, Parser, Subcommand};
+use rayon::prelude::*;
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use serde_json::{json, Map, Value as Json};
+use std::borrow::Cow;
+use std::cmp::Ordering;
+use std::collections::{HashMap, HashSet};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+/// The longest input line accepted, as `claims import` (LINE_LEN_MAX there).
+const LINE_LEN_MAX: usize = 1 << 20;
+
+/// Entries decoded and hashed in parallel per step of verify, as `claims verify`.
+const VERIFY_BATCH_ENTRIES: usize = 4096;
+
+/// The page cache: 64 MiB (a negative `cache_size` is in KiB).
+const CACHE_KIB: i64 = 64 * 1024;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS entries(
+    seq INTEGER PRIMARY KEY,
+    hash BLOB NOT NULL,
+    prev BLOB NOT NULL,
+    bytes BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS claims(
+    id BLOB PRIMARY KEY,
+    key TEXT,
+    revision INTEGER NOT NULL,
+    recorded_seq INTEGER NOT NULL,
+    latest_seq INTEGER NOT NULL,
+    subject TEXT NOT NULL,
+    claimant TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX IF NOT EXISTS claims_key ON claims(key) WHERE key IS NOT NULL;
+CREATE INDEX IF NOT EXISTS claims_subject ON claims(subject);
+CREATE INDEX IF NOT EXISTS claims_claimant ON claims(claimant);
+CREATE TABLE IF NOT EXISTS revisions(
+    claim_id BLOB NOT NULL,
+    revision INTEGER NOT NULL,
+    seq INTEGER NOT NULL,
+    PRIMARY KEY(claim_id, revision)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS tags(
+    tag TEXT NOT NULL,
+    claim_id BLOB NOT NULL,
+    PRIMARY KEY(tag, claim_id)
+) WITHOUT ROWID;
+";
+
+/// The claims ledger on SQLite, for comparison.
+#[derive(Debug, Parser)]
+#[command(name = "claimledger-sqlite", version)]
+struct Args {
+    /// The database file
+    #[arg(long, value_name = "FILE")]
+    db: PathBuf,
+
+    /// Who is writing [default: $CLAIMS_AUTHOR, then $USER]
+    #[arg(long, global = true)]
+    author: Option<String>,
+
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Debug, Subcommand)]
+enum Cmd {
+    /// Create the database and its tables
+    Init,
+    /// Import JSON Lines in the input format, all or nothing
+    Import { file: PathBuf },
+    /// Record one claim, from flags or --json FILE (`-`: standard input)
+    Add(AddArgs),
+    /// One claim as of its latest revision
+    Show {
+        claim: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Every revision of a claim, with what changed
+    History {
+        claim: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Every claim about exactly SUBJECT, sorted by statement date then amount
+    Compare {
+        subject: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Claims about a subject or below it
+    List {
+        #[arg(long)]
+        subject: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Recompute every hash and check the log and the indexes
+    Verify {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// The flags of `claims add` (docs/CLI.md), turned into the input format as `claims` does.
+#[derive(Debug, ClapArgs)]
+struct AddArgs {
+    #[arg(long)]
+    json: Option<PathBuf>,
+    #[arg(long)]
+    key: Option<String>,
+    #[arg(long)]
+    subject: Option<String>,
+    #[arg(long)]
+    claimant: Option<String>,
+    #[arg(long)]
+    statement: Option<String>,
+    #[arg(long)]
+    amount: Option<String>,
+    #[arg(long)]
+    low: Option<String>,
+    #[arg(long)]
+    high: Option<String>,
+    #[arg(long)]
+    bound: Option<String>,
+    #[arg(long)]
+    unit: Option<String>,
+    #[arg(long)]
+    from: Option<String>,
+    #[arg(long)]
+    to: Option<String>,
+    #[arg(long)]
+    stated_on: Option<String>,
+    #[arg(long)]
+    method: Option<String>,
+    #[arg(long)]
+    source_url: Option<String>,
+    #[arg(long)]
+    publisher: Option<String>,
+    #[arg(long)]
+    quote: Option<String>,
+    #[arg(long = "tag")]
+    tags: Vec<String>,
+    #[arg(long)]
+    note: Option<String>,
+}
+
+impl AddArgs {
+    fn to_json(&self) -> Json {
+        fn set(object: &mut Map<String, Json>, name: &str, value: &Option<String>) {
+            if let Some(value) = value {
+                object.insert(name.to_owned(), Json::String(value.clone()));
+            }
+        }
+        let mut object = Map::new();
+        set(&mut object, "key", &self.key);
+        set(&mut object, "subject", &self.subject);
+        set(&mut object, "claimant", &self.claimant);
+        set(&mut object, "statement", &self.statement);
+        set(&mut object, "stated_on", &self.stated_on);
+        set(&mut object, "method", &self.method);
+        if [&self.amount, &self.low, &self.high, &self.bound, &self.unit]
+            .iter()
+            .any(|f| f.is_some())
+        {
+            let mut value = Map::new();
+            set(&mut value, "amount", &self.amount);
+            set(&mut value, "low", &self.low);
+            set(&mut value, "high", &self.high);
+            set(&mut value, "bound", &self.bound);
+            set(&mut value, "unit", &self.unit);
+            object.insert("value".into(), Json::Object(value));
+        }
+        if self.from.is_some() || self.to.is_some() {
+            let mut period = Map::new();
+            set(&mut period, "from", &self.from);
+            set(&mut period, "to", &self.to);
+            object.insert("period".into(), Json::Object(period));
+        }
+        if self.source_url.is_some() || self.publisher.is_some() || self.quote.is_some() {
+            let mut source = Map::new();
+            set(&mut source, "url", &self.source_url);
+            set(&mut source, "publisher", &self.publisher);
+            set(&mut source, "quote", &self.quote);
+            object.insert("sources".into(), Json::Array(vec![Json::Object(source)]));
+        }
+        if !self.tags.is_empty() {
+            object.insert(
+                "tags".into(),
+                Json::Array(self.tags.iter().cloned().map(Json::String).collect()),
+            );
+        }
+        set(&mut object, "note", &self.note);
+        Json::Object(object)
+    }
+}
+
+/// A refusal of the input or a failed verify: exit 2 or 1, as `claims`.
+#[derive(Debug)]
+struct Refused {
+    code: u8,
+    message: String,
+}
+
+impl std::fmt::Display for Refused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Refused {}
+
+fn refuse(message: impl Into<String>) -> anyhow::Error {
+    Refused {
+        code: 2,
+        message: message.into(),
+    }
+    .into()
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    match run(args) {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            match error.downcast_ref::<Refused>() {
+                Some(refused) => ExitCode::from(refused.code),
+                None => ExitCode::from(4),
+            }
+        }
+    }
+}
+
+fn run(args: Args) -> Result<ExitCode> {
+    match args.command {
+        Cmd::Init => {
+            open(&args.db, true)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Import { file } => import(&args.db, &file, args.author.as_deref()),
+        Cmd::Add(add) => {
+            let command = match &add.json {
+                Some(path) => read_json(path)?,
+                None => {
+                    input::command_from_json(&add.to_json()).map_err(|e| refuse(e.to_string()))?
+                }
+            };
+            if !matches!(command, Command::Record(_)) {
+                return Err(refuse("field `op`: add records a new claim"));
+            }
+            let mut conn = open(&args.db, false)?;
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let mut writer = Writer::new(&tx, args.author.as_deref())?;
+            let receipt = writer
+                .submit(&tx, &command)?
+                .map_err(|reason| refuse(format!("{reason}; nothing was recorded")))?;
+            tx.commit()?;
+            writeln!(std::io::stdout(), "{}", receipt.0)?;
+            eprintln!(
+                "recorded claim {} as entry {}; head {}:{}",
+                receipt.0, receipt.1, receipt.1, receipt.2
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Show { claim, json } => {
+            let mut conn = open(&args.db, false)?;
+            let tx = conn.transaction()?;
+            let row = resolve(&tx, &claim)?
+                .ok_or_else(|| refuse(format!("no claim has the id or key {claim:?}")))?;
+            let state = load_state(&tx, &row)?;
+            let mut out = std::io::stdout().lock();
+            if json {
+                serde_json::to_writer_pretty(&mut out, &claim_json(&state))?;
+                writeln!(out)?;
+            } else {
+                write_claim(&mut out, &state)?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::History { claim, json } => {
+            let mut conn = open(&args.db, false)?;
+            let tx = conn.transaction()?;
+            let row = resolve(&tx, &claim)?
+                .ok_or_else(|| refuse(format!("no claim has the id or key {claim:?}")))?;
+            history(&tx, &row, json)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Compare { subject, json } => {
+            let subject = Subject::parse(&subject).map_err(|r| refuse(format!("SUBJECT: {r}")))?;
+            let mut conn = open(&args.db, false)?;
+            let tx = conn.transaction()?;
+            let mut claims = claims_about(&tx, &subject, false)?;
+            claims.sort_by(|a, b| by_stated(a, b).then_with(|| by_amount(a, b)));
+            write_states(&claims, json, true)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::List { subject, json } => {
+            let subject =
+                Subject::parse(&subject).map_err(|r| refuse(format!("--subject: {r}")))?;
+            let mut conn = open(&args.db, false)?;
+            let tx = conn.transaction()?;
+            let claims = claims_about(&tx, &subject, true)?;
+            write_states(&claims, json, false)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Verify { json } => {
+            let mut conn = open(&args.db, false)?;
+            let tx = conn.transaction()?;
+            let report = verify(&tx)?;
+            drop(tx);
+            let mut out = std::io::stdout().lock();
+            if json {
+                let problem = report
+                    .problem
+                    .as_ref()
+                    .map(|(seq, what)| json!({"seq": seq, "what": what}));
+                serde_json::to_writer_pretty(
+                    &mut out,
+                    &json!({
+                        "ok": problem.is_none(),
+                        "entries": report.entries,
+                        "claims": report.claims,
+                        "head": {"count": report.entries, "hash": report.head.to_hex()},
+                        "problem": problem,
+                    }),
+                )?;
+                writeln!(out)?;
+            } else {
+                match &report.problem {
+                    None => writeln!(
+                        out,
+                        "OK: {} entries, {} claims; head {}:{}",
+                        report.entries, report.claims, report.entries, report.head
+                    )?,
+                    Some((Some(seq), what)) => writeln!(out, "FAILED: entry {seq}: {what}")?,
+                    Some((None, what)) => writeln!(out, "FAILED: {what}")?,
+                }
+            }
+            Ok(if report.problem.is_none() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
+        }
+    }
+}
+
+/// Opens the database with the settings every command uses; `create` makes the tables.
+fn open(path: &Path, create: bool) -> Result<Connection> {
+    if !create && !path.exists() {
+        return Err(refuse(format!(
+            "no database at {}; run init first",
+            path.display()
+        )));
+    }
+    let conn = Connection::open(path).with_context(|| format!("opening {}", path.display()))?;
+    conn.busy_timeout(Duration::from_secs(60))?;
+    let mode: String =
+        conn.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        bail!("the database refused WAL mode ({mode})");
+    }
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "cache_size", -CACHE_KIB)?;
+    conn.pragma_update(None, "temp_store", "MEMORY")?;
+    conn.set_prepared_statement_cache_capacity(32);
+    if create {
+        conn.execute_batch(SCHEMA)?;
+    }
+    Ok(conn)
+}
+
+fn author(given: Option<&str>) -> Result<String> {
+    let author = match given {
+        Some(author) => author.to_owned(),
+        None => std::env::var("CLAIMS_AUTHOR")
+            .or_else(|_| std::env::var("USER"))
+            .unwrap_or_else(|_| "unknown".into()),
+    };
+    input::check_author(&author).map_err(|e| refuse(format!("author {author:?}: {}", e.reason)))?;
+    Ok(author)
+}
+
+/// Reads one JSON object from a file or `-`, as `claims add --json`.
+fn read_json(path: &Path) -> Result<Command> {
+    let name = path.display().to_string();
+    let mut text = String::new();
+    if name == "-" {
+        std::io::stdin().lock().read_to_string(&mut text)?;
+    } else {
+        text = std::fs::read_to_string(path).with_context(|| format!("reading {name}"))?;
+    }
+    input::parse_command(&text).map_err(|e| refuse(format!("{name}: {e}")))
+}
+
+fn blob_id(bytes: &[u8]) -> Result<ClaimId> {
+    let bytes: [u8; 16] = bytes
+        .try_into()
+        .map_err(|_| anyhow!("a claim id of {} bytes", bytes.len()))?;
+    ClaimId::from_bytes(bytes).map_err(|e| anyhow!("a stored claim id: {e}"))
+}
+
+fn blob_hash(bytes: &[u8]) -> Option<EntryHash> {
+    bytes.try_into().ok().map(EntryHash)
+}
+
+/// A claim's row: what the index says about it.
+#[derive(Debug)]
+struct ClaimRow {
+    id: ClaimId,
+    key: Option<String>,
+    revision: u32,
+    recorded_seq: u64,
+    latest_seq: u64,
+}
+
+const CLAIM_COLUMNS: &str = "id, key, revision, recorded_seq, latest_seq";
+
+fn claim_row(
+    row: &rusqlite::Row<'_>,
+) -> rusqlite::Result<(Vec<u8>, Option<String>, u32, u64, u64)> {
+    Ok((
+        row.get(0)?,
+        row.get(1)?,
+        row.get(2)?,
+        row.get(3)?,
+        row.get(4)?,
+    ))
+}
+
+fn to_claim_row(raw: (Vec<u8>, Option<String>, u32, u64, u64)) -> Result<ClaimRow> {
+    Ok(ClaimRow {
+        id: blob_id(&raw.0)?,
+        key: raw.1,
+        revision: raw.2,
+        recorded_seq: raw.3,
+        latest_seq: raw.4,
+    })
+}
+
+/// The claim an id or key names, as `claims` resolves it: an id first, then a key.
+fn resolve(conn: &Connection, id_or_key: &str) -> Result<Option<ClaimRow>> {
+    let raw = if let Ok(id) = ClaimId::parse(id_or_key) {
+        conn.prepare_cached(&format!("SELECT {CLAIM_COLUMNS} FROM claims WHERE id = ?1"))?
+            .query_row([&id.as_bytes()[..]], claim_row)
+            .optional()?
+    } else if Key::parse(id_or_key).is_ok() {
+        conn.prepare_cached(&format!(
+            "SELECT {CLAIM_COLUMNS} FROM claims WHERE key = ?1"
+        ))?
+        .query_row([id_or_key], claim_row)
+        .optional()?
+    } else {
+        None
+    };
+    raw.map(to_claim_row).transpose()
+}
+
+/// Reads and decodes entry `seq`, checking it is where it says.
+fn entry(conn: &Connection, seq: u64) -> Result<(Entry, EntryHash)> {
+    let bytes: Vec<u8> = conn
+        .prepare_cached("SELECT bytes FROM entries WHERE seq = ?1")?
+        .query_row([seq], |row| row.get(0))
+        .optional()?
+        .ok_or_else(|| anyhow!("entry {seq}: the index names an entry the log does not hold"))?;
+    let entry = Entry::decode(&bytes).map_err(|e| anyhow!("entry {seq}: {e}"))?;
+    if entry.seq.0 != seq {
+        bail!(
+            "entry {seq}: the entry stored here says it is entry {}",
+            entry.seq
+        );
+    }
+    Ok((entry, EntryHash::of(&bytes)))
+}
+
+/// Checks that an entry is the revision of the claim the index says.
+fn expect_revision(entry: &Entry, id: ClaimId, revision: u32) -> Result<()> {
+    if entry.event.claim_id() != id || entry.event.revision() != revision {
+        bail!(
+            "entry {}: the index says this is revision {revision} of claim {id}, but the entry \
+             disagrees",
+            entry.seq
+        );
+    }
+    Ok(())
+}
+
+/// A claim as of its latest revision, from its first and latest entries (as `claims`).
+fn load_state(conn: &Connection, row: &ClaimRow) -> Result<ClaimState> {
+    let (recorded, _) = entry(conn, row.recorded_seq)?;
+    expect_revision(&recorded, row.id, 1)?;
+    let latest = if row.latest_seq == row.recorded_seq {
+        recorded.clone()
+    } else {
+        let (latest, _) = entry(conn, row.latest_seq)?;
+        expect_revision(&latest, row.id, row.revision)?;
+        latest
+    };
+    Ok(state_of(row, &recorded, &latest))
+}
+
+fn state_of(row: &ClaimRow, recorded: &Entry, latest: &Entry) -> ClaimState {
+    ClaimState {
+        id: row.id,
+        key: row.key.as_deref().and_then(|k| Key::parse(k).ok()),
+        revision: row.revision,
+        claim: latest.event.claim().clone(),
+        recorded_at: recorded.event.recorded_at(),
+        revised_at: latest.event.recorded_at(),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Writing
+
+/// Appends entries inside one transaction, as `Ledger::submit` decides and encodes them.
+struct Writer {
+    context: EventContext,
+    /// The last claim id, read when the first record needs it.
+    last_id: Option<Option<ClaimId>>,
+    prev: EntryHash,
+    seq: u64,
+}
+
+impl Writer {
+    fn new(conn: &Connection, author_flag: Option<&str>) -> Result<Writer> {
+        let now = Timestamp::new(chrono::Utc::now());
+        let last: Option<(u64, Vec<u8>)> = conn
+            .query_row(
+                "SELECT seq, hash FROM entries ORDER BY seq DESC LIMIT 1",
+                [],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
+            .optional()?;
+        let (seq, prev, now) = match last {
+            None => (1, EntryHash::ZERO, now),
+            Some((count, hash)) => {
+                // Recording times never decrease along the log.
+                let (last, _) = entry(conn, count)?;
+                let hash =
+                    blob_hash(&hash).ok_or_else(|| anyhow!("entry {count}: a bad hash column"))?;
+                (count + 1, hash, last.event.recorded_at().max(now))
+            }
+        };
+        Ok(Writer {
+            context: EventContext {
+                now,
+                default_author: author(author_flag)?,
+            },
+            last_id: None,
+            prev,
+            seq,
+        })
+    }
+
+    /// Decides, encodes and inserts one command. `Ok(Err(reason))`: refused.
+    fn submit(
+        &mut self,
+        conn: &Connection,
+        command: &Command,
+    ) -> Result<std::result::Result<(ClaimId, u64, EntryHash), String>> {
+        let (event, previous) = match command {
+            Command::Record(record) => {
+                let key_owner = match &record.key {
+                    None => None,
+                    Some(key) => resolve(conn, key.as_str())?.map(|row| row.id),
+                };
+                let last = match self.last_id {
+                    Some(last) => last,
+                    None => conn
+                        .query_row(
+                            "SELECT id FROM claims ORDER BY id DESC LIMIT 1",
+                            [],
+                            |row| row.get::<_, Vec<u8>>(0),
+                        )
+                        .optional()?
+                        .map(|bytes| blob_id(&bytes))
+                        .transpose()?,
+                };
+                let id = new_claim_id(self.context.now, last)?;
+                self.last_id = Some(Some(id));
+                match decide_record(record, id, key_owner, &self.context) {
+                    Ok(event) => (event, None),
+                    Err(e) => return Ok(Err(e.to_string())),
+                }
+            }
+            Command::Revise(revise) => {
+                let Some(row) = resolve(conn, &revise.claim)? else {
+                    return Ok(Err(format!(
+                        "field `claim`: no claim has the id or key {:?}",
+                        revise.claim
+                    )));
+                };
+                let current = load_state(conn, &row)?;
+                match decide_revise(revise, &current, &self.context) {
+                    Ok(event) => (event, Some(current)),
+                    Err(e) => return Ok(Err(e.to_string())),
+                }
+            }
+        };
+        let seq = self.seq;
+        let entry = Entry {
+            seq: Seq(seq),
+            prev: self.prev,
+            event,
+        };
+        let bytes = entry.encode();
+        let hash = EntryHash::of(&bytes);
+        conn.prepare_cached("INSERT INTO entries(seq, hash, prev, bytes) VALUES (?1, ?2, ?3, ?4)")?
+            .execute(params![seq, &hash.0[..], &self.prev.0[..], bytes])?;
+        let id = entry.event.claim_id();
+        let id_blob = &id.as_bytes()[..];
+        let claim = entry.event.claim();
+        match (&entry.event, previous) {
+            (Event::ClaimRecorded(recorded), _) => {
+                conn.prepare_cached(
+                    "INSERT INTO claims(id, key, revision, recorded_seq, latest_seq, subject, \
+                     claimant) VALUES (?1, ?2, 1, ?3, ?3, ?4, ?5)",
+                )?
+                .execute(params![
+                    id_blob,
+                    recorded.key.as_ref().map(Key::as_str),
+                    seq,
+                    claim.subject.as_str(),
+                    claim.claimant
+                ])?;
+                for tag in &claim.tags {
+                    conn.prepare_cached("INSERT INTO tags(tag, claim_id) VALUES (?1, ?2)")?
+                        .execute(params![tag.as_str(), id_blob])?;
+                }
+            }
+            (Event::ClaimRevised(revised), Some(before)) => {
+                conn.prepare_cached(
+                    "UPDATE claims SET revision = ?2, latest_seq = ?3, subject = ?4, \
+                     claimant = ?5 WHERE id = ?1",
+                )?
+                .execute(params![
+                    id_blob,
+                    revised.revision,
+                    seq,
+                    claim.subject.as_str(),
+                    claim.claimant
+                ])?;
+                for tag in before.claim.tags.iter().filter(|t| !claim.tags.contains(t)) {
+                    conn.prepare_cached("DELETE FROM tags WHERE tag = ?1 AND claim_id = ?2")?
+                        .execute(params![tag.as_str(), id_blob])?;
+                }
+                for tag in claim.tags.iter().filter(|t| !before.claim.tags.contains(t)) {
+                    conn.prepare_cached("INSERT INTO tags(tag, claim_id) VALUES (?1, ?2)")?
+                        .execute(params![tag.as_str(), id_blob])?;
+                }
+            }
+            (Event::ClaimRevised(_), None) => unreachable!("a revise has its claim"),
+        }
+        conn.prepare_cached("INSERT INTO revisions(claim_id, revision, seq) VALUES (?1, ?2, ?3)")?
+            .execute(params![id_blob, entry.event.revision(), seq])?;
+        self.prev = hash;
+        self.seq += 1;
+        Ok(Ok((id, seq, hash)))
+    }
+}
+
+/// A new version 7 claim id greater than `last`, as the ledger makes them (random bits from
+/// the operating system; the monotonic method of RFC 9562 when the clock gives a smaller one).
+fn new_claim_id(now: Timestamp, last: Option<ClaimId>) -> Result<ClaimId> {
+    let millis = u64::try_from(now.get().timestamp_millis()).unwrap_or(0);
+    let mut bits = [0u8; 10];
+    bits.copy_from_slice(&uuid::Uuid::new_v4().as_bytes()[..10]);
+    let uuid = uuid::Builder::from_unix_timestamp_millis(millis, &bits).into_uuid();
+    let id = ClaimId::from_uuid(uuid).map_err(|e| anyhow!("{e}"))?;
+    match last {
+        Some(last) if id <= last => {
+            id_after(last).ok_or_else(|| anyhow!("no claim id follows {last}"))
+        }
+        _ => Ok(id),
+    }
+}
+
+/// The version 7 id one above `id` in its 74 random bits (as the ledger's `id_after`).
+fn id_after(id: ClaimId) -> Option<ClaimId> {
+    const RAND_B_BITS: u32 = 62;
+    const RAND_BITS: u32 = 74;
+    let value = u128::from_be_bytes(*id.as_bytes());
+    let millis = value >> 80;
+    let rand_a = (value >> 64) & 0xfff;
+    let rand_b = value & ((1 << RAND_B_BITS) - 1);
+    let counter = (rand_a << RAND_B_BITS) | rand_b;
+    let (millis, counter) = if counter == (1 << RAND_BITS) - 1 {
+        (millis.checked_add(1).filter(|m| *m < 1 << 48)?, 0)
+    } else {
+        (millis, counter + 1)
+    };
+    let value = (millis << 80)
+        | (0x7 << 76)
+        | ((counter >> RAND_B_BITS) << 64)
+        | (0b10 << 62)
+        | (counter & ((1 << RAND_B_BITS) - 1));
+    ClaimId::from_bytes(value.to_be_bytes()).ok()
+}
+
+/// Parses every line as `claims import` does and inserts it, all in one transaction.
+fn import(db: &Path, file: &Path, author_flag: Option<&str>) -> Result<ExitCode> {
+    let name = file.display().to_string();
+    let reader: Box<dyn Read> = if name == "-" {
+        Box::new(std::io::stdin().lock())
+    } else {
+        Box::new(std::fs::File::open(file).map_err(|e| refuse(format!("cannot read {name}: {e}")))?)
+    };
+    let mut reader = BufReader::with_capacity(1 << 16, reader);
+    let mut conn = open(db, true)?;
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let mut writer = Writer::new(&tx, author_flag)?;
+    let (mut recorded, mut revised) = (0u64, 0u64);
+    let mut last = None;
+    let mut line = Vec::with_capacity(1024);
+    let mut number = 0u64;
+    loop {
+        line.clear();
+        number += 1;
+        let read = (&mut reader)
+            .take(LINE_LEN_MAX as u64 + 2)
+            .read_until(b'\n', &mut line)
+            .map_err(|e| refuse(format!("{name}: line {number}: cannot read: {e}")))?;
+        if read == 0 {
+            break;
+        }
+        let content = line
+            .strip_suffix(b"\n")
+            .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
+            .unwrap_or(&line);
+        if content.len() > LINE_LEN_MAX {
+            return Err(refuse(format!(
+                "{name}: line {number}: longer than {LINE_LEN_MAX} bytes"
+            )));
+        }
+        let text = std::str::from_utf8(content).map_err(|e| {
+            refuse(format!(
+                "{name}: line {number}: not valid UTF-8 (at byte {})",
+                e.valid_up_to() + 1
+            ))
+        })?;
+        if text.trim().is_empty() {
+            continue;
+        }
+        let command = input::parse_command(text)
+            .map_err(|e| refuse(format!("{name}: line {number}: {e}")))?;
+        let receipt = writer.submit(&tx, &command)?.map_err(|reason| {
+            refuse(format!(
+                "{name}: line {number}: {reason}; nothing was imported"
+            ))
+        })?;
+        match command {
+            Command::Record(_) => recorded += 1,
+            Command::Revise(_) => revised += 1,
+        }
+        last = Some(receipt);
+    }
+    let Some((_, count, hash)) = last else {
+        return Err(refuse(format!("{name}: no claims in the file")));
+    };
+    tx.commit()?;
+    // Closing the last connection checkpoints the WAL into the database and removes it.
+    conn.close().map_err(|(_, e)| e)?;
+    writeln!(
+        std::io::stdout(),
+        "imported {} entries ({recorded} recorded, {revised} revised); head {count}:{hash}",
+        recorded + revised
+    )?;
+    Ok(ExitCode::SUCCESS)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading
+
+fn claim_json(state: &ClaimState) -> Json {
+    json!({
+        "id": state.id.to_string(),
+        "key": state.key.as_ref().map(|k| k.to_string()),
+        "revision": state.revision,
+        "recorded_at": state.recorded_at.to_string(),
+        "revised_at": state.revised_at.to_string(),
+        "claim": state.claim,
+    })
+}
+
+fn figure(claim: &Claim) -> String {
+    claim
+        .value
+        .as_ref()
+        .and_then(|v| serde_json::to_string(v).ok())
+        .unwrap_or_default()
+}
+
+fn write_claim(out: &mut impl Write, state: &ClaimState) -> Result<()> {
+    let claim = &state.claim;
+    match &state.key {
+        Some(key) => writeln!(out, "claim      {key} ({})", state.id)?,
+        None => writeln!(out, "claim      {}", state.id)?,
+    }
+    writeln!(out, "subject    {}", claim.subject)?;
+    writeln!(out, "claimant   {}", claim.claimant)?;
+    writeln!(out, "statement  {}", claim.statement)?;
+    if claim.value.is_some() {
+        writeln!(out, "figure     {}", figure(claim))?;
+    }
+    if let Some(period) = &claim.period {
+        writeln!(out, "period     {}", serde_json::to_string(period)?)?;
+    }
+    if let Some(stated_on) = &claim.stated_on {
+        writeln!(out, "stated on  {stated_on}")?;
+    }
+    writeln!(out, "status     {}", claim.status.as_str())?;
+    for source in &claim.sources {
+        writeln!(out, "source     {}", serde_json::to_string(source)?)?;
+    }
+    writeln!(
+        out,
+        "revision   {} (recorded {}, last revised {})",
+        state.revision, state.recorded_at, state.revised_at
+    )?;
+    Ok(())
+}
+
+fn history(conn: &Connection, row: &ClaimRow, json: bool) -> Result<()> {
+    let mut seqs = Vec::new();
+    {
+        let mut stmt = conn.prepare_cached(
+            "SELECT revision, seq FROM revisions WHERE claim_id = ?1 ORDER BY revision",
+        )?;
+        let mut rows = stmt.query([&row.id.as_bytes()[..]])?;
+        while let Some(r) = rows.next()? {
+            seqs.push((r.get::<_, u32>(0)?, r.get::<_, u64>(1)?));
+        }
+    }
+    let mut revisions = Vec::with_capacity(seqs.len());
+    for (revision, seq) in seqs {
+        let (entry, hash) = entry(conn, seq)?;
+        expect_revision(&entry, row.id, revision)?;
+        revisions.push((entry, hash));
+    }
+    let mut out = std::io::stdout().lock();
+    let mut items = Vec::new();
+    if !json {
+        writeln!(
+            out,
+            "{}: {} revisions",
+            row.key.clone().unwrap_or_else(|| row.id.to_string()),
+            revisions.len()
+        )?;
+    }
+    for (i, (entry, hash)) in revisions.iter().enumerate() {
+        let event = &entry.event;
+        let changes = match i.checked_sub(1) {
+            Some(p) => diff_claims(revisions[p].0.event.claim(), event.claim()),
+            None => Vec::new(),
+        };
+        if json {
+            let (kind, reason) = match event {
+                Event::ClaimRecorded(_) => (None, None),
+                Event::ClaimRevised(e) => (Some(e.kind.as_str()), Some(e.reason.as_str())),
+            };
+            items.push(json!({
+                "revision": event.revision(),
+                "seq": entry.seq.0,
+                "hash": hash.to_hex(),
+                "type": event.type_name(),
+                "recorded_at": event.recorded_at().to_string(),
+                "author": event.author(),
+                "kind": kind,
+                "reason": reason,
+                "note": event.note(),
+                "claim": event.claim(),
+                "changes": changes.iter().map(|c| json!({"field": c.field, "before": c.before, "after": c.after})).collect::<Vec<_>>(),
+            }));
+        } else {
+            writeln!(out)?;
+            writeln!(
+                out,
+                "revision {} · entry {} · {} · by {}",
+                event.revision(),
+                entry.seq,
+                event.recorded_at(),
+                event.author()
+            )?;
+            match event {
+                Event::ClaimRecorded(_) => writeln!(out, "  recorded: {}", figure(event.claim()))?,
+                Event::ClaimRevised(e) => writeln!(out, "  {}: {}", e.kind.as_str(), e.reason)?,
+            }
+            writeln!(out, "  hash {hash}")?;
+            for change in changes {
+                let show = |v: &Option<Json>| v.as_ref().map_or("(none)".into(), Json::to_string);
+                writeln!(
+                    out,
+                    "  {}: {} → {}",
+                    change.field,
+                    show(&change.before),
+                    show(&change.after)
+                )?;
+            }
+        }
+    }
+    if json {
+        serde_json::to_writer_pretty(&mut out, &Json::Array(items))?;
+        writeln!(out)?;
+    }
+    Ok(())
+}
+
+/// The claims about `subject` (and, with `below`, every subject under it), each as of its
+/// latest revision, in the order they were recorded. The subject index finds them; each is
+/// then read from its first and latest entries, as `claims` reads them.
+fn claims_about(conn: &Connection, subject: &Subject, below: bool) -> Result<Vec<ClaimState>> {
+    let sql = if below {
+        format!(
+            "SELECT {CLAIM_COLUMNS} FROM claims WHERE subject = ?1 OR (subject >= ?1 || '/' \
+             AND subject < ?1 || '0') ORDER BY id"
+        )
+    } else {
+        format!("SELECT {CLAIM_COLUMNS} FROM claims WHERE subject = ?1 ORDER BY id")
+    };
+    let mut rows = Vec::new();
+    {
+        let mut stmt = conn.prepare_cached(&sql)?;
+        let mut found = stmt.query([subject.as_str()])?;
+        while let Some(row) = found.next()? {
+            rows.push(to_claim_row(claim_row(row)?)?);
+        }
+    }
+    let mut states = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let state = load_state(conn, row)?;
+        if state.claim.subject != *subject
+            && !(below
+                && state
+                    .claim
+                    .subject
+                    .as_str()
+                    .starts_with(&format!("{subject}/")))
+        {
+            bail!(
+                "the subject index lists claim {} under {subject}, but its latest revision is \
+                 about {}",
+                row.id,
+                state.claim.subject
+            );
+        }
+        states.push(state);
+    }
+    Ok(states)
+}
+
+/// Claims with no statement date come last (as `claims compare`).
+fn by_stated(a: &ClaimState, b: &ClaimState) -> Ordering {
+    match (&a.claim.stated_on, &b.claim.stated_on) {
+        (Some(x), Some(y)) => x.cmp_chronological(y),
+        (x, y) => x.is_none().cmp(&y.is_none()),
+    }
+}
+
+fn sort_amount(claim: &ClaimState) -> Option<&claimledger_core::Decimal> {
+    let value = claim.claim.value.as_ref()?;
+    match value.bound {
+        Bound::Range => value.low.as_ref(),
+        _ => value.amount.as_ref(),
+    }
+}
+
+fn by_amount(a: &ClaimState, b: &ClaimState) -> Ordering {
+    match (sort_amount(a), sort_amount(b)) {
+        (Some(x), Some(y)) => x.cmp_value(y),
+        (x, y) => x.is_none().cmp(&y.is_none()),
+    }
+}
+
+fn write_states(claims: &[ClaimState], json: bool, compare: bool) -> Result<()> {
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    if json {
+        let items: Vec<Json> = claims.iter().map(claim_json).collect();
+        serde_json::to_writer_pretty(&mut out, &Json::Array(items))?;
+        writeln!(out)?;
+    } else {
+        if compare {
+            writeln!(out, "CLAIMANT\tFIGURE\tPERIOD\tSTATED\tREVISIONS\tSTATUS")?;
+        }
+        for c in claims {
+            writeln!(
+                out,
+                "{}\t{}\t{}\t{}\t{}\t{}",
+                c.claim.claimant,
+                figure(&c.claim),
+                c.claim
+                    .period
+                    .as_ref()
+                    .and_then(|p| serde_json::to_string(p).ok())
+                    .unwrap_or_default(),
+                c.claim
+                    .stated_on
+                    .as_ref()
+                    .map(ToString::to_string)
+                    .unwrap_or_default(),
+                c.revision,
+                c.claim.status.as_str()
+            )?;
+        }
+    }
+    out.flush()?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Verify
+
+#[derive(Debug)]
+struct Report {
+    entries: u64,
+    claims: u64,
+    head: EntryHash,
+    problem: Option<(Option<u64>, String)>,
+}
+
+/// What verify keeps per claim: what its row in `claims` must say, and the digest of the
+/// label facts of its latest revision.
+struct Track {
+    revision: u32,
+    recorded_seq: u64,
+    latest_seq: u64,
+    labels: IndexDigest,
+}
+
+struct Checker {
+    expected_seq: u64,
+    prev_hash: EntryHash,
+    last_time: Option<Timestamp>,
+    last_recorded: Option<ClaimId>,
+    claims: HashMap<ClaimId, Track>,
+    keys: HashSet<Key>,
+    /// The facts the log implies.
+    digest: IndexDigest,
+}
+
+type Problem = (Option<u64>, String);
+
+fn at(seq: u64, what: impl Into<String>) -> Problem {
+    (Some(seq), what.into())
+}
+
+fn label_digest(id: ClaimId, claim: &Claim) -> IndexDigest {
+    let mut digest = IndexDigest::default();
+    for (kind, label) in index::labels(claim) {
+        digest.add(&Fact::Label {
+            kind,
+            label: Cow::Borrowed(label),
+            id,
+        });
+    }
+    digest
+}
+
+impl Checker {
+    /// One row: its columns, its bytes decoded and hashed.
+    fn check(
+        &mut self,
+        row_seq: u64,
+        stored_hash: &[u8],
+        stored_prev: &[u8],
+        decoded: std::result::Result<Entry, String>,
+        hash: EntryHash,
+    ) -> std::result::Result<(), Problem> {
+        let seq = self.expected_seq;
+        if row_seq != seq {
+            return Err(at(
+                seq,
+                format!("the log holds entry {row_seq} where entry {seq} belongs: sequence numbers must be dense"),
+            ));
+        }
+        if blob_hash(stored_hash) != Some(hash) {
+            return Err(at(
+                seq,
+                "its bytes do not hash to its stored hash: the entry or its hash was altered",
+            ));
+        }
+        if blob_hash(stored_prev) != Some(self.prev_hash) {
+            return Err(at(
+                seq,
+                "its stored prev is not the hash of the entry before",
+            ));
+        }
+        let entry = decoded.map_err(|e| at(seq, e))?;
+        if entry.seq.0 != seq {
+            return Err(at(
+                seq,
+                format!(
+                    "it says it is entry {}; sequence numbers must be dense",
+                    entry.seq
+                ),
+            ));
+        }
+        if entry.prev != self.prev_hash {
+            return Err(at(
+                seq,
+                "its prev is not the hash of the entry before: the chain is broken here",
+            ));
+        }
+        let recorded_at = entry.event.recorded_at();
+        if self.last_time.is_some_and(|last| recorded_at < last) {
+            return Err(at(seq, format!("it was recorded at {recorded_at}, before the entry ahead of it; recording times never decrease")));
+        }
+        self.last_time = Some(recorded_at);
+        let id = entry.event.claim_id();
+        match &entry.event {
+            Event::ClaimRecorded(e) => {
+                if self.claims.contains_key(&id) {
+                    return Err(at(seq, format!("claim {id} is recorded a second time")));
+                }
+                if let Some(last) = self.last_recorded.filter(|last| id <= *last) {
+                    return Err(at(seq, format!("claim id {id} is not greater than {last}, the id of the claim recorded before it")));
+                }
+                self.last_recorded = Some(id);
+                if let Some(key) = &e.key {
+                    if !self.keys.insert(key.clone()) {
+                        return Err(at(
+                            seq,
+                            format!("key {key} is already used by another claim"),
+                        ));
+                    }
+                    let key = Cow::Borrowed(key.as_str());
+                    self.digest.add(&Fact::ClaimKey {
+                        id,
+                        key: key.clone(),
+                    });
+                    self.digest.add(&Fact::KeyClaim { key, id });
+                }
+                self.digest.add(&Fact::Revision {
+                    id,
+                    revision: 1,
+                    seq: Seq(seq),
+                });
+                let labels = label_digest(id, &e.claim);
+                self.digest.add_digest(labels);
+                self.claims.insert(
+                    id,
+                    Track {
+                        revision: 1,
+                        recorded_seq: seq,
+                        latest_seq: seq,
+                        labels,
+                    },
+                );
+            }
+            Event::ClaimRevised(e) => {
+                let Some(track) = self.claims.get_mut(&id) else {
+                    return Err(at(
+                        seq,
+                        format!("claim {id} is revised but was never recorded"),
+                    ));
+                };
+                if e.revision != track.revision + 1 {
+                    return Err(at(
+                        seq,
+                        format!(
+                            "claim {id} goes from revision {} to {}",
+                            track.revision, e.revision
+                        ),
+                    ));
+                }
+                track.revision = e.revision;
+                track.latest_seq = seq;
+                self.digest.add(&Fact::Revision {
+                    id,
+                    revision: e.revision,
+                    seq: Seq(seq),
+                });
+                self.digest.remove_digest(track.labels);
+                track.labels = label_digest(id, &e.claim);
+                self.digest.add_digest(track.labels);
+            }
+        }
+        self.prev_hash = hash;
+        self.expected_seq += 1;
+        Ok(())
+    }
+}
+
+type RawRow = (u64, Vec<u8>, Vec<u8>, Vec<u8>);
+
+fn run_batch(checker: &mut Checker, batch: &mut Vec<RawRow>) -> Option<Problem> {
+    let decoded: Vec<(std::result::Result<Entry, String>, EntryHash)> = batch
+        .par_iter()
+        .map(|(_, _, _, bytes)| (Entry::decode(bytes).map_err(|e| e.0), EntryHash::of(bytes)))
+        .collect();
+    for ((seq, hash, prev, _), (entry, computed)) in batch.iter().zip(decoded) {
+        if let Err(problem) = checker.check(*seq, hash, prev, entry, computed) {
+            return Some(problem);
+        }
+    }
+    batch.clear();
+    None
+}
+
+fn verify(conn: &Connection) -> Result<Report> {
+    let mut checker = Checker {
+        expected_seq: 1,
+        prev_hash: EntryHash::ZERO,
+        last_time: None,
+        last_recorded: None,
+        claims: HashMap::new(),
+        keys: HashSet::new(),
+        digest: IndexDigest::default(),
+    };
+    let mut problem = None;
+    {
+        let mut stmt = conn.prepare("SELECT seq, hash, prev, bytes FROM entries ORDER BY seq")?;
+        let mut rows = stmt.query([])?;
+        let mut batch: Vec<RawRow> = Vec::with_capacity(VERIFY_BATCH_ENTRIES);
+        while let Some(row) = rows.next()? {
+            // Blob or text alike: whatever the column holds is what is checked.
+            let bytes = |i: usize| -> rusqlite::Result<Vec<u8>> {
+                Ok(row.get_ref(i)?.as_bytes()?.to_vec())
+            };
+            batch.push((row.get(0)?, bytes(1)?, bytes(2)?, bytes(3)?));
+            if batch.len() == VERIFY_BATCH_ENTRIES {
+                problem = run_batch(&mut checker, &mut batch);
+                if problem.is_some() {
+                    break;
+                }
+            }
+        }
+        if problem.is_none() {
+            problem = run_batch(&mut checker, &mut batch);
+        }
+    }
+    let entries = checker.expected_seq - 1;
+    let report = |problem| Report {
+        entries,
+        claims: checker.claims.len() as u64,
+        head: checker.prev_hash,
+        problem,
+    };
+    if problem.is_some() {
+        return Ok(report(problem));
+    }
+    Ok(report(check_index(conn, &checker)?))
+}
+
+/// The tables and SQL indexes against the log: each claim's row, and the digest of every fact
+/// they state (revision locations from `revisions`, keys from `claims` and from its key
+/// index, subjects and claimants from their indexes, tags from `tags`).
+fn check_index(conn: &Connection, checker: &Checker) -> Result<Option<Problem>> {
+    let mut stored = IndexDigest::default();
+    let mut rows = 0u64;
+    {
+        let mut stmt = conn.prepare(&format!("SELECT {CLAIM_COLUMNS} FROM claims"))?;
+        let mut found = stmt.query([])?;
+        while let Some(row) = found.next()? {
+            let row = to_claim_row(claim_row(row)?)?;
+            rows += 1;
+            let Some(track) = checker.claims.get(&row.id) else {
+                return Ok(Some((
+                    None,
+                    format!(
+                        "the claims table holds claim {}, which the log never records",
+                        row.id
+                    ),
+                )));
+            };
+            if (track.revision, track.recorded_seq, track.latest_seq)
+                != (row.revision, row.recorded_seq, row.latest_seq)
+            {
+                return Ok(Some((None, format!(
+                    "the claims table says claim {} is at revision {} (entries {} to {}), the log says {} (entries {} to {})",
+                    row.id, row.revision, row.recorded_seq, row.latest_seq,
+                    track.revision, track.recorded_seq, track.latest_seq
+                ))));
+            }
+            if let Some(key) = &row.key {
+                stored.add(&Fact::ClaimKey {
+                    id: row.id,
+                    key: Cow::Borrowed(key),
+                });
+            }
+        }
+    }
+    if rows != checker.claims.len() as u64 {
+        return Ok(Some((
+            None,
+            format!(
+                "the claims table holds {rows} claims, the log records {}",
+                checker.claims.len()
+            ),
+        )));
+    }
+    let mut scan = |sql: &str, fact: &dyn Fn(&str, ClaimId) -> Fact<'_>| -> Result<()> {
+        let mut stmt = conn.prepare(sql)?;
+        let mut found = stmt.query([])?;
+        while let Some(row) = found.next()? {
+            let text: String = row.get(0)?;
+            let id = blob_id(&row.get::<_, Vec<u8>>(1)?)?;
+            stored.add(&fact(&text, id));
+        }
+        Ok(())
+    };
+    scan(
+        "SELECT key, id FROM claims INDEXED BY claims_key WHERE key IS NOT NULL ORDER BY key",
+        &|key, id| Fact::KeyClaim {
+            key: Cow::Owned(key.to_owned()),
+            id,
+        },
+    )?;
+    scan(
+        "SELECT subject, id FROM claims INDEXED BY claims_subject ORDER BY subject",
+        &|label, id| Fact::Label {
+            kind: index::SUBJECT,
+            label: Cow::Owned(label.to_owned()),
+            id,
+        },
+    )?;
+    scan(
+        "SELECT claimant, id FROM claims INDEXED BY claims_claimant ORDER BY claimant",
+        &|label, id| Fact::Label {
+            kind: index::CLAIMANT,
+            label: Cow::Owned(label.to_owned()),
+            id,
+        },
+    )?;
+    scan("SELECT tag, claim_id FROM tags", &|label, id| Fact::Label {
+        kind: index::TAG,
+        label: Cow::Owned(label.to_owned()),
+        id,
+    })?;
+    {
+        let mut stmt = conn.prepare("SELECT claim_id, revision, seq FROM revisions")?;
+        let mut found = stmt.query([])?;
+        while let Some(row) = found.next()? {
+            let id = blob_id(&row.get::<_, Vec<u8>>(0)?)?;
+            stored.add(&Fact::Revision {
+                id,
+                revision: row.get(1)?,
+                seq: Seq(row.get(2)?),
+            });
+        }
+    }
+    if stored != checker.digest {
+        return Ok(Some((
+            None,
+            format!(
+                "the indexes do not agree with the log: they state {} facts, the log implies {}{}",
+                stored.count,
+                checker.digest.count,
+                if stored.count == checker.digest.count {
+                    " (some differ)"
+                } else {
+                    ""
+                }
+            ),
+        )));
+    }
+    Ok(None)
+}
