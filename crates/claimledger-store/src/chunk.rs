@@ -193,7 +193,7 @@ pub fn extend_chunk<B: AsRef<[u8]>>(
     }
     let mut tail: Vec<&[u8]> = Vec::with_capacity(ENTRIES_PER_CHUNK as usize);
     let partial;
-    if keep % ENTRIES_PER_BLOCK != 0 {
+    if !keep.is_multiple_of(ENTRIES_PER_BLOCK) {
         let block = blocks
             .get(full)
             .ok_or_else(|| (keep, "the log chunk lacks entries".to_owned()))?;
@@ -245,10 +245,10 @@ mod tests {
     #[test]
     fn extending_keeps_a_prefix_and_appends() {
         let all = entries(128);
-        for keep in [0, 1, 16, 20, 100] {
+        for keep in [1, 16, 20, 100] {
             for more in [0, 1, 5, 28] {
-                let value = encode_chunk(&all[..keep.max(1).min(128)]);
-                let keep = keep.min(keep.max(1));
+                // A chunk holding more than is kept: what is past `keep` is dropped.
+                let value = encode_chunk(&all[..(keep + 3).min(128)]);
                 let extended = extend_chunk(&value, keep, &all[keep..keep + more]).unwrap();
                 assert_eq!(
                     decode_chunk(&extended).unwrap(),

@@ -884,7 +884,10 @@ impl Storage for SledStorage {
     }
 
     fn tree_nodes(&self, level: u8, first: u64, max: usize) -> Result<Vec<NodeHash>, StoreError> {
-        let (key, offset) = tree_block_of(NodeId { level, index: first });
+        let (key, offset) = tree_block_of(NodeId {
+            level,
+            index: first,
+        });
         let Some(block) = self.db.get(key).map_err(|e| self.error(e))? else {
             return Ok(Vec::new());
         };

@@ -95,7 +95,7 @@ enum Cmd {
     /// Import JSON Lines in the input format, all or nothing
     Import { file: PathBuf },
     /// Record one claim, from flags or --json FILE (`-`: standard input)
-    Add(AddArgs),
+    Add(Box<AddArgs>),
     /// One claim as of its latest revision
     Show {
         claim: String,
@@ -443,9 +443,10 @@ struct ClaimRow {
 
 const CLAIM_COLUMNS: &str = "id, key, revision, recorded_seq, latest_seq";
 
-fn claim_row(
-    row: &rusqlite::Row<'_>,
-) -> rusqlite::Result<(Vec<u8>, Option<String>, u32, u64, u64)> {
+/// A `claims` row as read: id, key, revision, recorded_seq, latest_seq.
+type RawClaimRow = (Vec<u8>, Option<String>, u32, u64, u64);
+
+fn claim_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<RawClaimRow> {
     Ok((
         row.get(0)?,
         row.get(1)?,
@@ -455,7 +456,7 @@ fn claim_row(
     ))
 }
 
-fn to_claim_row(raw: (Vec<u8>, Option<String>, u32, u64, u64)) -> Result<ClaimRow> {
+fn to_claim_row(raw: RawClaimRow) -> Result<ClaimRow> {
     Ok(ClaimRow {
         id: blob_id(&raw.0)?,
         key: raw.1,

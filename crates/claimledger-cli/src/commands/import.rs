@@ -67,7 +67,6 @@ pub fn cmd_import(env: &Env, args: ImportArgs) -> CliResult<ExitCode> {
         }
     });
     let submitted = ledger.submit_stream(&mut batches, &context);
-    drop(batches);
     progress.finish();
     let submitted = submitted.map_err(|error| match error {
         StreamError::Input(error) => error,
