@@ -241,6 +241,7 @@ impl SledStorage {
             source,
         })?;
         let lock = LedgerLock::acquire(dir, wait)?;
+        let _busy = crate::watch::busy();
         let db_path = dir.join("db");
         if db_path.exists() {
             return Err(StoreError::AlreadyExists(dir.to_path_buf()));
@@ -276,6 +277,7 @@ impl SledStorage {
             return Err(StoreError::NotALedger(dir.to_path_buf()));
         }
         let lock = LedgerLock::acquire(dir, wait)?;
+        let _busy = crate::watch::busy();
         let db = open_db(&db_path, wait)?;
         let mut storage = SledStorage {
             db,
@@ -591,6 +593,7 @@ fn open_db(path: &Path, wait: Duration) -> Result<sled::Db, StoreError> {
     remove_unfinished_snapshots(path)?;
     let started = Instant::now();
     loop {
+        crate::watch::tick();
         match sled::Config::new().path(path).open() {
             Ok(db) => return Ok(db),
             Err(sled::Error::Io(e))
