@@ -652,17 +652,19 @@ impl Storage for SledStorage {
                 StoreError::corrupt(Some(Seq(chunk_first.0 + i as u64)), why)
             })?;
             let wanted = (last.0 - chunk_first.0 + 1).min(ENTRIES_PER_CHUNK) as usize;
-            if entries.len() < wanted {
-                return Err(StoreError::corrupt(
-                    Some(Seq(chunk_first.0 + entries.len() as u64)),
-                    "the entry is missing from its log chunk",
-                ));
-            }
+            // The entries there are visited first: an entry removed from the middle of a chunk
+            // shows as the next one out of place, which names the first bad entry.
             for (i, bytes) in entries.iter().enumerate().take(wanted) {
                 let seq = Seq(chunk_first.0 + i as u64);
                 if seq >= first && visit(seq, bytes).is_break() {
                     return Ok(());
                 }
+            }
+            if entries.len() < wanted {
+                return Err(StoreError::corrupt(
+                    Some(Seq(chunk_first.0 + entries.len() as u64)),
+                    "the entry is missing from its log chunk",
+                ));
             }
             expected_chunk += 1;
         }
