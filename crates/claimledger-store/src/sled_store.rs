@@ -930,6 +930,11 @@ fn add_index_ops(batch: &mut sled::Batch, index: &[IndexOp]) {
 }
 
 impl SledStorage {
+    /// The sled database itself, for [`crate::forge`] only.
+    pub(crate) fn raw_db(&self) -> &sled::Db {
+        &self.db
+    }
+
     /// Replaces the stored bytes of a committed entry, leaving the head and index alone: what
     /// an attacker with write access, or a failing disk, could do. For [`crate::forge`] only.
     pub(crate) fn overwrite_entry(&mut self, seq: Seq, bytes: &[u8]) -> Result<(), StoreError> {
