@@ -23,4 +23,5 @@ mod proofs;
 mod research;
 mod revise;
 mod support;
+mod tamper;
 mod verify;
