@@ -22,6 +22,7 @@ mod pipes;
 mod proofs;
 mod research;
 mod revise;
+mod sled_flips;
 mod support;
 mod tamper;
 mod verify;
