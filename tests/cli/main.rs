@@ -14,6 +14,7 @@ mod concurrency;
 mod concurrency_800;
 mod crash;
 mod demo;
+mod env_faults;
 mod format_doc;
 mod history;
 mod hostile;
