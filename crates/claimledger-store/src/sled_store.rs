@@ -347,6 +347,7 @@ impl SledStorage {
         self.flush()?;
         self.indexed_through = 0;
         loop {
+            crate::watch::tick();
             let mut batch = sled::Batch::default();
             let mut removed = 0;
             for item in self
@@ -487,6 +488,7 @@ impl SledStorage {
     ) -> Result<(), StoreError> {
         let mut written = 0;
         for group in chunks.chunks(CHUNKS_PER_BATCH) {
+            crate::watch::tick();
             let mut batch = sled::Batch::default();
             for (chunk, value) in group {
                 batch.insert(&chunk_key(*chunk), value.as_slice());
