@@ -4,7 +4,7 @@
 use crate::cli::Args;
 use crate::error::{CliError, CliResult};
 use claimledger_core::{input, Timestamp};
-use claimledger_store::{IdBits, Ledger, SledStorage, SubmitContext};
+use claimledger_store::{IdBits, Ledger, SledStorage, SubmitContext, Watched};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -13,6 +13,13 @@ pub const DEFAULT_LEDGER_DIR: &str = ".claims";
 
 /// Pins the clock (RFC 3339), for reproducible runs: ids are then derived, not random.
 pub const NOW_VAR: &str = "CLAIMS_NOW";
+
+/// How long a storage operation may make no progress before `claims` gives up on the ledger
+/// as damaged, in seconds; 0 never gives up (watchdog.rs).
+pub const STALL_TIMEOUT_VAR: &str = "CLAIMS_STALL_TIMEOUT";
+
+/// The ledger as commands use it: sled, watched for progress (watchdog.rs).
+pub type CliLedger = Ledger<Watched<SledStorage>>;
 
 /// The longest --wait accepted.
 const WAIT_MAX: Duration = Duration::from_secs(24 * 60 * 60);
@@ -26,6 +33,8 @@ pub struct Env {
     pub author: Option<String>,
     pub quiet: bool,
     pub pinned_now: Option<Timestamp>,
+    /// The watchdog's limit; `None`: off.
+    pub stall_timeout: Option<Duration>,
 }
 
 impl Env {
@@ -41,6 +50,21 @@ impl Env {
             Ok(text) => Some(parse_now(&text)?),
             Err(_) => None,
         };
+        let stall_timeout = match std::env::var(STALL_TIMEOUT_VAR) {
+            Err(_) => Some(crate::watchdog::DEFAULT_STALL_TIMEOUT),
+            Ok(text) => match text.trim().parse::<f64>() {
+                Ok(0.0) => None,
+                Ok(s) if s.is_finite() && s > 0.0 && s <= WAIT_MAX.as_secs_f64() => {
+                    Some(Duration::from_secs_f64(s))
+                }
+                _ => {
+                    return Err(CliError::input(format!(
+                        "{STALL_TIMEOUT_VAR}={text:?}: expected seconds from 0 (no limit) to {}",
+                        WAIT_MAX.as_secs()
+                    )))
+                }
+            },
+        };
         Ok(Env {
             ledger_dir: args
                 .ledger
@@ -51,12 +75,13 @@ impl Env {
             author: args.author.clone(),
             quiet: args.quiet,
             pinned_now,
+            stall_timeout,
         })
     }
 
-    pub fn open(&self) -> CliResult<Ledger<SledStorage>> {
+    pub fn open(&self) -> CliResult<CliLedger> {
         let storage = SledStorage::open(&self.ledger_dir, self.wait)?;
-        Ok(Ledger::open(storage)?)
+        Ok(Ledger::open(Watched::new(storage))?)
     }
 
     pub fn now(&self) -> Timestamp {

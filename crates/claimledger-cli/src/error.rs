@@ -61,21 +61,36 @@ impl CliError {
     }
 }
 
+/// What sled says when its own files do not hold what it wrote (a `conf` it cannot read, a
+/// page it does not expect): damage, not an environment failure.
+const SLED_REFUSALS: [&str; 3] = [
+    "Unsupported: ",
+    "Unexpected bug has happened: ",
+    "Collection ",
+];
+
 impl From<StoreError> for CliError {
     fn from(error: StoreError) -> CliError {
-        let kind = match &error {
-            StoreError::Busy { .. } => ExitKind::Busy,
-            StoreError::NotALedger(_) | StoreError::AlreadyExists(_) => ExitKind::Input,
-            StoreError::Corrupt { .. } => ExitKind::Integrity,
+        let (kind, mut message) = match &error {
+            StoreError::Busy { .. } => (ExitKind::Busy, error.to_string()),
+            StoreError::NotALedger(_) | StoreError::AlreadyExists(_) => {
+                (ExitKind::Input, error.to_string())
+            }
+            StoreError::Corrupt { .. } => (ExitKind::Integrity, error.to_string()),
+            StoreError::Backend(what) if SLED_REFUSALS.iter().any(|s| what.starts_with(s)) => (
+                ExitKind::Integrity,
+                format!("storage corrupted: the storage engine refuses the ledger: {what}"),
+            ),
             StoreError::NewerFormat { .. }
             | StoreError::OlderFormat { .. }
             | StoreError::Io { .. }
-            | StoreError::Backend(_) => ExitKind::Io,
+            | StoreError::Backend(_) => (ExitKind::Io, error.to_string()),
         };
-        CliError::Failed {
-            kind,
-            message: error.to_string(),
+        // sled's corruption report ends in a backtrace: not for users.
+        if let Some(at) = message.find(" backtrace ") {
+            message.truncate(at);
         }
+        CliError::Failed { kind, message }
     }
 }
 

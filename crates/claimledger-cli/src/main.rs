@@ -9,11 +9,13 @@ mod error;
 mod fields;
 mod output;
 mod progress;
+mod watchdog;
 
 use clap::Parser;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    watchdog::install_panic_hook();
     let args = match cli::Args::try_parse() {
         Ok(args) => args,
         Err(error) => return error::usage(error),

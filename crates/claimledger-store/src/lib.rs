@@ -35,6 +35,7 @@ mod sled_store;
 mod storage;
 pub mod tree;
 mod verify;
+pub mod watch;
 
 pub use ledger::{
     Filter, IdBits, Ledger, Receipt, RejectReason, Revision, StreamError, SubmitContext,
@@ -44,3 +45,4 @@ pub use memory::{MemoryStorage, MEMORY_ORIGIN};
 pub use sled_store::{default_origin, default_origin_with, SledStorage, DEFAULT_WAIT};
 pub use storage::{Head, IndexOp, Storage, StoreError, TreeNode};
 pub use verify::{verify_bundle, BundleReport, Problem, VerifyReport};
+pub use watch::Watched;

@@ -214,6 +214,7 @@ impl SledStorage {
             source,
         })?;
         let lock = LedgerLock::acquire(dir, wait)?;
+        let _busy = crate::watch::busy();
         let db_path = dir.join("db");
         if db_path.exists() {
             return Err(StoreError::AlreadyExists(dir.to_path_buf()));
@@ -251,6 +252,7 @@ impl SledStorage {
             return Err(StoreError::NotALedger(dir.to_path_buf()));
         }
         let lock = LedgerLock::acquire(dir, wait)?;
+        let _busy = crate::watch::busy();
         let db = open_db(&db_path, wait)?;
         let mut storage = SledStorage {
             db,
@@ -430,6 +432,7 @@ impl SledStorage {
         let chunks = self.chunks_for(base, entries)?;
         let mut written = 0;
         for group in chunks.chunks(CHUNKS_PER_BATCH) {
+            crate::watch::tick();
             let mut batch = sled::Batch::default();
             for (chunk, value) in group {
                 batch.insert(&chunk_key(*chunk), value.as_slice());
@@ -514,20 +517,29 @@ impl SledStorage {
         last: Seq,
         visit: &mut Visit<'_>,
     ) -> Result<ControlFlow<()>, StoreError> {
-        let decoded: Vec<Result<Vec<Vec<u8>>, StoreError>> = chunks
+        // Each chunk's entries, and what stopped its decoding short, if anything: the entries
+        // before a damaged or missing one are visited first, so that an entry removed from a
+        // chunk shows as the next one out of place, which names the first bad entry.
+        let decoded: Vec<(Vec<Vec<u8>>, Option<StoreError>)> = chunks
             .par_iter()
             .map(|(chunk, value)| {
                 let chunk_first = chunk * ENTRIES_PER_CHUNK + 1;
                 let from = (first.0.max(chunk_first) - chunk_first) as usize;
                 let wanted = (last.0 - chunk_first + 1).min(ENTRIES_PER_CHUNK) as usize;
-                let blocks = chunk::split_blocks(value).map_err(|e| chunk_corrupt(*chunk, e))?;
                 let mut entries = Vec::with_capacity(wanted - from);
+                let blocks = match chunk::split_blocks(value) {
+                    Ok(blocks) => blocks,
+                    Err(e) => return (entries, Some(chunk_corrupt(*chunk, e))),
+                };
                 for block in from / ENTRIES_PER_BLOCK..wanted.div_ceil(ENTRIES_PER_BLOCK) {
                     let Some(compressed) = blocks.get(block) else {
                         break;
                     };
-                    let decoded = chunk::decode_block(compressed, block, block + 1 == blocks.len())
-                        .map_err(|e| chunk_corrupt(*chunk, e))?;
+                    let decoded =
+                        match chunk::decode_block(compressed, block, block + 1 == blocks.len()) {
+                            Ok(decoded) => decoded,
+                            Err(e) => return (entries, Some(chunk_corrupt(*chunk, e))),
+                        };
                     let block_first = block * ENTRIES_PER_BLOCK;
                     entries.extend(
                         decoded
@@ -537,22 +549,26 @@ impl SledStorage {
                             .map(|(_, entry)| entry),
                     );
                 }
-                if from + entries.len() < wanted {
-                    return Err(StoreError::corrupt(
+                let short = (from + entries.len() < wanted).then(|| {
+                    StoreError::corrupt(
                         Some(Seq(chunk_first + (from + entries.len()) as u64)),
                         "the entry is missing from its log chunk",
-                    ));
-                }
-                Ok(entries)
+                    )
+                });
+                (entries, short)
             })
             .collect();
-        for ((chunk, _), entries) in chunks.iter().zip(decoded) {
+        for ((chunk, _), (entries, short)) in chunks.iter().zip(decoded) {
+            crate::watch::tick();
             let chunk_first = chunk * ENTRIES_PER_CHUNK + 1;
             let from = first.0.max(chunk_first);
-            for (i, bytes) in entries?.iter().enumerate() {
+            for (i, bytes) in entries.iter().enumerate() {
                 if visit(Seq(from + i as u64), bytes).is_break() {
                     return Ok(ControlFlow::Break(()));
                 }
+            }
+            if let Some(error) = short {
+                return Err(error);
             }
         }
         Ok(ControlFlow::Continue(()))
@@ -598,6 +614,7 @@ fn open_db(path: &Path, wait: Duration) -> Result<sled::Db, StoreError> {
     remove_unfinished_snapshots(path)?;
     let started = Instant::now();
     loop {
+        crate::watch::tick();
         match sled::Config::new()
             .path(path)
             .cache_capacity(SLED_CACHE_BYTES)
@@ -1011,6 +1028,11 @@ fn add_index_ops(batch: &mut sled::Batch, index: &[IndexOp]) {
 }
 
 impl SledStorage {
+    /// The sled database itself, for [`crate::forge`] only.
+    pub(crate) fn raw_db(&self) -> &sled::Db {
+        &self.db
+    }
+
     /// Replaces the stored bytes of a committed entry, leaving the head and index alone: what
     /// an attacker with write access, or a failing disk, could do. For [`crate::forge`] only.
     pub(crate) fn overwrite_entry(&mut self, seq: Seq, bytes: &[u8]) -> Result<(), StoreError> {

@@ -546,6 +546,11 @@ impl<S: Storage + Sync> Ledger<S> {
         match scanned {
             Ok(()) => {}
             Err(StoreError::Corrupt { seq, reason }) => {
+                // The entries read before the damage are checked first: a problem in one of
+                // them is the first.
+                if check.problem.is_none() {
+                    check.run_batch();
+                }
                 problem = check.problem.take().or(Some(Problem { seq, what: reason }))
             }
             Err(other) => return Err(other),

@@ -32,6 +32,7 @@ use std::process::ExitCode;
 
 pub fn run(args: Args) -> CliResult<ExitCode> {
     let env = Env::from_args(&args)?;
+    crate::watchdog::start(env.stall_timeout);
     match args.command {
         Command::Init(init) => init::cmd_init(&env, init),
         Command::Add(add) => add::cmd_add(&env, add),

@@ -7,11 +7,11 @@
 
 use super::checkpoint::{checkpoint_text, extends, read_checkpoint_file};
 use crate::cli::ProveArgs;
+use crate::env::CliLedger;
 use crate::env::Env;
 use crate::error::{CliError, CliResult};
 use claimledger_core::merkle::NodeHash;
 use claimledger_core::{Entry, Seq};
-use claimledger_store::{Ledger, SledStorage};
 use serde::{Deserialize, Serialize};
 use std::io::Write;
 use std::path::Path;
@@ -74,7 +74,7 @@ fn hex_path(path: &[NodeHash]) -> Vec<String> {
     path.iter().map(NodeHash::to_hex).collect()
 }
 
-fn inclusion(ledger: &Ledger<SledStorage>, args: &ProveArgs) -> CliResult<(ProofFile, String)> {
+fn inclusion(ledger: &CliLedger, args: &ProveArgs) -> CliResult<(ProofFile, String)> {
     let count = ledger.head().count;
     let seq = match (&args.claim, args.seq) {
         (_, Some(seq)) => {
@@ -121,7 +121,7 @@ fn inclusion(ledger: &Ledger<SledStorage>, args: &ProveArgs) -> CliResult<(Proof
 }
 
 fn consistency(
-    ledger: &Ledger<SledStorage>,
+    ledger: &CliLedger,
     old: &Path,
     sign: Option<&Path>,
 ) -> CliResult<(ProofFile, String)> {
