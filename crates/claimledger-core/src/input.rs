@@ -188,8 +188,15 @@ const REVISE_FIELDS: &[&str] = &[
 
 /// Parses one input object from JSON text.
 pub fn parse_command(text: &str) -> Result<Command, InputError> {
-    let json: Json = serde_json::from_str(text).map_err(|e| InputError::Syntax(json_error(&e)))?;
-    command_from_json(&json)
+    command_from_json(&parse_json(text)?)
+}
+
+/// Parses JSON text as the input format reads it: like [`serde_json::from_str`], except that an
+/// object naming a field twice is refused (which of the two would count is ambiguous).
+pub fn parse_json(text: &str) -> Result<Json, InputError> {
+    serde_json::from_str::<Unique>(text)
+        .map(|unique| unique.0)
+        .map_err(|e| InputError::Syntax(json_error(&e)))
 }
 
 fn json_error(error: &serde_json::Error) -> String {
@@ -197,7 +204,100 @@ fn json_error(error: &serde_json::Error) -> String {
         serde_json::error::Category::Eof => {
             format!("the JSON ends too early (column {})", error.column())
         }
+        // The only data errors come from `Unique`: a field named twice. The message is the
+        // visitor's; serde_json adds the position.
+        serde_json::error::Category::Data => {
+            let message = error.to_string();
+            let message = message
+                .rsplit_once(" at line ")
+                .map_or(message.as_str(), |(message, _)| message);
+            format!("{message} (column {})", error.column())
+        }
         _ => format!("invalid JSON: {error}"),
+    }
+}
+
+/// A JSON value built as [`serde_json::Value`] builds itself, but refusing duplicate fields.
+/// Costs nothing over `Value` when there are none: the map insert finds the clash.
+struct Unique(Json);
+
+impl<'de> serde::Deserialize<'de> for Unique {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Unique, D::Error> {
+        deserializer.deserialize_any(UniqueVisitor).map(Unique)
+    }
+}
+
+struct UniqueVisitor;
+
+impl<'de> serde::de::Visitor<'de> for UniqueVisitor {
+    type Value = Json;
+
+    fn expecting(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
+        formatter.write_str("any JSON value")
+    }
+
+    fn visit_bool<E>(self, value: bool) -> Result<Json, E> {
+        Ok(Json::Bool(value))
+    }
+
+    fn visit_i64<E>(self, value: i64) -> Result<Json, E> {
+        Ok(Json::from(value))
+    }
+
+    fn visit_u64<E>(self, value: u64) -> Result<Json, E> {
+        Ok(Json::from(value))
+    }
+
+    fn visit_f64<E>(self, value: f64) -> Result<Json, E> {
+        Ok(serde_json::Number::from_f64(value).map_or(Json::Null, Json::Number))
+    }
+
+    fn visit_str<E>(self, value: &str) -> Result<Json, E> {
+        Ok(Json::String(value.to_owned()))
+    }
+
+    fn visit_string<E>(self, value: String) -> Result<Json, E> {
+        Ok(Json::String(value))
+    }
+
+    fn visit_none<E>(self) -> Result<Json, E> {
+        Ok(Json::Null)
+    }
+
+    fn visit_unit<E>(self) -> Result<Json, E> {
+        Ok(Json::Null)
+    }
+
+    fn visit_some<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<Json, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Json, A::Error> {
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
+        while let Some(Unique(item)) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(Json::Array(items))
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut access: A) -> Result<Json, A::Error> {
+        let mut map = Map::new();
+        while let Some(name) = access.next_key::<String>()? {
+            match map.entry(name) {
+                serde_json::map::Entry::Occupied(field) => {
+                    // Escaped: the name comes from the input and could hold control characters.
+                    return Err(serde::de::Error::custom(format_args!(
+                        "duplicate field `{}`",
+                        field.key().escape_debug()
+                    )));
+                }
+                serde_json::map::Entry::Vacant(field) => {
+                    let Unique(value) = access.next_value()?;
+                    field.insert(value);
+                }
+            }
+        }
+        Ok(Json::Object(map))
     }
 }
 
@@ -696,6 +796,47 @@ mod tests {
         check(
             r#"{"op":"revise","claim":"k1","reason":"r","kind":"fix"}"#,
             "field `kind`: \"fix\" is not a revision kind; use update, correction or status",
+        );
+    }
+
+    #[test]
+    fn duplicate_fields() {
+        for (input, field) in [
+            (r#"{"subject":"a","subject":"a"}"#.to_owned(), "subject"),
+            (record(r#""value":{"amount":"1","amount":"2"}"#), "amount"),
+            (
+                record(r#""period":{"from":"2024","to":"2025","from":"2023"}"#),
+                "from",
+            ),
+            (
+                record(r#""sources":[{"url":"https://a.org"},{"url":"https://b.org","url":"x"}]"#),
+                "url",
+            ),
+            (
+                r#"{"op":"revise","claim":"k","reason":"r","reason":"s"}"#.to_owned(),
+                "reason",
+            ),
+            (r#"{"a\nb":1,"a\nb":2}"#.to_owned(), "a\\nb"),
+        ] {
+            let error = parse_command(&input).expect_err(&input).to_string();
+            assert!(
+                error.starts_with(&format!("duplicate field `{field}` (column ")),
+                "{input}: {error}"
+            );
+            assert!(!error.contains('\n'), "{error}");
+        }
+        // The same name in two objects is no duplicate; the value read is serde_json's.
+        let line =
+            record(r#""sources":[{"publisher":"A"},{"publisher":"B"}],"value":{"amount":1}"#);
+        check(&line, "ok");
+        assert_eq!(
+            parse_json(&line).ok(),
+            serde_json::from_str::<Json>(&line).ok()
+        );
+        let numbers = r#"[1,-1,1.5,18446744073709551615,1e300,-0,"x",null,true,{}]"#;
+        assert_eq!(
+            parse_json(numbers).ok(),
+            serde_json::from_str::<Json>(numbers).ok()
         );
     }
 
