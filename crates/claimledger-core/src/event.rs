@@ -524,7 +524,10 @@ mod tests {
             assert_ne!(bad, good);
             let error = Entry::decode(bad.as_bytes()).unwrap_err().to_string();
             assert!(!error.chars().any(char::is_control), "{error:?}");
-            assert!(error.contains("\\u{1b}") || error.contains("\\u{7}"), "{error:?}");
+            assert!(
+                error.contains("\\u{1b}") || error.contains("\\u{7}"),
+                "{error:?}"
+            );
         }
     }
 
