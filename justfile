@@ -26,7 +26,7 @@ crash ITERATIONS="1000":
 # The tamper battery (tests/cli/tamper.rs) and the sled flips (tests/cli/sled_flips.rs),
 # longer: the full set of bit flips in ENTRIES entries, and SLED_CASES random flips in sled's own
 # files. Prints the totals; docs/RELIABILITY.md has the latest.
-tamper ENTRIES="64" SLED_CASES="300":
+tamper ENTRIES="32" SLED_CASES="300":
     TAMPER_ENTRIES={{ENTRIES}} SLED_FLIP_CASES={{SLED_CASES}} cargo test --release -p claimledger-cli --test cli -- tamper:: sled_flips:: --nocapture
 
 # The benchmark of docs/PERFORMANCE.md: a million claims through the real binary.

@@ -18,7 +18,7 @@
 //! deterministically: a FIFO in place of sled's `conf` makes opening the database block forever
 //! (as a read from a hung disk would), and a FIFO in place of its `db` makes sled panic.
 
-use crate::support::{bin, text, Ledger};
+use crate::support::{bin, Ledger};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -369,7 +369,6 @@ fn flipped_bits_in_sled_files_end_cleanly() {
     for (outcome, count) in &outcomes {
         println!("  {outcome}: {count}");
     }
-    let _ = text;
     assert!(
         failures.is_empty(),
         "{} failures:\n{}",

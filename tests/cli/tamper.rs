@@ -888,7 +888,7 @@ fn every_alteration_is_caught() {
     let in_process = started.elapsed() - built;
 
     // A sample through the real binary, on fresh copies.
-    let (cli_tried, cli_failures) = cli_sample(&alterations, &pristine, root.path(), &original);
+    let (cli_tried, cli_failures) = cli_sample(&alterations, &pristine, &original);
     failures.extend(cli_failures);
 
     let mut total = Tally::default();
@@ -1013,7 +1013,6 @@ fn run_group(
 fn cli_sample(
     alterations: &[Alteration],
     pristine: &Path,
-    root: &Path,
     original: &Original,
 ) -> (usize, Vec<String>) {
     let cli = CliLedger::uninitialised();
@@ -1095,7 +1094,6 @@ fn cli_sample(
         }
         std::fs::remove_dir_all(&dir).expect("remove");
     }
-    let _ = root;
     (tried, failures)
 }
 
