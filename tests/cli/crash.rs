@@ -20,7 +20,7 @@
 
 #![cfg(unix)]
 
-use crate::support::{text, Ledger, AUTHOR};
+use crate::support::{text, Ledger, Rng, AUTHOR};
 use serde_json::Value as Json;
 use std::collections::HashMap;
 use std::os::unix::process::ExitStatusExt;
@@ -45,34 +45,6 @@ const LARGE: &str = "crash/large";
 /// How many claims the final check shows one by one, spread over the ledger.
 const FINAL_SHOWS: usize = 100;
 const SIGKILL: i32 = 9;
-
-/// splitmix64: small, seedable, good enough to pick writes and delays.
-#[derive(Debug)]
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    /// A number in `0..n`.
-    fn below(&mut self, n: u64) -> u64 {
-        assert!(n > 0);
-        self.next() % n
-    }
-
-    fn one_in(&mut self, n: u64) -> bool {
-        self.below(n) == 0
-    }
-
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len() as u64) as usize]
-    }
-}
 
 /// An entry an attempted write makes, if it lands.
 #[derive(Clone, Debug)]

@@ -18,7 +18,7 @@
 //! deterministically: a FIFO in place of sled's `conf` makes opening the database block forever
 //! (as a read from a hung disk would), and a FIFO in place of its `db` makes sled panic.
 
-use crate::support::{bin, Ledger};
+use crate::support::{bin, Ledger, Rng};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -29,23 +29,6 @@ const CASES_DEFAULT: u64 = 60;
 const STALL: &str = "2";
 /// Longer than any command may take: the stall timeout and then some.
 const OUTER_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// splitmix64.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
 
 fn files(dir: &Path, out: &mut Vec<PathBuf>) {
     for item in std::fs::read_dir(dir).expect("read_dir") {

@@ -24,7 +24,7 @@
 //! `TAMPER_ENTRIES` sets how many entries get the full set of bit flips (default 3, about 260
 //! flips); `just tamper` runs a longer battery on a release build.
 
-use crate::support::{text, Ledger as CliLedger};
+use crate::support::{text, Ledger as CliLedger, Rng};
 use claimledger_core::input::parse_command;
 use claimledger_core::{EntryHash, Seq, Timestamp};
 use claimledger_store::{forge, Head, IdBits, Ledger, SledStorage, StoreError, SubmitContext};
@@ -88,23 +88,6 @@ fn context() -> SubmitContext {
         now: Timestamp::parse("2025-08-13T12:00:00.000000Z").expect("a timestamp"),
         default_author: "tester".into(),
         id_bits: IdBits::Derived,
-    }
-}
-
-/// splitmix64.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
     }
 }
 
@@ -262,7 +245,7 @@ fn offsets(entry: &[u8], rng: &mut Rng) -> Vec<(&'static str, usize)> {
     let seq = find(entry, b"\"seq\":").expect("seq") + 6;
     found.push(("seq digit", seq));
     found.push(("prev hash text", prev));
-    found.push(("prev hash text", prev + 1 + rng.below(63)));
+    found.push(("prev hash text", prev + 1 + rng.index(63)));
     let punctuation: Vec<usize> = (0..entry.len())
         .filter(|&i| matches!(entry[i], b'{' | b'}' | b'"' | b':' | b',' | b'[' | b']'))
         .collect();
@@ -271,14 +254,14 @@ fn offsets(entry: &[u8], rng: &mut Rng) -> Vec<(&'static str, usize)> {
     for _ in 0..2 {
         found.push((
             "JSON punctuation",
-            punctuation[rng.below(punctuation.len())],
+            punctuation[rng.index(punctuation.len())],
         ));
     }
     let values: Vec<usize> = (0..entry.len())
         .filter(|&i| entry[i].is_ascii_alphanumeric() && !(prev..prev + 64).contains(&i))
         .collect();
     for _ in 0..3 {
-        found.push(("field value", values[rng.below(values.len())]));
+        found.push(("field value", values[rng.index(values.len())]));
     }
     if let Some(at) = find(entry, "é".as_bytes()) {
         found.push(("field value (non-ASCII)", at + 1));
@@ -302,7 +285,7 @@ fn alterations(original: &Original, flip_entries: usize, rng: &mut Rng) -> Vec<A
     // Bit flips in entry bytes: every bit position at many offsets of chosen entries.
     let mut chosen: Vec<u64> = vec![1, 129, n, 128];
     while chosen.len() < flip_entries {
-        chosen.push(1 + rng.below(n as usize) as u64);
+        chosen.push(1 + rng.index(n as usize) as u64);
     }
     chosen.truncate(flip_entries.max(1));
     for &seq in &chosen {
@@ -333,7 +316,7 @@ fn alterations(original: &Original, flip_entries: usize, rng: &mut Rng) -> Vec<A
             blocks.push((at, len));
             at += 4 + len;
         }
-        let (at, len) = blocks[rng.below(blocks.len())];
+        let (at, len) = blocks[rng.index(blocks.len())];
         for byte in 0..4 {
             for bit in [0, 3, 7] {
                 let mut bytes = value.clone();
@@ -348,8 +331,8 @@ fn alterations(original: &Original, flip_entries: usize, rng: &mut Rng) -> Vec<A
             }
         }
         for _ in 0..6 {
-            let offset = at + 4 + 8 + rng.below(len - 8);
-            let bit = rng.below(8);
+            let offset = at + 4 + 8 + rng.index(len - 8);
+            let bit = rng.index(8);
             let mut bytes = value.clone();
             bytes[offset] ^= 1 << bit;
             push(
@@ -461,7 +444,7 @@ fn alterations(original: &Original, flip_entries: usize, rng: &mut Rng) -> Vec<A
         let keys = original.keys_with_prefix(prefix);
         assert!(!keys.is_empty(), "{class}: no keys");
         for round in 0..6 {
-            let key = keys[rng.below(keys.len())].clone();
+            let key = keys[rng.index(keys.len())].clone();
             let value = original.pairs[&key].clone();
             let mut altered = value.clone();
             let label: String = match (prefix[1], round) {
@@ -515,8 +498,8 @@ fn alterations(original: &Original, flip_entries: usize, rng: &mut Rng) -> Vec<A
                     continue;
                 }
                 _ => {
-                    let at = rng.below(altered.len());
-                    let bit = rng.below(8);
+                    let at = rng.index(altered.len());
+                    let bit = rng.index(8);
                     altered[at] ^= 1 << bit;
                     format!("bit {bit} of byte {at} flipped")
                 }
@@ -534,7 +517,7 @@ fn alterations(original: &Original, flip_entries: usize, rng: &mut Rng) -> Vec<A
     // The Merkle tree.
     let tree_keys = original.keys_with_prefix(b"T");
     for round in 0..24 {
-        let key = tree_keys[rng.below(tree_keys.len())].clone();
+        let key = tree_keys[rng.index(tree_keys.len())].clone();
         let value = original.pairs[&key].clone();
         let (label, writes) = match round % 4 {
             0 => (format!("{key:?} removed"), vec![(key.clone(), None)]),
@@ -543,7 +526,7 @@ fn alterations(original: &Original, flip_entries: usize, rng: &mut Rng) -> Vec<A
                 vec![(key.clone(), Some(value[..value.len() - 32].to_vec()))],
             ),
             _ => {
-                let at = rng.below(value.len());
+                let at = rng.index(value.len());
                 let bit = round % 8;
                 let mut altered = value.clone();
                 altered[at] ^= 1 << bit;

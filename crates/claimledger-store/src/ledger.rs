@@ -900,7 +900,7 @@ fn new_claim_id(
 /// The version 7 id one above `id`: its 74 random bits (12 of `rand_a`, 62 of `rand_b`) read
 /// as one counter and incremented, carrying into the 48-bit timestamp when they are all ones.
 /// The version and variant bits stay as they are.
-pub(crate) fn id_after(id: ClaimId) -> Option<ClaimId> {
+pub fn id_after(id: ClaimId) -> Option<ClaimId> {
     const RAND_B_BITS: u32 = 62;
     const RAND_BITS: u32 = 74;
     let value = u128::from_be_bytes(*id.as_bytes());

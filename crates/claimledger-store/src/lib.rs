@@ -38,7 +38,7 @@ mod verify;
 pub mod watch;
 
 pub use ledger::{
-    Filter, IdBits, Ledger, Receipt, RejectReason, Revision, StreamError, SubmitContext,
+    id_after, Filter, IdBits, Ledger, Receipt, RejectReason, Revision, StreamError, SubmitContext,
     SubmitError, Submitted, INDEX_BATCH_ENTRIES, LARGE_COMMIT_ENTRIES,
 };
 pub use memory::{MemoryStorage, MEMORY_ORIGIN};

@@ -1,8 +1,8 @@
 //! Storage in memory: for tests, and to keep the [`Storage`] seam honest.
 
 use crate::storage::{
-    assert_commit_follows, prefix_end, Head, IndexOp, Storage, StoreError, TreeNode, Visit,
-    VisitIndex,
+    assert_commit_follows, assert_stage_follows, prefix_end, Head, IndexOp, Storage, StoreError,
+    TreeNode, Visit, VisitIndex,
 };
 use crate::tree::TreeAppender;
 use claimledger_core::merkle::{NodeHash, NodeId};
@@ -236,16 +236,7 @@ impl Storage for MemoryStorage {
     }
 
     fn stage(&mut self, entries: &[Vec<u8>]) -> Result<(), StoreError> {
-        assert_commit_follows(
-            self.head,
-            self.indexed_through,
-            self.tree_size,
-            Head {
-                count: self.head.count + entries.len() as u64,
-                hash: self.head.hash,
-            },
-            entries,
-        );
+        assert_stage_follows(self.head, self.indexed_through, self.tree_size, entries);
         self.staged.extend(entries.iter().cloned());
         Ok(())
     }

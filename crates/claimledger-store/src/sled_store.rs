@@ -49,8 +49,8 @@
 use crate::chunk::{self, ENTRIES_PER_BLOCK, ENTRIES_PER_CHUNK};
 use crate::lock::LedgerLock;
 use crate::storage::{
-    assert_commit_follows, prefix_end, Head, IndexOp, Storage, StoreError, TreeNode, Visit,
-    VisitIndex,
+    assert_commit_follows, assert_stage_follows, prefix_end, Head, IndexOp, Storage, StoreError,
+    TreeNode, Visit, VisitIndex,
 };
 use crate::tree::TreeAppender;
 use claimledger_core::checkpoint;
@@ -832,16 +832,7 @@ impl Storage for SledStorage {
     /// a million claims: the batch took 0.05–0.2 s longer, 70 MB more memory, and left the
     /// store about 45% larger on disk (320 MB against 220 MB at 200,000 claims).
     fn stage(&mut self, entries: &[Vec<u8>]) -> Result<(), StoreError> {
-        assert_commit_follows(
-            self.head,
-            self.indexed_through,
-            self.tree_size,
-            Head {
-                count: self.head.count + entries.len() as u64,
-                hash: self.head.hash,
-            },
-            entries,
-        );
+        assert_stage_follows(self.head, self.indexed_through, self.tree_size, entries);
         let mut tree = match self.stage_tree.take() {
             Some(tree) => tree,
             None => TreeAppender::open(&*self)?,

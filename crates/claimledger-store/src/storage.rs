@@ -300,3 +300,18 @@ pub(crate) fn assert_commit_follows(
         "head count must match the entries"
     );
 }
+
+/// The preconditions of [`Storage::stage`]: those of a commit of the entries, with nothing
+/// else staged being the caller's concern.
+pub(crate) fn assert_stage_follows(
+    before: Head,
+    indexed_through: u64,
+    tree_size: u64,
+    entries: &[Vec<u8>],
+) {
+    let head = Head {
+        count: before.count + entries.len() as u64,
+        hash: before.hash,
+    };
+    assert_commit_follows(before, indexed_through, tree_size, head, entries);
+}

@@ -18,6 +18,7 @@ use claimledger_core::input::{self, Command};
 use claimledger_core::{
     Bound, Claim, ClaimId, Entry, EntryHash, Event, Key, Seq, Subject, Timestamp,
 };
+use claimledger_store::id_after;
 use claimledger_store::index::{self, Fact, IndexDigest};
 use clap::{Args as ClapArgs, Parser, Subcommand};
 use rayon::prelude::*;
@@ -702,28 +703,6 @@ fn new_claim_id(now: Timestamp, last: Option<ClaimId>) -> Result<ClaimId> {
         }
         _ => Ok(id),
     }
-}
-
-/// The version 7 id one above `id` in its 74 random bits (as the ledger's `id_after`).
-fn id_after(id: ClaimId) -> Option<ClaimId> {
-    const RAND_B_BITS: u32 = 62;
-    const RAND_BITS: u32 = 74;
-    let value = u128::from_be_bytes(*id.as_bytes());
-    let millis = value >> 80;
-    let rand_a = (value >> 64) & 0xfff;
-    let rand_b = value & ((1 << RAND_B_BITS) - 1);
-    let counter = (rand_a << RAND_B_BITS) | rand_b;
-    let (millis, counter) = if counter == (1 << RAND_BITS) - 1 {
-        (millis.checked_add(1).filter(|m| *m < 1 << 48)?, 0)
-    } else {
-        (millis, counter + 1)
-    };
-    let value = (millis << 80)
-        | (0x7 << 76)
-        | ((counter >> RAND_B_BITS) << 64)
-        | (0b10 << 62)
-        | (counter & ((1 << RAND_B_BITS) - 1));
-    ClaimId::from_bytes(value.to_be_bytes()).ok()
 }
 
 /// Parses every line as `claims import` does and inserts it, all in one transaction.
