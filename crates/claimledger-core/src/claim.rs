@@ -61,6 +61,21 @@ pub enum Lines {
     Many,
 }
 
+/// `text` with its control characters (line breaks too) written as escapes (`\n`, `\u{1b}`):
+/// for messages that quote outside text, such as serde's "unknown variant `...`", so that they
+/// stay one line and cannot drive a terminal.
+pub fn escape_controls(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_control() {
+            escaped.extend(c.escape_debug());
+        } else {
+            escaped.push(c);
+        }
+    }
+    escaped
+}
+
 /// Checks a free-text field: its length in characters and that it holds no control
 /// characters (line breaks and tabs are allowed in multi-line fields).
 pub fn check_text(field: &str, text: &str, len_max: usize, lines: Lines) -> Result<(), FieldError> {

@@ -388,8 +388,13 @@ impl Entry {
                 bytes.len()
             )));
         }
-        let stored: StoredEntry = serde_json::from_slice(bytes)
-            .map_err(|e| DecodeError(format!("entry does not decode: {e}")))?;
+        let stored: StoredEntry = serde_json::from_slice(bytes).map_err(|e| {
+            // serde quotes unknown names as they are: escaped, a message stays one line.
+            DecodeError(format!(
+                "entry does not decode: {}",
+                crate::escape_controls(&e.to_string())
+            ))
+        })?;
         if stored.v != ENTRY_FORMAT_VERSION {
             return Err(DecodeError(format!(
                 "entry has format version {}, expected {ENTRY_FORMAT_VERSION}",
@@ -504,6 +509,26 @@ mod tests {
             r#"{"v":1,"seq":1,"prev":"0000000000000000000000000000000000000000000000000000000000000000","type":"claim_recorded","recorded_at":"2025-02-25T09:30:00.000000Z","author":"ana","claim_id":"01953a1c-8f00-7000-8000-000000000001","key":"k","claim":{"subject":"russia/military-deaths","claimant":"Mediazona","statement":"95,300 named dead","status":"active"}}"#
         );
         assert_eq!(Entry::decode(&bytes).unwrap(), entry);
+    }
+
+    #[test]
+    fn decode_errors_escape_names() {
+        // serde's messages quote an unknown name as it is; decode's are escaped, one line.
+        let good = r#"{"v":1,"seq":2,"prev":"0000000000000000000000000000000000000000000000000000000000000000","type":"claim_revised","recorded_at":"2025-02-25T09:30:00.000000Z","author":"ana","claim_id":"01953a1c-8f00-7000-8000-000000000001","revision":2,"kind":"update","reason":"r","claim":{"subject":"s","claimant":"c","statement":"x","status":"active"}}"#;
+        for (from, to) in [
+            (r#""kind":"update""#, r#""kind":"up\u001b[2J\ndate""#),
+            (r#""author":"ana""#, r#""author":"ana","\u001b[31m\n":1"#),
+            (r#""status":"active""#, r#""status":"\u0007""#),
+        ] {
+            let bad = good.replacen(from, to, 1);
+            assert_ne!(bad, good);
+            let error = Entry::decode(bad.as_bytes()).unwrap_err().to_string();
+            assert!(!error.chars().any(char::is_control), "{error:?}");
+            assert!(
+                error.contains("\\u{1b}") || error.contains("\\u{7}"),
+                "{error:?}"
+            );
+        }
     }
 
     #[test]

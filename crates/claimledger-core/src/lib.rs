@@ -34,8 +34,8 @@ pub mod input;
 pub mod merkle;
 
 pub use claim::{
-    check_nonempty_text, check_text, limits, Bound, Claim, FieldError, Key, Lines, Period, Source,
-    Status, Subject, Tag, Value,
+    check_nonempty_text, check_text, escape_controls, limits, Bound, Claim, FieldError, Key, Lines,
+    Period, Source, Status, Subject, Tag, Value,
 };
 pub use date::{Date, Precision};
 pub use decimal::Decimal;
