@@ -27,3 +27,8 @@ crash ITERATIONS="1000":
 bench *ARGS:
     cargo build --release -p claimledger-cli -p claimledger-bench
     ./target/release/claimledger-bench {{ARGS}}
+
+# The fuzz targets of fuzz/ (docs/FUZZING.md), each for SECONDS: hostile input files, claims,
+# bundles and proofs. Installs cargo-fuzz if missing; needs no nightly toolchain.
+fuzz SECONDS="60" *TARGETS:
+    scripts/fuzz {{SECONDS}} {{TARGETS}}
