@@ -33,3 +33,8 @@ tamper ENTRIES="32" SLED_CASES="300":
 bench *ARGS:
     cargo build --release -p claimledger-cli -p claimledger-bench
     ./target/release/claimledger-bench {{ARGS}}
+
+# The fuzz targets of fuzz/ (docs/FUZZING.md), each for SECONDS: hostile input files, claims,
+# bundles and proofs. Installs cargo-fuzz if missing; needs no nightly toolchain.
+fuzz SECONDS="60" *TARGETS:
+    scripts/fuzz {{SECONDS}} {{TARGETS}}

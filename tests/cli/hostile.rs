@@ -6,7 +6,7 @@
 //! `error: ...`, naming the line and the field, and leaves the ledger as it was: the head byte
 //! for byte the same, verify still passing. It never panics and never uses another exit code.
 
-use crate::support::{assert_error, succeeded, Ledger, EXIT_INPUT};
+use crate::support::{assert_error, succeeded, Ledger, EXIT_INPUT, EXIT_INTEGRITY};
 use claimledger_core::input::parse_command;
 use proptest::prelude::*;
 use proptest::sample::Index;
@@ -381,9 +381,9 @@ fn nesting() {
         record(&format!(r#""note":{}"#, r#"{"a":"#.repeat(100_000))),
         "invalid JSON: recursion limit exceeded",
     );
-    // The limit counts every level, the line's object too: 127 levels (the object and 126
-    // arrays) are read, and the field refused for what it is; 129 are refused for depth. (So
-    // are 128, though FORMAT.md says only "deeper than 128 levels is refused".)
+    // The limit counts every level, the line's object too (docs/FORMAT.md): 127 levels (the
+    // object and 126 arrays) are read, and the field refused for what it is; 128 are refused
+    // for depth.
     let nested = |depth: usize| {
         record(&format!(
             r#""value":{}{}"#,
@@ -395,7 +395,61 @@ fn nesting() {
         nested(126),
         "field `value`: must be an object, got an array",
     );
+    check_line(nested(127), "invalid JSON: recursion limit exceeded");
     check_line(nested(128), "invalid JSON: recursion limit exceeded");
+}
+
+#[test]
+fn duplicate_fields() {
+    // At the top, in `value`, in a source: refused, naming the line and the field, whichever
+    // of the two values would have been valid.
+    check_line(
+        r#"{"subject":"test/hostile","claimant":"C","statement":"S","statement":"T"}"#,
+        "duplicate field `statement`",
+    );
+    check_line(
+        record(r#""value":{"amount":"1","unit":"people","amount":"2"}"#),
+        "duplicate field `amount`",
+    );
+    check_line(
+        record(r#""sources":[{"publisher":"A","publisher":"A"}]"#),
+        "duplicate field `publisher`",
+    );
+    check_line(
+        r#"{"op":"revise","claim":"existing","reason":"r","op":"record"}"#,
+        "duplicate field `op`",
+    );
+    // Twice the same unknown name: refused as a duplicate, shown escaped.
+    check_line(
+        record(r#""\u001b[31m":1,"\u001b[31m":2"#),
+        r"duplicate field `\u{1b}[31m`",
+    );
+    // The line named is the line at fault.
+    check(
+        "third.jsonl",
+        format!(
+            "{}\n{}\n{}\n",
+            record(r#""key":"d1""#),
+            record(r#""key":"d2""#),
+            record(r#""key":"d3","key":"d4""#)
+        ),
+        &["import", "third.jsonl"],
+        "third.jsonl: line 3: duplicate field `key`",
+    );
+    for command in ["add", "revise"] {
+        check(
+            "dup.json",
+            record(r#""claimant":"D""#),
+            &[command, "--json", "dup.json"],
+            "dup.json: duplicate field `claimant`",
+        );
+    }
+    // Equal names in different objects are no duplicates.
+    let ledger = base_ledger();
+    ledger.import(&format!(
+        "{}\n",
+        record(r#""sources":[{"publisher":"A"},{"publisher":"B"}],"value":{"amount":"1"}"#)
+    ));
 }
 
 #[test]
@@ -419,7 +473,7 @@ fn many_keys() {
         line.push_str(r#","z":0"#);
     }
     line.push('}');
-    check_line(&line, "duplicate field `z`");
+    check_line(&line, "duplicate field `z` (column 66)");
 }
 
 #[test]
@@ -636,8 +690,74 @@ fn csv_unterminated_quote() {
         &["import", "--csv", "long.csv"],
         "long.csv: line 2: the record is longer than 1048576 bytes",
     );
-    // Known gap: a few rows after an open quote, short enough to fit in one statement, are
-    // read as that statement (the csv reader accepts a quote left open at the end of the file).
+    // A few rows after an open quote, short enough to fit in one statement: the csv reader
+    // would read them as that statement; the quote left open at the end is refused.
+    let mut few = format!("{header}a,test/csv,C,\"opened here\n");
+    for i in 0..3 {
+        few.push_str(&format!("k{i},test/csv,C,row {i}\n"));
+    }
+    check(
+        "few.csv",
+        &few,
+        &["import", "--csv", "few.csv"],
+        "few.csv: line 2: a quoted field opened on this line is not closed by the end of the file",
+    );
+    // In the header; and at the very end, after the last line break.
+    check(
+        "header.csv",
+        "key,subject,\"claimant,statement\nk,test/csv,C,S\n",
+        &["import", "--csv", "header.csv"],
+        "header.csv: line 1: a quoted field opened on this line is not closed",
+    );
+    check(
+        "end.csv",
+        format!("{header}k,test/csv,C,S\n\""),
+        &["import", "--csv", "end.csv"],
+        "end.csv: line 3: a quoted field opened on this line is not closed",
+    );
+    // Closed quotes, `""` inside them, and a quote inside an unquoted cell are fine.
+    let ledger = base_ledger();
+    let quoted = ledger.write(
+        "quoted.csv",
+        format!(
+            "{header}q1,test/csv,\"C, \"\"quoted\"\"\",\"two\nlines\"\nq2,test/csv,C,say \"hi\"\n"
+        ),
+    );
+    let out = ledger.ok(&["import", "--csv", &quoted]);
+    assert!(out.starts_with("imported 2 entries"), "{out}");
+}
+
+#[test]
+fn proof_file_names_escaped() {
+    // serde quotes an unknown type or field name as given: the error shows it escaped, on one
+    // line, with no control character reaching the terminal.
+    let ledger = base_ledger();
+    for (name, proof) in [
+        ("type.json", r#"{"type":"inclusion\u001b[2J\nx"}"#),
+        (
+            "field.json",
+            r#"{"type":"consistency","old_checkpoint":"","checkpoint":"","path":[],"\u0007\r":1}"#,
+        ),
+    ] {
+        ledger.write(name, proof);
+        let out = ledger.run(&["verify-proof", name]);
+        assert_error(
+            &out,
+            EXIT_INTEGRITY,
+            "it is not a proof file from `claims prove`",
+        );
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !stderr.trim_end().chars().any(char::is_control),
+            "{name}: {stderr:?}"
+        );
+    }
+    let out = ledger.run(&["verify-proof", "type.json"]);
+    assert_error(
+        &out,
+        EXIT_INTEGRITY,
+        r"unknown variant `inclusion\u{1b}[2J\nx`",
+    );
 }
 
 #[test]

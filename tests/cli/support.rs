@@ -16,6 +16,7 @@ pub const AUTHOR: &str = "tester";
 pub const ZERO_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
 /// The exit codes of `claims`.
+pub const EXIT_INTEGRITY: i32 = 1;
 pub const EXIT_INPUT: i32 = 2;
 pub const EXIT_BUSY: i32 = 3;
 pub const EXIT_IO: i32 = 4;

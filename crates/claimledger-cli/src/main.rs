@@ -3,7 +3,6 @@
 
 mod cli;
 mod commands;
-mod csv_input;
 mod env;
 mod error;
 mod fields;

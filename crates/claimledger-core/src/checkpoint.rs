@@ -56,6 +56,7 @@
 //! for someone else (a split view). Only comparing checkpoints from different sources, by
 //! consistency proofs, catches that.
 
+use crate::escape_controls;
 use base64::prelude::{Engine as _, BASE64_STANDARD};
 use signed_note::{
     Note, NoteError, Signature, Signer as _, SignerError, StandardSigner, StandardVerifier,
@@ -443,15 +444,19 @@ pub enum CheckpointError {
     /// The key text is secret, so the message never shows it.
     #[error("the signing key is not usable: {problem}")]
     SigningKey { problem: String },
+    /// Key names come from the note's signature lines, which may hold any character but
+    /// line breaks: shown escaped.
     #[error(
-        "the checkpoint is not signed by key {key}; its signatures are by {}; \
+        "the checkpoint is not signed by key {}; its signatures are by {}; \
          check that this is the verifier key published for this ledger",
-        .signed_by.join(", ")
+        escape_controls(.key),
+        escape_controls(&.signed_by.join(", "))
     )]
     NotSignedByKey { key: String, signed_by: Vec<String> },
     #[error(
-        "the signature by key {key} does not match the checkpoint: the checkpoint or its \
-         signature was changed after signing"
+        "the signature by key {} does not match the checkpoint: the checkpoint or its \
+         signature was changed after signing",
+        escape_controls(.key)
     )]
     BadSignature { key: String },
     #[error(
@@ -1172,6 +1177,19 @@ mod tests {
              \"witness.example/w1\": a ledger's checkpoints are signed with a key named after \
              its origin"
         );
+    }
+
+    #[test]
+    fn signer_names_are_escaped() {
+        // A signature line's key name may hold DEL and other non-C0 control characters; the
+        // error that lists the signers shows them escaped.
+        let (signing_key, verifier_key) = keys(ORIGIN, 1);
+        let note = sign_checkpoint(&head(), signing_key.expose_secret()).expect("signing");
+        let renamed = note.replacen(&format!("— {ORIGIN} "), "— exam\u{7f}ple\u{9b}2J ", 1);
+        assert_ne!(renamed, note);
+        let error = error_text(open_signed_checkpoint(&renamed, verifier_key.as_str()));
+        assert!(error.contains("exam\\u{7f}ple\\u{9b}2J"), "{error}");
+        assert!(!error.chars().any(char::is_control), "{error:?}");
     }
 
     #[test]

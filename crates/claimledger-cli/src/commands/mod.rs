@@ -23,6 +23,7 @@ mod verify_proof;
 use crate::cli::{Args, Command};
 use crate::env::Env;
 use crate::error::{CliError, CliResult};
+use claimledger_cli::import_file::utf8;
 use claimledger_core::decide::ClaimState;
 use claimledger_core::input::{self, Command as InputCommand};
 use claimledger_store::{Ledger, Storage};
@@ -81,19 +82,7 @@ fn read_json(path: &Path) -> CliResult<serde_json::Value> {
         )));
     }
     let text = utf8(&text).map_err(|why| CliError::input(format!("{name}: {why}")))?;
-    serde_json::from_str(text).map_err(|_| {
-        let why = input::parse_command(text)
-            .err()
-            .map(|e| e.to_string())
-            .unwrap_or_default();
-        CliError::input(format!("{name}: {why}"))
-    })
-}
-
-/// Input bytes as text, or where they stop being UTF-8 (counting bytes from 1).
-fn utf8(bytes: &[u8]) -> Result<&str, String> {
-    std::str::from_utf8(bytes)
-        .map_err(|e| format!("not valid UTF-8 (at byte {})", e.valid_up_to() + 1))
+    input::parse_json(text).map_err(|e| CliError::input(format!("{name}: {e}")))
 }
 
 /// Parses one input object, naming the file in errors.

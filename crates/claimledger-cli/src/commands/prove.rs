@@ -10,38 +10,12 @@ use crate::cli::ProveArgs;
 use crate::env::CliLedger;
 use crate::env::Env;
 use crate::error::{CliError, CliResult};
+use claimledger_cli::proof_file::ProofFile;
 use claimledger_core::merkle::NodeHash;
 use claimledger_core::{Entry, Seq};
-use serde::{Deserialize, Serialize};
 use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
-
-/// A proof file, as written and read. Fields appear in this order; no others are allowed.
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "lowercase", deny_unknown_fields)]
-pub enum ProofFile {
-    Inclusion {
-        /// The entry's stored bytes, exactly, as a JSON string.
-        entry: String,
-        /// The entry's leaf index: its sequence number minus one.
-        index: u64,
-        /// The size of the tree the path leads up through: the checkpoint's size.
-        tree_size: u64,
-        /// The audit path, lowest level first, as 64 lowercase hex digits each.
-        path: Vec<String>,
-        /// The checkpoint the path leads to: a signed note, or an unsigned body.
-        checkpoint: String,
-    },
-    Consistency {
-        /// The earlier checkpoint, exactly as it was given.
-        old_checkpoint: String,
-        /// The current checkpoint.
-        checkpoint: String,
-        /// The consistency proof, as 64 lowercase hex digits each.
-        path: Vec<String>,
-    },
-}
 
 pub fn cmd_prove(env: &Env, args: ProveArgs) -> CliResult<ExitCode> {
     let ledger = env.open()?;
