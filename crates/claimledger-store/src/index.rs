@@ -491,32 +491,58 @@ pub fn scan_claims<S: Storage + ?Sized>(
     storage: &S,
     visit: &mut dyn FnMut(&ClaimSlot),
 ) -> Result<(), StoreError> {
+    scan_claims_from(storage, None, &mut |slot| {
+        visit(slot);
+        ControlFlow::Continue(())
+    })
+}
+
+/// Calls `visit` with the claim records from the block that covers `from` on (every record with
+/// `None`), in id order, until it breaks. Records below `from` in that first block are visited
+/// too.
+pub fn scan_claims_from<S: Storage + ?Sized>(
+    storage: &S,
+    from: Option<ClaimId>,
+    visit: &mut dyn FnMut(&ClaimSlot) -> ControlFlow<()>,
+) -> Result<(), StoreError> {
+    let mut start = vec![CLAIM];
+    if let Some(from) = from {
+        storage.index_scan_from(&[CLAIM], &claim_block_key(from), true, &mut |key, _| {
+            start = key.to_vec();
+            ControlFlow::Break(())
+        })?;
+    }
+    // A block's records are visited once the next block's first id is known, so that records
+    // an interrupted write left past it are dropped (`trim_claims`).
     let mut pending: Option<Vec<ClaimSlot>> = None;
     let mut failure = None;
-    storage.index_scan(
-        &[CLAIM],
-        false,
-        &mut |key, value| match decode_claim_block(key, value) {
-            Ok(claims) => {
-                if let Some(mut previous) = pending.replace(claims) {
-                    trim_claims(
-                        &mut previous,
-                        Some(claim_block_first(key).expect("decoded")),
-                    );
-                    previous.iter().for_each(&mut *visit);
-                }
-                ControlFlow::Continue(())
-            }
+    let mut stopped = false;
+    storage.index_scan_from(&[CLAIM], &start, false, &mut |key, value| {
+        let claims = match decode_claim_block(key, value) {
+            Ok(claims) => claims,
             Err(why) => {
                 failure = Some(corrupt_block(key, why));
-                ControlFlow::Break(())
+                return ControlFlow::Break(());
             }
-        },
-    )?;
+        };
+        if let Some(mut previous) = pending.replace(claims) {
+            trim_claims(
+                &mut previous,
+                Some(claim_block_first(key).expect("decoded")),
+            );
+            if previous.iter().try_for_each(&mut *visit).is_break() {
+                stopped = true;
+                return ControlFlow::Break(());
+            }
+        }
+        ControlFlow::Continue(())
+    })?;
     if let Some(error) = failure {
         return Err(error);
     }
-    pending.iter().flatten().for_each(visit);
+    if !stopped {
+        let _ = pending.iter().flatten().try_for_each(visit);
+    }
     Ok(())
 }
 

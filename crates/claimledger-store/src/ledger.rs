@@ -3,7 +3,7 @@
 
 use crate::index::{self, RevisionRecord};
 use crate::index_batch::{IndexBatch, IndexEvent};
-use crate::storage::{Head, Storage, StoreError};
+use crate::storage::{missing_entry, Head, Storage, StoreError};
 use claimledger_core::decide::{
     decide_record, decide_revise, ClaimState, DecideError, EventContext,
 };
@@ -26,6 +26,9 @@ pub const LARGE_COMMIT_ENTRIES: usize = 4096;
 pub const INDEX_BATCH_ENTRIES: u64 = 1 << 18;
 
 /// Entries decoded in parallel per step when bringing the index up to the log.
+/// Claims whose entries a listing reads together.
+pub(crate) const LIST_WINDOW_CLAIMS: usize = 8192;
+
 const DECODE_BATCH_ENTRIES: usize = 4096;
 
 /// How new claim ids get their 74 random bits.
@@ -391,9 +394,7 @@ impl<S: Storage> Ledger<S> {
 
     /// Reads and decodes one committed entry, checking it is where it claims to be.
     pub fn entry(&self, seq: Seq) -> Result<Entry, StoreError> {
-        let bytes = self.storage.entry(seq)?.ok_or_else(|| {
-            StoreError::corrupt(Some(seq), "the index names an entry the log does not hold")
-        })?;
+        let bytes = self.storage.entry(seq)?.ok_or_else(|| missing_entry(seq))?;
         decode_at(seq, &bytes)
     }
 
@@ -437,41 +438,63 @@ impl<S: Storage> Ledger<S> {
         id: ClaimId,
         as_of: Option<Seq>,
     ) -> Result<Option<ClaimState>, StoreError> {
-        let mut revisions = self.revisions(id)?;
-        if let Some(as_of) = as_of {
-            revisions.retain(|r| r.seq <= as_of);
-        }
-        let (Some(first), Some(last)) = (revisions.first(), revisions.last()) else {
+        let Some(slot) = index::find_claim(&self.storage, id)? else {
             return Ok(None);
         };
-        let recorded = self.entry_of(id, first)?;
-        let latest = if last.seq == first.seq {
-            recorded.clone()
-        } else {
-            self.entry_of(id, last)?
-        };
-        Ok(Some(ClaimState {
-            id,
-            key: first.key.clone(),
-            revision: last.revision,
-            claim: latest.event.claim().clone(),
-            recorded_at: recorded.event.recorded_at(),
-            revised_at: latest.event.recorded_at(),
-        }))
+        Ok(self.states_as_of(&[slot], as_of)?.pop())
     }
 
-    fn entry_of(&self, id: ClaimId, record: &RevisionRecord) -> Result<Entry, StoreError> {
-        let entry = self.entry(record.seq)?;
-        if entry.event.claim_id() != id || entry.event.revision() != record.revision {
-            return Err(StoreError::corrupt(
-                Some(record.seq),
-                format!(
-                    "the index says this is revision {} of claim {id}, but the entry disagrees",
-                    record.revision
-                ),
-            ));
-        }
-        Ok(entry)
+    /// The claims of `slots` as of entry `as_of` (now for `None`), in the order of `slots`,
+    /// leaving out those recorded later. The entries are read together, in log order, and
+    /// decoded in parallel.
+    fn states_as_of(
+        &self,
+        slots: &[index::ClaimSlot],
+        as_of: Option<Seq>,
+    ) -> Result<Vec<ClaimState>, StoreError> {
+        // Each claim's first revision and its latest one as of then.
+        let picks: Vec<(&index::ClaimSlot, usize)> = slots
+            .iter()
+            .filter_map(|slot| {
+                let known = match as_of {
+                    None => slot.seqs.len(),
+                    Some(as_of) => slot.seqs.partition_point(|&seq| seq <= as_of),
+                };
+                (known > 0).then_some((slot, known))
+            })
+            .collect();
+        let mut seqs: Vec<Seq> = picks
+            .iter()
+            .flat_map(|(slot, known)| [slot.seqs[0], slot.seqs[known - 1]])
+            .collect();
+        seqs.sort_unstable();
+        seqs.dedup();
+        let bytes = self.storage.entries_at(&seqs)?;
+        let entries: Vec<Entry> = seqs
+            .par_iter()
+            .zip(bytes)
+            .map(|(&seq, bytes)| decode_at(seq, &bytes))
+            .collect::<Result<_, _>>()?;
+        let entry_of = |slot: &index::ClaimSlot, revision: usize| {
+            let seq = slot.seqs[revision - 1];
+            let entry = &entries[seqs.binary_search(&seq).expect("read above")];
+            check_revision(entry, slot.id, revision as u32).map(|()| entry)
+        };
+        picks
+            .iter()
+            .map(|&(slot, known)| {
+                let recorded = entry_of(slot, 1)?;
+                let latest = entry_of(slot, known)?;
+                Ok(ClaimState {
+                    id: slot.id,
+                    key: slot.key.clone(),
+                    revision: known as u32,
+                    claim: latest.event.claim().clone(),
+                    recorded_at: recorded.event.recorded_at(),
+                    revised_at: latest.event.recorded_at(),
+                })
+            })
+            .collect()
     }
 
     /// Every revision of a claim, with its entry.
@@ -489,19 +512,12 @@ impl<S: Storage> Ledger<S> {
             .iter()
             .filter(|record| as_of.is_none_or(|as_of| record.seq <= as_of))
             .map(|record| {
-                let bytes = self.storage.entry(record.seq)?.ok_or_else(|| {
-                    StoreError::corrupt(
-                        Some(record.seq),
-                        "the index names an entry the log does not hold",
-                    )
-                })?;
+                let bytes = self
+                    .storage
+                    .entry(record.seq)?
+                    .ok_or_else(|| missing_entry(record.seq))?;
                 let entry = decode_at(record.seq, &bytes)?;
-                if entry.event.claim_id() != id || entry.event.revision() != record.revision {
-                    return Err(StoreError::corrupt(
-                        Some(record.seq),
-                        "the entry is not the revision the index says",
-                    ));
-                }
+                check_revision(&entry, id, record.revision)?;
                 Ok(Revision {
                     seq: record.seq,
                     hash: EntryHash::of(&bytes),
@@ -549,26 +565,64 @@ impl<S: Storage> Ledger<S> {
             narrow(self.label_ids(&index::label_prefix(index::TAG, tag.as_str()))?);
         }
         let ids = match (candidates, as_of) {
-            (None, _) => self.all_claim_ids()?,
-            (Some(ids), None) => ids,
             (Some(mut ids), Some(as_of)) => {
                 ids.extend(self.claims_revised_after(as_of)?);
-                ids
+                Some(ids)
             }
+            (ids, _) => ids,
         };
-        let mut claims = Vec::with_capacity(ids.len());
-        for id in ids {
-            let Some(state) = self.claim_as_of(id, as_of)? else {
-                if as_of.is_some() {
-                    continue; // recorded later
+        // The candidates' records, a window at a time, scanned in id order from the first
+        // candidate's block (in one pass rather than one seek per claim).
+        let mut claims = Vec::new();
+        let mut window: Vec<index::ClaimSlot> = Vec::with_capacity(LIST_WINDOW_CLAIMS);
+        let mut found = 0;
+        let mut failure = None;
+        let mut take_window = |window: &mut Vec<index::ClaimSlot>| {
+            let states = self.states_as_of(window, as_of)?;
+            claims.extend(states.into_iter().filter(|s| filter.matches(&s.claim)));
+            window.clear();
+            Ok::<_, StoreError>(())
+        };
+        let first = ids.as_ref().and_then(|ids| ids.first().copied());
+        if ids.as_ref().is_none_or(|ids| !ids.is_empty()) {
+            index::scan_claims_from(&self.storage, first, &mut |slot| {
+                if let Some(ids) = &ids {
+                    if !ids.contains(&slot.id) {
+                        return ControlFlow::Continue(());
+                    }
+                    found += 1;
                 }
-                return Err(StoreError::corrupt(
-                    None,
-                    format!("the index names claim {id}, which has no revisions"),
-                ));
-            };
-            if filter.matches(&state.claim) {
-                claims.push(state);
+                window.push(slot.clone());
+                if window.len() == LIST_WINDOW_CLAIMS {
+                    if let Err(error) = take_window(&mut window) {
+                        failure = Some(error);
+                        return ControlFlow::Break(());
+                    }
+                }
+                if ids.as_ref().is_some_and(|ids| found == ids.len()) {
+                    return ControlFlow::Break(());
+                }
+                ControlFlow::Continue(())
+            })?;
+        }
+        if let Some(error) = failure {
+            return Err(error);
+        }
+        take_window(&mut window)?;
+        if let Some(ids) = &ids {
+            if found < ids.len() && as_of.is_none() {
+                let mut missing = None;
+                for &id in ids {
+                    if index::find_claim(&self.storage, id)?.is_none() {
+                        missing = Some(id);
+                        break;
+                    }
+                }
+                let reason = match missing {
+                    Some(id) => format!("the index names claim {id}, which has no revisions"),
+                    None => "the index's labels name claims its claim records do not list".into(),
+                };
+                return Err(StoreError::corrupt(None, reason));
             }
         }
         Ok(claims)
@@ -647,14 +701,6 @@ impl<S: Storage> Ledger<S> {
         let mut ids = BTreeSet::new();
         index::posting_ids(&self.storage, prefix, &mut |id| {
             ids.insert(id);
-        })?;
-        Ok(ids)
-    }
-
-    fn all_claim_ids(&self) -> Result<BTreeSet<ClaimId>, StoreError> {
-        let mut ids = BTreeSet::new();
-        index::scan_claims(&self.storage, &mut |slot| {
-            ids.insert(slot.id);
         })?;
         Ok(ids)
     }
@@ -861,8 +907,23 @@ impl<S: Storage> Ledger<S> {
                     format!("the index lacks revision {revision} of claim {id}"),
                 )
             })?;
-        Ok(self.entry_of(id, &record)?.event.claim().clone())
+        let entry = self.entry(record.seq)?;
+        check_revision(&entry, id, revision)?;
+        Ok(entry.event.claim().clone())
     }
+}
+
+/// Checks that `entry` is revision `revision` of claim `id`, as the index says it is.
+fn check_revision(entry: &Entry, id: ClaimId, revision: u32) -> Result<(), StoreError> {
+    if entry.event.claim_id() != id || entry.event.revision() != revision {
+        return Err(StoreError::corrupt(
+            Some(entry.seq),
+            format!(
+                "the index says this is revision {revision} of claim {id}, but the entry disagrees"
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// A new claim id for the record at `seq`, greater than `last`, the last claim id.

@@ -518,3 +518,56 @@ fn ids_increase_with_a_pinned_clock() {
         assert_eq!(ledger.verify(&mut |_| {}).expect("verify").problem, None);
     }
 }
+
+/// A listing longer than one window of claims read together gives every match, in order, as of
+/// now and as of an earlier entry.
+#[test]
+fn listings_span_several_windows() {
+    let claims = 2 * crate::ledger::LIST_WINDOW_CLAIMS + 100;
+    let mut ledger = Ledger::open(MemoryStorage::new()).expect("open");
+    let records: Vec<Command> = (0..claims)
+        .map(|i| {
+            let subject = if i % 2 == 0 { "a" } else { "b" };
+            parse_command(&format!(
+                r#"{{"subject":"{subject}","claimant":"c","statement":"{i}"}}"#
+            ))
+            .expect("a record")
+        })
+        .collect();
+    let receipts = ledger.submit(&records, &context()).expect("submit");
+    let in_a: Vec<ClaimId> = receipts.iter().step_by(2).map(|r| r.claim_id).collect();
+    let recorded = ledger.head().count;
+    // Every 1,000th claim about `a` moves to `b`.
+    let moved: Vec<ClaimId> = in_a.iter().step_by(1000).copied().collect();
+    let revisions: Vec<Command> = moved
+        .iter()
+        .map(|id| {
+            parse_command(&format!(
+                r#"{{"op":"revise","claim":"{id}","reason":"moved","subject":"b"}}"#
+            ))
+            .expect("a revise")
+        })
+        .collect();
+    ledger.submit(&revisions, &context()).expect("submit");
+    let filter = Filter {
+        subject: Some(Subject::parse("a").expect("a subject")),
+        ..Filter::default()
+    };
+    let ids = |states: Vec<claimledger_core::decide::ClaimState>| -> Vec<ClaimId> {
+        states.iter().map(|s| s.id).collect()
+    };
+    let now: Vec<ClaimId> = in_a
+        .iter()
+        .filter(|id| !moved.contains(id))
+        .copied()
+        .collect();
+    assert_eq!(ids(ledger.list(&filter).expect("list")), now);
+    let then = ledger
+        .list_as_of(&filter, Some(Seq(recorded)))
+        .expect("list as of");
+    assert!(then.iter().all(|s| s.revision == 1));
+    assert_eq!(ids(then), in_a);
+    let all = ledger.list(&Filter::default()).expect("list");
+    assert_eq!(all.len(), claims);
+    assert_eq!(all.iter().filter(|s| s.revision == 2).count(), moved.len());
+}

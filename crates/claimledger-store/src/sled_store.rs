@@ -708,6 +708,70 @@ impl Storage for SledStorage {
         }
     }
 
+    fn entries_at(&self, seqs: &[Seq]) -> Result<Vec<Vec<u8>>, StoreError> {
+        debug_assert!(seqs.windows(2).all(|pair| pair[0] < pair[1]));
+        // The wanted entries of each chunk, with the chunk's stored value.
+        let mut chunks: Vec<(u64, sled::IVec, &[Seq])> = Vec::new();
+        let mut rest = seqs;
+        while let Some(&first) = rest.first() {
+            if first.0 < 1 || first.0 > self.head.count {
+                return Err(crate::storage::missing_entry(first));
+            }
+            let chunk = chunk_of(first);
+            let within = rest.partition_point(|&seq| chunk_of(seq) == chunk);
+            let value = self
+                .db
+                .get(chunk_key(chunk))
+                .map_err(|e| self.error(e))?
+                .ok_or_else(|| {
+                    StoreError::corrupt(Some(first), "the log chunk holding this entry is missing")
+                })?;
+            crate::watch::tick();
+            chunks.push((chunk, value, &rest[..within]));
+            rest = &rest[within..];
+        }
+        let read: Vec<Result<Vec<Vec<u8>>, StoreError>> = chunks
+            .par_iter()
+            .map(|(chunk, value, wanted)| {
+                let blocks = chunk::split_blocks(value).map_err(|e| chunk_corrupt(*chunk, e))?;
+                let mut entries = Vec::with_capacity(wanted.len());
+                let mut decoded: Option<(usize, Vec<Vec<u8>>)> = None;
+                for &seq in *wanted {
+                    let position = (seq.0 - 1 - chunk * ENTRIES_PER_CHUNK) as usize;
+                    let block = position / ENTRIES_PER_BLOCK;
+                    if decoded.as_ref().is_none_or(|(at, _)| *at != block) {
+                        let compressed = blocks.get(block).ok_or_else(|| {
+                            StoreError::corrupt(
+                                Some(seq),
+                                "the entry is missing from its log chunk",
+                            )
+                        })?;
+                        let last = block + 1 == blocks.len();
+                        let entries = chunk::decode_block(compressed, block, last)
+                            .map_err(|e| chunk_corrupt(*chunk, e))?;
+                        decoded = Some((block, entries));
+                    }
+                    let (_, block_entries) = decoded.as_mut().expect("decoded above");
+                    let entry = block_entries
+                        .get_mut(position % ENTRIES_PER_BLOCK)
+                        .ok_or_else(|| {
+                            StoreError::corrupt(
+                                Some(seq),
+                                "the entry is missing from its log chunk",
+                            )
+                        })?;
+                    entries.push(std::mem::take(entry));
+                }
+                Ok(entries)
+            })
+            .collect();
+        let mut entries = Vec::with_capacity(seqs.len());
+        for chunk_entries in read {
+            entries.extend(chunk_entries?);
+        }
+        Ok(entries)
+    }
+
     fn index_get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
         let value = self.db.get(index_key(key)).map_err(|e| self.error(e))?;
         Ok(value.map(|v| v.to_vec()))

@@ -109,6 +109,11 @@ impl StoreError {
     }
 }
 
+/// The error for an entry the index names but the log does not hold.
+pub fn missing_entry(seq: Seq) -> StoreError {
+    StoreError::corrupt(Some(seq), "the index names an entry the log does not hold")
+}
+
 /// The least key greater than every key starting with `prefix` (`None` when there is none:
 /// the prefix is empty or all 0xff).
 pub fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
@@ -161,6 +166,15 @@ pub trait Storage {
             })?;
         }
         Ok(found)
+    }
+
+    /// The bytes of the committed entries `seqs` (ascending, each once), in that order: many
+    /// entries read together, each log block read once, which is how listings read. An entry
+    /// the log does not hold is corruption, since callers take `seqs` from the index.
+    fn entries_at(&self, seqs: &[Seq]) -> Result<Vec<Vec<u8>>, StoreError> {
+        seqs.iter()
+            .map(|&seq| self.entry(seq)?.ok_or_else(|| missing_entry(seq)))
+            .collect()
     }
 
     fn index_get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError>;

@@ -129,6 +129,11 @@ impl<S: Storage> Storage for Watched<S> {
         self.storage.entry(seq)
     }
 
+    fn entries_at(&self, seqs: &[Seq]) -> Result<Vec<Vec<u8>>, StoreError> {
+        let _busy = busy();
+        self.storage.entries_at(seqs)
+    }
+
     fn index_get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
         let _busy = busy();
         self.storage.index_get(key)

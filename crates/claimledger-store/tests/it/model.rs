@@ -3,7 +3,7 @@
 
 use crate::support::{command, context, lines, steps};
 use claimledger_core::decide::ClaimState;
-use claimledger_core::{Status, Subject, Tag};
+use claimledger_core::{Seq, Status, Subject, Tag};
 use claimledger_store::{Filter, Ledger, MemoryStorage, Storage};
 use proptest::prelude::*;
 
@@ -49,13 +49,45 @@ fn check_views<S: Storage + Sync>(ledger: &Ledger<S>) {
             ..Filter::default()
         },
     ];
-    for filter in filters {
+    // The ledger as it stood after a few earlier entries: each claim the fold of its history up
+    // to then.
+    let head = ledger.head().count;
+    let as_ofs: Vec<u64> = [1, head / 3, head / 2, head.saturating_sub(1)]
+        .into_iter()
+        .filter(|&seq| seq >= 1)
+        .collect();
+    let states_as_of = |as_of: u64| -> Vec<ClaimState> {
+        all.iter()
+            .filter_map(|state| {
+                let history = ledger.history(state.id).unwrap();
+                ClaimState::fold(
+                    history
+                        .iter()
+                        .filter(|r| r.seq.0 <= as_of)
+                        .map(|r| &r.entry.event),
+                )
+                .unwrap()
+            })
+            .collect()
+    };
+    for filter in filters.iter().chain([&Filter::default()]) {
         let expected: Vec<_> = all
             .iter()
             .filter(|s| filter.matches(&s.claim))
             .cloned()
             .collect();
-        assert_eq!(ledger.list(&filter).unwrap(), expected, "{filter:?}");
+        assert_eq!(ledger.list(filter).unwrap(), expected, "{filter:?}");
+        for &as_of in &as_ofs {
+            let expected: Vec<_> = states_as_of(as_of)
+                .into_iter()
+                .filter(|s| filter.matches(&s.claim))
+                .collect();
+            assert_eq!(
+                ledger.list_as_of(filter, Some(Seq(as_of))).unwrap(),
+                expected,
+                "{filter:?} as of {as_of}"
+            );
+        }
     }
     let report = ledger.verify(&mut |_| {}).unwrap();
     assert_eq!(report.problem, None);
