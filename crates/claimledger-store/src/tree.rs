@@ -273,51 +273,122 @@ impl<S: Storage> Ledger<S> {
     }
 
     /// Recomputes the Merkle tree from the log and compares every stored node with it, naming
-    /// the first that is missing or differs. `verify` calls it once the log itself checks out:
-    /// a stored node that disagrees with the log would make checkpoints and proofs wrong.
-    /// Reads the log once and every stored node once (2n − popcount(n) of them).
+    /// the first that is missing or differs. Reads the log once and every stored node once
+    /// (2n − popcount(n) of them). `verify` does the same in its own pass over the log
+    /// ([`TreeCheck`]) and reports tree problems only once the log and index check out.
     pub fn check_tree(&self) -> Result<Option<Problem>, StoreError> {
         let storage = self.storage();
-        let head = storage.head()?.count;
-        let tree_size = storage.tree_size()?;
-        if tree_size != head {
-            return Ok(Some(Problem {
-                seq: None,
-                what: format!(
-                    "the Merkle tree covers {tree_size} entries but the head says {head}"
-                ),
-            }));
-        }
-        let mut frontier = Frontier::<Blake3Tree>::new();
-        let mut stored = StoredNodes::default();
+        let mut tree = TreeCheck::new(storage)?;
         let mut raw: Vec<Vec<u8>> = Vec::with_capacity(HASH_BATCH_ENTRIES);
-        let mut outcome: Result<Option<Problem>, StoreError> = Ok(None);
+        let mut outcome = Ok(());
         let scanned = storage.scan_entries(Seq::FIRST, &mut |_, bytes| {
             raw.push(bytes.to_vec());
             if raw.len() == HASH_BATCH_ENTRIES {
-                outcome = check_batch(storage, &mut stored, &mut frontier, &mut raw);
-                if !matches!(outcome, Ok(None)) {
+                outcome = tree.push(storage, &leaves_of(&raw));
+                raw.clear();
+                if outcome.is_err() || tree.problem.is_some() {
                     return ControlFlow::Break(());
                 }
             }
             ControlFlow::Continue(())
         });
-        if matches!(outcome, Ok(None)) {
-            outcome =
-                scanned.and_then(|()| check_batch(storage, &mut stored, &mut frontier, &mut raw));
-        }
+        let outcome = outcome
+            .and(scanned)
+            .and_then(|()| tree.push(storage, &leaves_of(&raw)));
         match outcome {
-            Ok(None) if frontier.tree_size() != head => Ok(Some(Problem {
-                seq: None,
-                what: format!(
-                    "the log holds {} entries but the head says {head}",
-                    frontier.tree_size()
-                ),
-            })),
-            Ok(found) => Ok(found),
+            Ok(()) => Ok(tree.finish(storage.head()?.count)),
             Err(StoreError::Corrupt { seq, reason }) => Ok(Some(Problem { seq, what: reason })),
             Err(other) => Err(other),
         }
+    }
+}
+
+/// The leaf hashes of entries, computed in parallel.
+pub(crate) fn leaves_of(entries: &[Vec<u8>]) -> Vec<NodeHash> {
+    entries
+        .par_iter()
+        .map(|bytes| Blake3Tree::leaf(bytes))
+        .collect()
+}
+
+/// Recomputes the Merkle tree from the leaves of the log, fed in order, and compares each node
+/// they complete with the stored one, keeping the first that is missing or differs.
+pub(crate) struct TreeCheck {
+    frontier: Frontier<Blake3Tree>,
+    stored: StoredNodes,
+    problem: Option<Problem>,
+}
+
+impl TreeCheck {
+    pub(crate) fn new<S: Storage + ?Sized>(storage: &S) -> Result<TreeCheck, StoreError> {
+        let head = storage.head()?.count;
+        let tree_size = storage.tree_size()?;
+        let problem = (tree_size != head).then(|| Problem {
+            seq: None,
+            what: format!("the Merkle tree covers {tree_size} entries but the head says {head}"),
+        });
+        Ok(TreeCheck {
+            frontier: Frontier::new(),
+            stored: StoredNodes::default(),
+            problem,
+        })
+    }
+
+    /// Appends the next leaves and compares the nodes they complete, unless a problem was
+    /// already found. Stored nodes that do not decode are a problem, not an error.
+    pub(crate) fn push<S: Storage + ?Sized>(
+        &mut self,
+        storage: &S,
+        leaves: &[NodeHash],
+    ) -> Result<(), StoreError> {
+        match self.compare(storage, leaves) {
+            Err(StoreError::Corrupt { seq, reason }) => {
+                self.problem = Some(Problem { seq, what: reason });
+                Ok(())
+            }
+            other => other,
+        }
+    }
+
+    fn compare<S: Storage + ?Sized>(
+        &mut self,
+        storage: &S,
+        leaves: &[NodeHash],
+    ) -> Result<(), StoreError> {
+        if self.problem.is_some() {
+            return Ok(());
+        }
+        for &leaf in leaves {
+            for (node, hash) in self.frontier.push(leaf) {
+                let what = match self.stored.get(storage, node)? {
+                    Some(stored) if stored == hash => continue,
+                    Some(_) => "is not the hash of those entries: the stored tree was altered",
+                    None => "is missing",
+                };
+                self.problem = Some(Problem {
+                    seq: None,
+                    what: format!(
+                        "the stored Merkle tree node {node} (entries {}) {what}",
+                        entry_range(node)
+                    ),
+                });
+                return Ok(());
+            }
+        }
+        Ok(())
+    }
+
+    /// The first problem found, once every leaf of a log of `head` entries was pushed.
+    pub(crate) fn finish(self, head: u64) -> Option<Problem> {
+        self.problem.or_else(|| {
+            (self.frontier.tree_size() != head).then(|| Problem {
+                seq: None,
+                what: format!(
+                    "the log holds {} entries but the head says {head}",
+                    self.frontier.tree_size()
+                ),
+            })
+        })
     }
 }
 
@@ -353,38 +424,6 @@ impl StoredNodes {
         *run = storage.tree_nodes(node.level, node.index, NODES_PER_READ)?;
         Ok(run.first().copied())
     }
-}
-
-/// Appends a batch of entries to `frontier` (leaves hashed in parallel) and compares each node
-/// they complete with the stored one: the first that differs or is missing, as a problem.
-fn check_batch<S: Storage + ?Sized>(
-    storage: &S,
-    stored: &mut StoredNodes,
-    frontier: &mut Frontier<Blake3Tree>,
-    raw: &mut Vec<Vec<u8>>,
-) -> Result<Option<Problem>, StoreError> {
-    let leaves: Vec<NodeHash> = raw
-        .par_iter()
-        .map(|bytes| Blake3Tree::leaf(bytes))
-        .collect();
-    raw.clear();
-    for leaf in leaves {
-        for (node, hash) in frontier.push(leaf) {
-            let what = match stored.get(storage, node)? {
-                Some(stored) if stored == hash => continue,
-                Some(_) => "is not the hash of those entries: the stored tree was altered",
-                None => "is missing",
-            };
-            return Ok(Some(Problem {
-                seq: None,
-                what: format!(
-                    "the stored Merkle tree node {node} (entries {}) {what}",
-                    entry_range(node)
-                ),
-            }));
-        }
-    }
-    Ok(None)
 }
 
 #[cfg(test)]

@@ -14,6 +14,8 @@
 use crate::index::{self, Fact, IndexDigest};
 use crate::ledger::Ledger;
 use crate::storage::{Head, Storage, StoreError};
+use crate::tree::TreeCheck;
+use claimledger_core::merkle::{Blake3Tree, NodeHash, TreeHash};
 use claimledger_core::{Claim, ClaimId, Entry, EntryHash, Event, Key, Seq};
 use rayon::prelude::*;
 use std::borrow::Cow;
@@ -330,12 +332,19 @@ fn expected_facts(
     Ok(facts)
 }
 
+/// An entry as the parallel step of [`LogCheck`] leaves it: decoded, hashed, and its Merkle
+/// leaf hashed if wanted.
+type Decoded = (Seq, Result<Entry, String>, EntryHash, Option<NodeHash>);
+
 /// Checks entries as they stream past, in parallel batches: everything verify checks that
 /// needs nothing but the entries. Shared by [`Ledger::verify`] and [`verify_bundle`].
 struct LogCheck {
     checker: Checker,
     batch: Vec<(Seq, Vec<u8>)>,
     problem: Option<Problem>,
+    /// With `Some`, the Merkle leaf of each entry checked is hashed in the same parallel step
+    /// and kept here until taken.
+    leaves: Option<Vec<NodeHash>>,
 }
 
 impl LogCheck {
@@ -355,6 +364,7 @@ impl LogCheck {
             },
             batch: Vec::with_capacity(VERIFY_BATCH_ENTRIES),
             problem: None,
+            leaves: None,
         }
     }
 
@@ -372,7 +382,8 @@ impl LogCheck {
     }
 
     fn run_batch(&mut self) {
-        let decoded: Vec<(Seq, Result<Entry, String>, EntryHash)> = self
+        let leaves = self.leaves.is_some();
+        let decoded: Vec<Decoded> = self
             .batch
             .par_iter()
             .map(|(seq, bytes)| {
@@ -380,14 +391,18 @@ impl LogCheck {
                     *seq,
                     Entry::decode(bytes).map_err(|e| e.0),
                     EntryHash::of(bytes),
+                    leaves.then(|| Blake3Tree::leaf(bytes)),
                 )
             })
             .collect();
         self.batch.clear();
-        for (seq, entry, hash) in decoded {
+        for (seq, entry, hash, leaf) in decoded {
             if let Err(problem) = self.checker.check(seq, entry, hash) {
                 self.problem = Some(problem);
                 return;
+            }
+            if let (Some(leaves), Some(leaf)) = (&mut self.leaves, leaf) {
+                leaves.push(leaf);
             }
         }
     }
@@ -534,14 +549,32 @@ impl<S: Storage + Sync> Ledger<S> {
             });
             return Ok(report);
         }
+        // The Merkle tree (tree.rs) is recomputed in the same pass, every stored node compared;
+        // what it finds is reported only if the log and the index check out.
+        let mut tree = TreeCheck::new(self.storage())?;
+        let mut tree_error = None;
         let mut check = LogCheck::new(Some(head), expect);
+        check.leaves = Some(Vec::with_capacity(VERIFY_BATCH_ENTRIES));
         let scanned = self.storage().scan_entries(Seq::FIRST, &mut |seq, bytes| {
             let flow = check.push(seq, bytes);
+            let leaves = check.leaves.as_mut().expect("set above");
+            if !leaves.is_empty() {
+                if let Err(error) = tree.push(self.storage(), leaves) {
+                    tree_error = Some(error);
+                }
+                leaves.clear();
+            }
             if seq.0.is_multiple_of(VERIFY_BATCH_ENTRIES as u64) {
                 progress(seq.0);
             }
+            if tree_error.is_some() {
+                return ControlFlow::Break(());
+            }
             flow
         });
+        if let Some(error) = tree_error {
+            return Err(error);
+        }
         let mut problem = None;
         match scanned {
             Ok(()) => {}
@@ -558,6 +591,8 @@ impl<S: Storage + Sync> Ledger<S> {
         if problem.is_none() {
             check.finish();
             problem = check.problem.take();
+            let leaves = check.leaves.take().expect("set above");
+            tree.push(self.storage(), &leaves)?;
         }
         let checker = check.checker;
         report.entries_checked = checker.expected_seq - 1;
@@ -595,10 +630,7 @@ impl<S: Storage + Sync> Ledger<S> {
                 problem = Some(self.diagnose_index()?);
             }
         }
-        report.problem = match problem {
-            None => self.check_tree()?, // the Merkle tree (tree.rs): every stored node
-            found => found,
-        };
+        report.problem = problem.or_else(|| tree.finish(head.count));
         Ok(report)
     }
 
