@@ -13,6 +13,12 @@ mod watchdog;
 use clap::Parser;
 use std::process::ExitCode;
 
+/// mimalloc instead of the system allocator: verify, import and listings allocate for every
+/// entry they decode, on every core, where glibc's malloc spent a third of verify's time
+/// (docs/PERFORMANCE.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     watchdog::install_panic_hook();
     let args = match cli::Args::try_parse() {

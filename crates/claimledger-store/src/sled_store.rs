@@ -710,8 +710,8 @@ impl Storage for SledStorage {
 
     fn entries_at(&self, seqs: &[Seq]) -> Result<Vec<Vec<u8>>, StoreError> {
         debug_assert!(seqs.windows(2).all(|pair| pair[0] < pair[1]));
-        // The wanted entries of each chunk, with the chunk's stored value.
-        let mut chunks: Vec<(u64, sled::IVec, &[Seq])> = Vec::new();
+        // The wanted entries of each chunk; each chunk is then read and decoded in parallel.
+        let mut chunks: Vec<(u64, &[Seq])> = Vec::new();
         let mut rest = seqs;
         while let Some(&first) = rest.first() {
             if first.0 < 1 || first.0 > self.head.count {
@@ -719,24 +719,27 @@ impl Storage for SledStorage {
             }
             let chunk = chunk_of(first);
             let within = rest.partition_point(|&seq| chunk_of(seq) == chunk);
-            let value = self
-                .db
-                .get(chunk_key(chunk))
-                .map_err(|e| self.error(e))?
-                .ok_or_else(|| {
-                    StoreError::corrupt(Some(first), "the log chunk holding this entry is missing")
-                })?;
-            crate::watch::tick();
-            chunks.push((chunk, value, &rest[..within]));
+            chunks.push((chunk, &rest[..within]));
             rest = &rest[within..];
         }
         let read: Vec<Result<Vec<Vec<u8>>, StoreError>> = chunks
             .par_iter()
-            .map(|(chunk, value, wanted)| {
-                let blocks = chunk::split_blocks(value).map_err(|e| chunk_corrupt(*chunk, e))?;
+            .map(|&(chunk, wanted)| {
+                let value = self
+                    .db
+                    .get(chunk_key(chunk))
+                    .map_err(|e| self.error(e))?
+                    .ok_or_else(|| {
+                        StoreError::corrupt(
+                            Some(wanted[0]),
+                            "the log chunk holding this entry is missing",
+                        )
+                    })?;
+                crate::watch::tick();
+                let blocks = chunk::split_blocks(&value).map_err(|e| chunk_corrupt(chunk, e))?;
                 let mut entries = Vec::with_capacity(wanted.len());
                 let mut decoded: Option<(usize, Vec<Vec<u8>>)> = None;
-                for &seq in *wanted {
+                for &seq in wanted {
                     let position = (seq.0 - 1 - chunk * ENTRIES_PER_CHUNK) as usize;
                     let block = position / ENTRIES_PER_BLOCK;
                     if decoded.as_ref().is_none_or(|(at, _)| *at != block) {
@@ -748,7 +751,7 @@ impl Storage for SledStorage {
                         })?;
                         let last = block + 1 == blocks.len();
                         let entries = chunk::decode_block(compressed, block, last)
-                            .map_err(|e| chunk_corrupt(*chunk, e))?;
+                            .map_err(|e| chunk_corrupt(chunk, e))?;
                         decoded = Some((block, entries));
                     }
                     let (_, block_entries) = decoded.as_mut().expect("decoded above");
