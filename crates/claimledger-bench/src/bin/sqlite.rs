@@ -32,6 +32,10 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
+/// The allocator `claims` uses, so that the comparison is of storage, not of allocators.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// The longest input line accepted, as `claims import` (LINE_LEN_MAX there).
 const LINE_LEN_MAX: usize = 1 << 20;
 
