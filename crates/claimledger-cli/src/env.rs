@@ -79,7 +79,15 @@ impl Env {
         })
     }
 
+    /// Opens the ledger to read it (`SledStorage::open_read`: nothing past the head is
+    /// removed).
     pub fn open(&self) -> CliResult<CliLedger> {
+        let storage = SledStorage::open_read(&self.ledger_dir, self.wait)?;
+        Ok(Ledger::open(Watched::new(storage))?)
+    }
+
+    /// Opens the ledger to append to it.
+    pub fn open_to_write(&self) -> CliResult<CliLedger> {
         let storage = SledStorage::open(&self.ledger_dir, self.wait)?;
         Ok(Ledger::open(Watched::new(storage))?)
     }

@@ -247,6 +247,19 @@ impl SledStorage {
 
     /// Opens the ledger in `dir`, waiting up to `wait` for another process to release it.
     pub fn open(dir: &Path, wait: Duration) -> Result<SledStorage, StoreError> {
+        SledStorage::open_as(dir, wait, true)
+    }
+
+    /// Opens a ledger to read it: as [`SledStorage::open`], except that whatever lies past the
+    /// recorded head is left in place. An interrupted write leaves such data, and the next
+    /// open to write removes it; but a head moved back by damage or by hand leaves committed
+    /// entries past it, which a command that only reads must not destroy (`verify` then reports
+    /// the head, and the entries are still there to examine). Nothing past the head is read.
+    pub fn open_read(dir: &Path, wait: Duration) -> Result<SledStorage, StoreError> {
+        SledStorage::open_as(dir, wait, false)
+    }
+
+    fn open_as(dir: &Path, wait: Duration, to_write: bool) -> Result<SledStorage, StoreError> {
         let db_path = dir.join("db");
         if !db_path.is_dir() {
             return Err(StoreError::NotALedger(dir.to_path_buf()));
@@ -313,7 +326,9 @@ impl SledStorage {
             return Err(StoreError::corrupt(None, "the tree mark is past the head"));
         }
         storage.origin = storage.read_origin(dir)?;
-        storage.remove_uncommitted()?;
+        if to_write {
+            storage.remove_uncommitted()?;
+        }
         Ok(storage)
     }
 
@@ -1457,8 +1472,19 @@ mod tests {
             .expect("write");
         storage.flush().expect("flush");
         assert!(tree_keys(&storage).len() > nodes_before.len());
+        let log_keys = storage.db.scan_prefix([LOG_PREFIX]).count();
+        assert!(log_keys > 2);
         drop(storage);
 
+        // Opened to read, it reads as before and removes nothing past the head.
+        let storage = SledStorage::open_read(dir.path(), DEFAULT_WAIT).expect("open to read");
+        assert_eq!(storage.db.scan_prefix([LOG_PREFIX]).count(), log_keys);
+        let read = Ledger::open(storage).expect("open");
+        assert_eq!(read.checkpoint().expect("checkpoint"), checkpoint);
+        assert_eq!(read.verify(&mut |_| {}).expect("verify").problem, None);
+        drop(read);
+
+        // Opened to write, the interrupted write is gone.
         let storage = SledStorage::open(dir.path(), DEFAULT_WAIT).expect("reopen");
         assert_eq!(tree_keys(&storage), nodes_before);
         assert_eq!(storage.db.scan_prefix([LOG_PREFIX]).count(), 2);

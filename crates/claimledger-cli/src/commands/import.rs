@@ -36,7 +36,7 @@ pub fn cmd_import(env: &Env, args: ImportArgs) -> CliResult<ExitCode> {
         },
     );
     let context = env.submit_context()?;
-    let mut ledger = env.open()?;
+    let mut ledger = env.open_to_write()?;
     let in_file = |error| CliError::input(format!("{name}: {error}"));
     let mut source = Batches::new(reader, args.csv).map_err(in_file)?;
     let mut line_numbers: Vec<u64> = Vec::new();

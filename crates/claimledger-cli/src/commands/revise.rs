@@ -11,7 +11,7 @@ const CLEARABLE: [&str; 6] = ["value", "period", "stated_on", "method", "sources
 
 pub fn cmd_revise(env: &Env, args: ReviseArgs) -> CliResult<ExitCode> {
     let context = env.submit_context()?;
-    let mut ledger = env.open()?;
+    let mut ledger = env.open_to_write()?;
     let command = match &args.json {
         Some(path) => {
             let name = path.display().to_string();
