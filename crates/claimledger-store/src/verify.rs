@@ -4,7 +4,9 @@
 //! dense from 1; each entry's `prev` is the BLAKE3 hash of the entry before (the first's is
 //! zero); the last entry's hash is the recorded head; each claim is recorded once, with a key
 //! no other claim has, and revised with contiguous revision numbers; claim ids increase in the
-//! order claims are recorded (which the index's claim blocks rely on).
+//! order claims are recorded (which the index's claim blocks rely on). In the same pass, the
+//! Merkle tree is recomputed from the entries and every stored node compared with it
+//! (`tree::TreeCheck`); what that finds is reported only if the log and the index check out.
 //!
 //! Then the index, by logical facts rather than bytes ([`index::Fact`]): every stored block
 //! must decode, and the digest of the facts the blocks state must equal the digest of the facts
@@ -341,6 +343,8 @@ type Decoded = (Seq, Result<Entry, String>, EntryHash, Option<NodeHash>);
 struct LogCheck {
     checker: Checker,
     batch: Vec<(Seq, Vec<u8>)>,
+    /// The batch before `batch`: decoded, not yet checked.
+    decoded: Vec<Decoded>,
     problem: Option<Problem>,
     /// With `Some`, the Merkle leaf of each entry checked is hashed in the same parallel step
     /// and kept here until taken.
@@ -363,6 +367,7 @@ impl LogCheck {
                 digest: IndexDigest::default(),
             },
             batch: Vec::with_capacity(VERIFY_BATCH_ENTRIES),
+            decoded: Vec::new(),
             problem: None,
             leaves: None,
         }
@@ -372,7 +377,7 @@ impl LogCheck {
     fn push(&mut self, seq: Seq, bytes: &[u8]) -> ControlFlow<()> {
         self.batch.push((seq, bytes.to_vec()));
         if self.batch.len() == VERIFY_BATCH_ENTRIES {
-            self.run_batch();
+            self.step();
         }
         if self.problem.is_some() {
             ControlFlow::Break(())
@@ -381,30 +386,51 @@ impl LogCheck {
         }
     }
 
-    fn run_batch(&mut self) {
-        let leaves = self.leaves.is_some();
-        let decoded: Vec<Decoded> = self
-            .batch
-            .par_iter()
-            .map(|(seq, bytes)| {
-                (
-                    *seq,
-                    Entry::decode(bytes).map_err(|e| e.0),
-                    EntryHash::of(bytes),
-                    leaves.then(|| Blake3Tree::leaf(bytes)),
-                )
-            })
-            .collect();
-        self.batch.clear();
-        for (seq, entry, hash, leaf) in decoded {
-            if let Err(problem) = self.checker.check(seq, entry, hash) {
-                self.problem = Some(problem);
-                return;
-            }
-            if let (Some(leaves), Some(leaf)) = (&mut self.leaves, leaf) {
-                leaves.push(leaf);
-            }
-        }
+    /// Decodes and hashes the batch just filled, in parallel, while this thread checks the
+    /// batch decoded before it, in order: the checks, which cannot be parallel, overlap with
+    /// the decoding. A problem is therefore found one batch later than it could be, which
+    /// changes nothing but when the scan stops.
+    fn step(&mut self) {
+        let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(VERIFY_BATCH_ENTRIES));
+        let pending = std::mem::take(&mut self.decoded);
+        let want_leaves = self.leaves.is_some();
+        let (checker, leaves, problem) = (&mut self.checker, &mut self.leaves, &mut self.problem);
+        let ((), decoded) = rayon::join(
+            || {
+                if problem.is_some() {
+                    return;
+                }
+                for (seq, entry, hash, leaf) in pending {
+                    if let Err(found) = checker.check(seq, entry, hash) {
+                        *problem = Some(found);
+                        return;
+                    }
+                    if let (Some(leaves), Some(leaf)) = (&mut *leaves, leaf) {
+                        leaves.push(leaf);
+                    }
+                }
+            },
+            || {
+                batch
+                    .par_iter()
+                    .map(|(seq, bytes)| {
+                        (
+                            *seq,
+                            Entry::decode(bytes).map_err(|e| e.0),
+                            EntryHash::of(bytes),
+                            want_leaves.then(|| Blake3Tree::leaf(bytes)),
+                        )
+                    })
+                    .collect::<Vec<Decoded>>()
+            },
+        );
+        self.decoded = decoded;
+    }
+
+    /// Checks every entry taken so far (unless a problem was found).
+    fn drain(&mut self) {
+        self.step();
+        self.step();
     }
 
     fn checked(&self) -> u64 {
@@ -413,9 +439,7 @@ impl LogCheck {
 
     /// Checks what is left, and that the expected head (if any) was reached.
     fn finish(&mut self) {
-        if self.problem.is_none() {
-            self.run_batch();
-        }
+        self.drain();
         if self.problem.is_none() {
             if let Some((before, after, after_hash)) = self.checker.suspect.take() {
                 self.problem = Some(self.checker.blame(before, after, after_hash, None));
@@ -581,9 +605,7 @@ impl<S: Storage + Sync> Ledger<S> {
             Err(StoreError::Corrupt { seq, reason }) => {
                 // The entries read before the damage are checked first: a problem in one of
                 // them is the first.
-                if check.problem.is_none() {
-                    check.run_batch();
-                }
+                check.drain();
                 problem = check.problem.take().or(Some(Problem { seq, what: reason }))
             }
             Err(other) => return Err(other),
