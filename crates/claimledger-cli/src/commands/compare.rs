@@ -1,6 +1,6 @@
 //! `claims compare SUBJECT`: every claimant's figure about one subject, side by side.
 
-use super::{as_of_seq, covering, print_json};
+use super::{as_of_seq, covering, print_json_array};
 use crate::cli::{CompareArgs, CompareSort};
 use crate::env::Env;
 use crate::error::{CliError, CliResult};
@@ -25,24 +25,21 @@ pub fn cmd_compare(env: &Env, args: CompareArgs) -> CliResult<ExitCode> {
     }
     let mut out = std::io::stdout().lock();
     if args.json {
-        let rows = claims
-            .iter()
-            .map(|c| {
-                json!({
-                    "id": c.id.to_string(),
-                    "key": c.key.as_ref().map(|k| k.to_string()),
-                    "claimant": c.claim.claimant,
-                    "figure": c.claim.value.as_ref().map(output::figure),
-                    "value": c.claim.value,
-                    "period": c.claim.period,
-                    "stated_on": c.claim.stated_on,
-                    "revisions": c.revision,
-                    "status": c.claim.status,
-                    "statement": c.claim.statement,
-                })
+        let rows = claims.iter().map(|c| {
+            json!({
+                "id": c.id.to_string(),
+                "key": c.key.as_ref().map(|k| k.to_string()),
+                "claimant": c.claim.claimant,
+                "figure": c.claim.value.as_ref().map(output::figure),
+                "value": c.claim.value,
+                "period": c.claim.period,
+                "stated_on": c.claim.stated_on,
+                "revisions": c.revision,
+                "status": c.claim.status,
+                "statement": c.claim.statement,
             })
-            .collect();
-        print_json(&mut out, &serde_json::Value::Array(rows))?;
+        });
+        print_json_array(&mut out, rows)?;
     } else {
         write_comparison(&mut out, &claims)?;
         env.say(format_args!(

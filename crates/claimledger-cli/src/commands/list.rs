@@ -1,4 +1,4 @@
-use super::{as_of_seq, covering, print_json};
+use super::{as_of_seq, covering, print_json_array};
 use crate::cli::ListArgs;
 use crate::env::Env;
 use crate::error::{CliError, CliResult};
@@ -40,10 +40,7 @@ pub fn cmd_list(env: &Env, args: ListArgs) -> CliResult<ExitCode> {
     }
     let mut out = std::io::stdout().lock();
     if args.json {
-        print_json(
-            &mut out,
-            &serde_json::Value::Array(claims.iter().map(claim_json).collect()),
-        )?;
+        print_json_array(&mut out, claims.iter().map(claim_json))?;
         return Ok(ExitCode::SUCCESS);
     }
     let rows = claims

@@ -182,9 +182,52 @@ fn print_committed_id(receipt: &claimledger_store::Receipt) -> CliResult {
     }
 }
 
-/// Prints a JSON value on one line, or pretty.
-fn print_json(out: &mut impl std::io::Write, value: &serde_json::Value) -> CliResult {
+/// Prints a JSON value, pretty, and a line break.
+fn print_json(out: &mut impl std::io::Write, value: &impl serde::Serialize) -> CliResult {
     serde_json::to_writer_pretty(&mut *out, value).map_err(std::io::Error::from)?;
     writeln!(out)?;
     Ok(())
+}
+
+/// Prints a JSON array of the values `items` yields, each made as it is written, so that a
+/// listing of many claims never holds the JSON of all of them at once. The output is the same
+/// as [`print_json`] of the whole array.
+fn print_json_array(
+    out: &mut impl std::io::Write,
+    items: impl Iterator<Item = serde_json::Value>,
+) -> CliResult {
+    struct Items<I>(std::cell::RefCell<Option<I>>);
+    impl<I: Iterator<Item = serde_json::Value>> serde::Serialize for Items<I> {
+        fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            let items = self.0.borrow_mut().take();
+            serializer.collect_seq(items.into_iter().flatten())
+        }
+    }
+    print_json(out, &Items(std::cell::RefCell::new(Some(items))))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A streamed array prints exactly what the whole array would.
+    #[test]
+    fn json_arrays_stream_as_they_print_whole() {
+        let items = |n: usize| -> Vec<serde_json::Value> {
+            (0..n)
+                .map(|i| serde_json::json!({"i": i, "nested": {"list": [i, "x"]}, "empty": []}))
+                .collect()
+        };
+        for n in [0, 1, 3] {
+            let mut whole = Vec::new();
+            print_json(&mut whole, &serde_json::Value::Array(items(n))).expect("print");
+            let mut streamed = Vec::new();
+            print_json_array(&mut streamed, items(n).into_iter()).expect("print");
+            assert_eq!(
+                String::from_utf8(streamed).expect("UTF-8"),
+                String::from_utf8(whole).expect("UTF-8"),
+                "{n} items"
+            );
+        }
+    }
 }
