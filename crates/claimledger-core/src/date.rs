@@ -39,6 +39,10 @@ impl Date {
         }
         let digits = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_digit());
         let bad = || format!("{text:?} is not a date; {HINT}");
+        // Every form is ASCII, which also makes the slices below fall on character boundaries.
+        if !text.is_ascii() {
+            return Err(bad());
+        }
         let bytes = text.as_bytes();
         let (precision, start, end) = if digits(text, 4) {
             let year: i32 = text.parse().map_err(|_| bad())?;
@@ -196,6 +200,27 @@ impl<'de> serde::Deserialize<'de> for Date {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Found by the `claim_validator` fuzz target: a non-ASCII character where a slice would
+    /// cut it panicked instead of refusing the date.
+    #[test]
+    fn non_ascii_is_refused_not_sliced() {
+        for text in [
+            "202\u{2c8}02-25",
+            "20\u{e9}-01",
+            "2025-\u{e9}1",
+            "\u{e9}025-01-0",
+            "2025",
+        ] {
+            let parsed = Date::parse(text);
+            if text.is_ascii() {
+                assert!(parsed.is_ok(), "{text:?}");
+            } else {
+                let error = parsed.expect_err(text);
+                assert!(error.contains("is not a date"), "{error}");
+            }
+        }
+    }
 
     fn check(text: &str, expected: Option<Precision>) {
         assert_eq!(
