@@ -1,5 +1,6 @@
 //! Command-line arguments, as clap sees them. `commands/` turns them into validated requests.
 
+pub use claimledger_cli::fields::FieldArgs;
 use clap::{Args as ClapArgs, Parser, Subcommand};
 use std::path::PathBuf;
 
@@ -86,74 +87,6 @@ pub struct JsonArg {
     /// Print JSON instead of text
     #[arg(long)]
     pub json: bool,
-}
-
-/// The claim fields that `add` and `revise` take as flags.
-#[derive(Debug, Default, ClapArgs)]
-pub struct FieldArgs {
-    /// What the claim is about, as a path: russia/military-deaths
-    #[arg(long)]
-    pub subject: Option<String>,
-    /// Who asserts it
-    #[arg(long)]
-    pub claimant: Option<String>,
-    /// The claim in words
-    #[arg(long)]
-    pub statement: Option<String>,
-    /// The figure, an exact decimal: 121507 or 0.5
-    #[arg(long, allow_hyphen_values = true)]
-    pub amount: Option<String>,
-    /// The low end of a range (with --bound range)
-    #[arg(long, allow_hyphen_values = true)]
-    pub low: Option<String>,
-    /// The high end of a range (with --bound range)
-    #[arg(long, allow_hyphen_values = true)]
-    pub high: Option<String>,
-    /// exact, at_least ("more than"), at_most ("up to"), approx ("around") or range
-    #[arg(long)]
-    pub bound: Option<String>,
-    /// The figure's unit: people
-    #[arg(long)]
-    pub unit: Option<String>,
-    /// Start of the period the figure covers: YYYY, YYYY-MM, YYYY-MM-DD or RFC 3339
-    #[arg(long, value_name = "DATE")]
-    pub from: Option<String>,
-    /// End of the period the figure covers
-    #[arg(long, value_name = "DATE")]
-    pub to: Option<String>,
-    /// When the claimant made the claim
-    #[arg(long, value_name = "DATE")]
-    pub stated_on: Option<String>,
-    /// How the claimant arrived at it
-    #[arg(long)]
-    pub method: Option<String>,
-    /// The source's URL (http or https)
-    #[arg(long, value_name = "URL")]
-    pub source_url: Option<String>,
-    /// The source's publisher: AFP
-    #[arg(long)]
-    pub publisher: Option<String>,
-    /// The source's title
-    #[arg(long)]
-    pub source_title: Option<String>,
-    /// When the source was published
-    #[arg(long, value_name = "DATE")]
-    pub published_on: Option<String>,
-    /// When the source was retrieved
-    #[arg(long, value_name = "DATE")]
-    pub retrieved_on: Option<String>,
-    /// The exact words relied on
-    #[arg(long)]
-    pub quote: Option<String>,
-    /// A free label; repeat for several
-    #[arg(long = "tag", value_name = "TAG")]
-    pub tags: Vec<String>,
-    /// active, disputed, retracted or superseded
-    #[arg(long)]
-    pub status: Option<String>,
-    /// A remark by the person recording it
-    #[arg(long)]
-    pub note: Option<String>,
 }
 
 #[derive(Debug, ClapArgs)]

@@ -1,7 +1,10 @@
-//! The parts of `claims` that read untrusted files without opening a ledger: import files
-//! (JSON Lines and CSV) and proof files. They form a library so that tests and the fuzz targets
-//! (`fuzz/`) can drive them directly; the binary, `claims`, is `src/main.rs`.
+//! The parts of `claims` that others reach directly: the readers of untrusted files (import
+//! files, JSON Lines and CSV, and proof files), for tests and the fuzz targets (`fuzz/`); and
+//! the claim flags and read views that the benchmark's SQLite alternative shares with `claims`.
+//! The binary, `claims`, is `src/main.rs`.
 
 pub mod csv_input;
+pub mod fields;
 pub mod import_file;
 pub mod proof_file;
+pub mod view;

@@ -5,7 +5,6 @@ mod cli;
 mod commands;
 mod env;
 mod error;
-mod fields;
 mod output;
 mod progress;
 mod watchdog;

@@ -3,7 +3,6 @@
 
 use claimledger_core::decide::ClaimState;
 use claimledger_core::{Bound, Decimal, Period, Timestamp, Value};
-use serde_json::{json, Value as Json};
 
 /// `1234567.5` as `1,234,567.5`.
 pub fn group_thousands(decimal: &Decimal) -> String {
@@ -75,18 +74,6 @@ pub fn claim_name(state: &ClaimState) -> String {
         .key
         .as_ref()
         .map_or_else(|| state.id.to_string(), |k| k.to_string())
-}
-
-/// The JSON shape of a claim as of a revision (show, list).
-pub fn claim_json(state: &ClaimState) -> Json {
-    json!({
-        "id": state.id.to_string(),
-        "key": state.key.as_ref().map(|k| k.to_string()),
-        "revision": state.revision,
-        "recorded_at": state.recorded_at.to_string(),
-        "revised_at": state.revised_at.to_string(),
-        "claim": state.claim,
-    })
 }
 
 /// At most `chars` characters of `text`, on one line, with an ellipsis if cut.

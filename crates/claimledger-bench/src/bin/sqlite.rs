@@ -12,20 +12,19 @@
 //! entries, and then that the tables and indexes state exactly the facts the log implies.
 
 use anyhow::{anyhow, bail, Context, Result};
+use claimledger_cli::fields::FieldArgs;
+use claimledger_cli::view::{by_amount, by_stated, claim_json};
 use claimledger_core::decide::{decide_record, decide_revise, ClaimState, EventContext};
 use claimledger_core::diff::diff_claims;
 use claimledger_core::input::{self, Command};
-use claimledger_core::{
-    Bound, Claim, ClaimId, Entry, EntryHash, Event, Key, Seq, Subject, Timestamp,
-};
+use claimledger_core::{Claim, ClaimId, Entry, EntryHash, Event, Key, Seq, Subject, Timestamp};
 use claimledger_store::id_after;
 use claimledger_store::index::{self, Fact, IndexDigest};
 use clap::{Args as ClapArgs, Parser, Subcommand};
 use rayon::prelude::*;
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
-use serde_json::{json, Map, Value as Json};
+use serde_json::{json, Value as Json};
 use std::borrow::Cow;
-use std::cmp::Ordering;
 use std::collections::{HashMap, HashSet};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
@@ -133,95 +132,23 @@ enum Cmd {
     },
 }
 
-/// The flags of `claims add` (docs/CLI.md), turned into the input format as `claims` does.
+/// The flags of `claims add` (docs/CLI.md), turned into the input format by the same code.
 #[derive(Debug, ClapArgs)]
 struct AddArgs {
     #[arg(long)]
     json: Option<PathBuf>,
     #[arg(long)]
     key: Option<String>,
-    #[arg(long)]
-    subject: Option<String>,
-    #[arg(long)]
-    claimant: Option<String>,
-    #[arg(long)]
-    statement: Option<String>,
-    #[arg(long)]
-    amount: Option<String>,
-    #[arg(long)]
-    low: Option<String>,
-    #[arg(long)]
-    high: Option<String>,
-    #[arg(long)]
-    bound: Option<String>,
-    #[arg(long)]
-    unit: Option<String>,
-    #[arg(long)]
-    from: Option<String>,
-    #[arg(long)]
-    to: Option<String>,
-    #[arg(long)]
-    stated_on: Option<String>,
-    #[arg(long)]
-    method: Option<String>,
-    #[arg(long)]
-    source_url: Option<String>,
-    #[arg(long)]
-    publisher: Option<String>,
-    #[arg(long)]
-    quote: Option<String>,
-    #[arg(long = "tag")]
-    tags: Vec<String>,
-    #[arg(long)]
-    note: Option<String>,
+    #[command(flatten)]
+    fields: FieldArgs,
 }
 
 impl AddArgs {
     fn to_json(&self) -> Json {
-        fn set(object: &mut Map<String, Json>, name: &str, value: &Option<String>) {
-            if let Some(value) = value {
-                object.insert(name.to_owned(), Json::String(value.clone()));
-            }
+        let mut object = self.fields.to_json(None);
+        if let Some(key) = &self.key {
+            object.insert("key".into(), Json::String(key.clone()));
         }
-        let mut object = Map::new();
-        set(&mut object, "key", &self.key);
-        set(&mut object, "subject", &self.subject);
-        set(&mut object, "claimant", &self.claimant);
-        set(&mut object, "statement", &self.statement);
-        set(&mut object, "stated_on", &self.stated_on);
-        set(&mut object, "method", &self.method);
-        if [&self.amount, &self.low, &self.high, &self.bound, &self.unit]
-            .iter()
-            .any(|f| f.is_some())
-        {
-            let mut value = Map::new();
-            set(&mut value, "amount", &self.amount);
-            set(&mut value, "low", &self.low);
-            set(&mut value, "high", &self.high);
-            set(&mut value, "bound", &self.bound);
-            set(&mut value, "unit", &self.unit);
-            object.insert("value".into(), Json::Object(value));
-        }
-        if self.from.is_some() || self.to.is_some() {
-            let mut period = Map::new();
-            set(&mut period, "from", &self.from);
-            set(&mut period, "to", &self.to);
-            object.insert("period".into(), Json::Object(period));
-        }
-        if self.source_url.is_some() || self.publisher.is_some() || self.quote.is_some() {
-            let mut source = Map::new();
-            set(&mut source, "url", &self.source_url);
-            set(&mut source, "publisher", &self.publisher);
-            set(&mut source, "quote", &self.quote);
-            object.insert("sources".into(), Json::Array(vec![Json::Object(source)]));
-        }
-        if !self.tags.is_empty() {
-            object.insert(
-                "tags".into(),
-                Json::Array(self.tags.iter().cloned().map(Json::String).collect()),
-            );
-        }
-        set(&mut object, "note", &self.note);
         Json::Object(object)
     }
 }
@@ -783,17 +710,6 @@ fn import(db: &Path, file: &Path, author_flag: Option<&str>) -> Result<ExitCode>
 // ---------------------------------------------------------------------------------------------
 // Reading
 
-fn claim_json(state: &ClaimState) -> Json {
-    json!({
-        "id": state.id.to_string(),
-        "key": state.key.as_ref().map(|k| k.to_string()),
-        "revision": state.revision,
-        "recorded_at": state.recorded_at.to_string(),
-        "revised_at": state.revised_at.to_string(),
-        "claim": state.claim,
-    })
-}
-
 fn figure(claim: &Claim) -> String {
     claim
         .value
@@ -958,29 +874,6 @@ fn claims_about(conn: &Connection, subject: &Subject, below: bool) -> Result<Vec
         states.push(state);
     }
     Ok(states)
-}
-
-/// Claims with no statement date come last (as `claims compare`).
-fn by_stated(a: &ClaimState, b: &ClaimState) -> Ordering {
-    match (&a.claim.stated_on, &b.claim.stated_on) {
-        (Some(x), Some(y)) => x.cmp_chronological(y),
-        (x, y) => x.is_none().cmp(&y.is_none()),
-    }
-}
-
-fn sort_amount(claim: &ClaimState) -> Option<&claimledger_core::Decimal> {
-    let value = claim.claim.value.as_ref()?;
-    match value.bound {
-        Bound::Range => value.low.as_ref(),
-        _ => value.amount.as_ref(),
-    }
-}
-
-fn by_amount(a: &ClaimState, b: &ClaimState) -> Ordering {
-    match (sort_amount(a), sort_amount(b)) {
-        (Some(x), Some(y)) => x.cmp_value(y),
-        (x, y) => x.is_none().cmp(&y.is_none()),
-    }
 }
 
 fn write_states(claims: &[ClaimState], json: bool, compare: bool) -> Result<()> {

@@ -5,11 +5,11 @@ use crate::cli::{CompareArgs, CompareSort};
 use crate::env::Env;
 use crate::error::{CliError, CliResult};
 use crate::output;
+use claimledger_cli::view::{by_amount, by_stated};
 use claimledger_core::decide::ClaimState;
-use claimledger_core::{Bound, Decimal, Seq, Subject};
+use claimledger_core::{Seq, Subject};
 use claimledger_store::{Filter, Ledger, Storage};
 use serde_json::json;
-use std::cmp::Ordering;
 use std::io::Write;
 use std::process::ExitCode;
 
@@ -72,30 +72,6 @@ pub fn comparison<S: Storage>(
         CompareSort::Amount => claims.sort_by(|a, b| by_amount(a, b).then_with(|| by_stated(a, b))),
     }
     Ok(claims)
-}
-
-/// Claims with no statement date come last.
-fn by_stated(a: &ClaimState, b: &ClaimState) -> Ordering {
-    match (&a.claim.stated_on, &b.claim.stated_on) {
-        (Some(x), Some(y)) => x.cmp_chronological(y),
-        (x, y) => x.is_none().cmp(&y.is_none()),
-    }
-}
-
-/// The amount a figure sorts by: its amount, or a range's low end. Claims with no figure last.
-fn sort_amount(claim: &ClaimState) -> Option<&Decimal> {
-    let value = claim.claim.value.as_ref()?;
-    match value.bound {
-        Bound::Range => value.low.as_ref(),
-        _ => value.amount.as_ref(),
-    }
-}
-
-fn by_amount(a: &ClaimState, b: &ClaimState) -> Ordering {
-    match (sort_amount(a), sort_amount(b)) {
-        (Some(x), Some(y)) => x.cmp_value(y),
-        (x, y) => x.is_none().cmp(&y.is_none()),
-    }
 }
 
 pub fn write_comparison(out: &mut impl Write, claims: &[ClaimState]) -> std::io::Result<()> {
