@@ -2,7 +2,8 @@
 //! benchmark's SQLite alternative, so that both answer alike.
 
 use claimledger_core::decide::ClaimState;
-use claimledger_core::{Bound, Decimal};
+use claimledger_core::diff::diff_claims;
+use claimledger_core::{Bound, Claim, Decimal, Entry, EntryHash, Event};
 use serde_json::{json, Value as Json};
 use std::cmp::Ordering;
 
@@ -40,5 +41,34 @@ pub fn claim_json(state: &ClaimState) -> Json {
         "recorded_at": state.recorded_at.to_string(),
         "revised_at": state.revised_at.to_string(),
         "claim": state.claim,
+    })
+}
+
+/// The JSON shape of one revision in a claim's history: `entry`, whose stored bytes hash to
+/// `hash`, and what changed from `previous`, the claim as the revision before left it.
+pub fn revision_json(entry: &Entry, hash: &EntryHash, previous: Option<&Claim>) -> Json {
+    let event = &entry.event;
+    let (kind, reason) = match event {
+        Event::ClaimRecorded(_) => (None, None),
+        Event::ClaimRevised(e) => (Some(e.kind.as_str()), Some(e.reason.as_str())),
+    };
+    let changes: Vec<Json> = previous
+        .map(|p| diff_claims(p, event.claim()))
+        .unwrap_or_default()
+        .into_iter()
+        .map(|c| json!({"field": c.field, "before": c.before, "after": c.after}))
+        .collect();
+    json!({
+        "revision": event.revision(),
+        "seq": entry.seq.0,
+        "hash": hash.to_hex(),
+        "type": event.type_name(),
+        "recorded_at": event.recorded_at().to_string(),
+        "author": event.author(),
+        "kind": kind,
+        "reason": reason,
+        "note": event.note(),
+        "claim": event.claim(),
+        "changes": changes,
     })
 }

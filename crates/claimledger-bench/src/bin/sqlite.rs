@@ -13,7 +13,7 @@
 
 use anyhow::{anyhow, bail, Context, Result};
 use claimledger_cli::fields::FieldArgs;
-use claimledger_cli::view::{by_amount, by_stated, claim_json};
+use claimledger_cli::view::{by_amount, by_stated, claim_json, revision_json};
 use claimledger_core::decide::{decide_record, decide_revise, ClaimState, EventContext};
 use claimledger_core::diff::diff_claims;
 use claimledger_core::input::{self, Command};
@@ -782,23 +782,8 @@ fn history(conn: &Connection, row: &ClaimRow, json: bool) -> Result<()> {
             None => Vec::new(),
         };
         if json {
-            let (kind, reason) = match event {
-                Event::ClaimRecorded(_) => (None, None),
-                Event::ClaimRevised(e) => (Some(e.kind.as_str()), Some(e.reason.as_str())),
-            };
-            items.push(json!({
-                "revision": event.revision(),
-                "seq": entry.seq.0,
-                "hash": hash.to_hex(),
-                "type": event.type_name(),
-                "recorded_at": event.recorded_at().to_string(),
-                "author": event.author(),
-                "kind": kind,
-                "reason": reason,
-                "note": event.note(),
-                "claim": event.claim(),
-                "changes": changes.iter().map(|c| json!({"field": c.field, "before": c.before, "after": c.after})).collect::<Vec<_>>(),
-            }));
+            let previous = i.checked_sub(1).map(|p| revisions[p].0.event.claim());
+            items.push(revision_json(entry, hash, previous));
         } else {
             writeln!(out)?;
             writeln!(

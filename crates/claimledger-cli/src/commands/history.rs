@@ -3,10 +3,11 @@ use crate::cli::ShowArgs;
 use crate::env::Env;
 use crate::error::CliResult;
 use crate::output;
+use claimledger_cli::view::revision_json;
 use claimledger_core::diff::{diff_claims, FieldChange};
 use claimledger_core::{Event, Period, Value};
 use claimledger_store::Revision;
-use serde_json::{json, Value as Json};
+use serde_json::Value as Json;
 use std::io::Write;
 use std::process::ExitCode;
 
@@ -20,7 +21,10 @@ pub fn cmd_history(env: &Env, args: ShowArgs) -> CliResult<ExitCode> {
         let items = revisions
             .iter()
             .enumerate()
-            .map(|(i, r)| revision_json(r, i.checked_sub(1).map(|p| &revisions[p])))
+            .map(|(i, r)| {
+                let previous = i.checked_sub(1).map(|p| revisions[p].entry.event.claim());
+                revision_json(&r.entry, &r.hash, previous)
+            })
             .collect();
         print_json(&mut out, &Json::Array(items))?;
     } else {
@@ -33,27 +37,6 @@ fn changes(revision: &Revision, previous: Option<&Revision>) -> Vec<FieldChange>
     previous
         .map(|p| diff_claims(p.entry.event.claim(), revision.entry.event.claim()))
         .unwrap_or_default()
-}
-
-fn revision_json(revision: &Revision, previous: Option<&Revision>) -> Json {
-    let event = &revision.entry.event;
-    let (kind, reason) = match event {
-        Event::ClaimRecorded(_) => (None, None),
-        Event::ClaimRevised(e) => (Some(e.kind.as_str()), Some(e.reason.as_str())),
-    };
-    json!({
-        "revision": event.revision(),
-        "seq": revision.seq.0,
-        "hash": revision.hash.to_hex(),
-        "type": event.type_name(),
-        "recorded_at": event.recorded_at().to_string(),
-        "author": event.author(),
-        "kind": kind,
-        "reason": reason,
-        "note": event.note(),
-        "claim": event.claim(),
-        "changes": changes(revision, previous).into_iter().map(|c| json!({"field": c.field, "before": c.before, "after": c.after})).collect::<Vec<_>>(),
-    })
 }
 
 /// A field's value the way `show` puts it.
