@@ -20,7 +20,7 @@
 
 #![cfg(unix)]
 
-use crate::support::{text, Ledger, Rng, AUTHOR};
+use crate::support::{copy_dir, text, Ledger, Rng, AUTHOR};
 use serde_json::Value as Json;
 use std::collections::HashMap;
 use std::os::unix::process::ExitStatusExt;
@@ -689,21 +689,6 @@ fn add(key: &str, statement: &str) -> Attempt {
         acknowledged: false,
         stdout: String::new(),
     }
-}
-
-/// Copies a directory tree.
-fn copy_dir(from: &std::path::Path, to: &std::path::Path) -> std::io::Result<()> {
-    std::fs::create_dir_all(to)?;
-    for entry in std::fs::read_dir(from)? {
-        let entry = entry?;
-        let target = to.join(entry.file_name());
-        if entry.file_type()?.is_dir() {
-            copy_dir(&entry.path(), &target)?;
-        } else {
-            std::fs::copy(entry.path(), target)?;
-        }
-    }
-    Ok(())
 }
 
 fn env_u64(name: &str) -> Option<u64> {

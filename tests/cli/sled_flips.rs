@@ -18,7 +18,7 @@
 //! deterministically: a FIFO in place of sled's `conf` makes opening the database block forever
 //! (as a read from a hung disk would), and a FIFO in place of its `db` makes sled panic.
 
-use crate::support::{bin, Ledger, Rng};
+use crate::support::{bin, copy_dir, Ledger, Rng};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -37,19 +37,6 @@ fn files(dir: &Path, out: &mut Vec<PathBuf>) {
             files(&item.path(), out);
         } else if item.metadata().expect("metadata").len() > 0 {
             out.push(item.path());
-        }
-    }
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("mkdir");
-    for item in std::fs::read_dir(from).expect("read_dir") {
-        let item = item.expect("an item");
-        let target = to.join(item.file_name());
-        if item.file_type().expect("a type").is_dir() {
-            copy_dir(&item.path(), &target);
-        } else {
-            std::fs::copy(item.path(), &target).expect("copy");
         }
     }
 }
@@ -180,7 +167,7 @@ fn flipped_bits_in_sled_files_end_cleanly() {
     for seed in first_seed..first_seed + cases {
         let mut rng = Rng(seed.wrapping_mul(0x5851_f42d_4c95_7f2d));
         let dir = root.path().join(format!("case-{seed}"));
-        copy_dir(ledger.dir(), &dir);
+        copy_dir(ledger.dir(), &dir).expect("the ledger is copied");
         let mut targets = Vec::new();
         files(&dir.join("db"), &mut targets);
         targets.sort();
@@ -387,7 +374,7 @@ fn a_stuck_or_panicking_storage_engine_ends_with_one_line() {
         ("db", "storage corrupted: reading the ledger failed"),
     ] {
         let dir = root.path().join(file);
-        copy_dir(ledger.dir(), &dir);
+        copy_dir(ledger.dir(), &dir).expect("the ledger is copied");
         let path = dir.join("db").join(file);
         std::fs::remove_file(&path).expect("remove");
         let made = Command::new("mkfifo")

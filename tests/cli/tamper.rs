@@ -24,7 +24,7 @@
 //! `TAMPER_ENTRIES` sets how many entries get the full set of bit flips (default 3, about 260
 //! flips); `just tamper` runs a longer battery on a release build.
 
-use crate::support::{text, Ledger as CliLedger, Rng};
+use crate::support::{copy_dir, text, Ledger as CliLedger, Rng};
 use claimledger_core::input::parse_command;
 use claimledger_core::{EntryHash, Seq, Timestamp};
 use claimledger_store::{forge, Head, IdBits, Ledger, SledStorage, StoreError, SubmitContext};
@@ -126,19 +126,6 @@ fn build(dir: &Path) {
     }
     for batch in commands.chunks(500) {
         ledger.submit(batch, &context()).expect("submit");
-    }
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("mkdir");
-    for item in std::fs::read_dir(from).expect("read_dir") {
-        let item = item.expect("an item");
-        let target = to.join(item.file_name());
-        if item.file_type().expect("a type").is_dir() {
-            copy_dir(&item.path(), &target);
-        } else {
-            std::fs::copy(item.path(), &target).expect("copy");
-        }
     }
 }
 
@@ -832,7 +819,7 @@ fn every_alteration_is_caught() {
     assert_eq!(original.n(), (CLAIMS + REVISIONS) as u64);
     drop(reference);
     let copy_for_checkpoint = root.path().join("reference");
-    copy_dir(&pristine, &copy_for_checkpoint);
+    copy_dir(&pristine, &copy_for_checkpoint).expect("the ledger is copied");
     let reference =
         Ledger::open(SledStorage::open(&copy_for_checkpoint, WAIT).expect("open")).expect("open");
     assert!(matches!(verify(&reference, None), Outcome::Passed));
@@ -921,14 +908,14 @@ fn run_group(
     let mut tallies: BTreeMap<&'static str, Tally> = BTreeMap::new();
     let mut failures = Vec::new();
     let live = root.join(format!("live-{thread}"));
-    copy_dir(pristine, &live);
+    copy_dir(pristine, &live).expect("the ledger is copied");
     let mut ledger =
         Some(Ledger::open(SledStorage::open(&live, WAIT).expect("open")).expect("open"));
     for (fresh, alteration) in group.iter().enumerate() {
         let tally = tallies.entry(alteration.class).or_default();
         let failure = if alteration.reopen {
             let dir = root.join(format!("fresh-{thread}-{fresh}"));
-            copy_dir(pristine, &dir);
+            copy_dir(pristine, &dir).expect("the ledger is copied");
             {
                 let storage = SledStorage::open(&dir, WAIT).expect("open");
                 forge::raw_write(&storage, &alteration.writes).expect("alter");
@@ -1000,7 +987,7 @@ fn cli_sample(
 ) -> (usize, Vec<String>) {
     let cli = CliLedger::uninitialised();
     let dir: PathBuf = cli.dir().to_path_buf();
-    copy_dir(pristine, &dir);
+    copy_dir(pristine, &dir).expect("the ledger is copied");
     let head = cli.head();
     assert_eq!(head.trim_end(), original.head.to_string());
     let checkpoint = cli.write("kept.checkpoint", cli.ok(&["checkpoint"]));
@@ -1016,7 +1003,7 @@ fn cli_sample(
             continue;
         }
         tried += 1;
-        copy_dir(pristine, &dir);
+        copy_dir(pristine, &dir).expect("the ledger is copied");
         {
             let storage = SledStorage::open(&dir, WAIT).expect("open");
             forge::raw_write(&storage, &alteration.writes).expect("alter");
