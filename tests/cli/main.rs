@@ -12,6 +12,7 @@ mod bad_input;
 mod busy;
 mod concurrency;
 mod concurrency_800;
+mod conventions;
 mod crash;
 mod demo;
 mod env_faults;

@@ -4,19 +4,23 @@ pub use claimledger_cli::fields::FieldArgs;
 use clap::{Args as ClapArgs, Parser, Subcommand};
 use std::path::PathBuf;
 
+/// The heading of the flags every command takes, listed after the command's own.
+const GLOBAL: &str = "Global options";
+
 /// A tamper-evident ledger of claims: who asserted what figure, when, about which subject, on
 /// which sources, and how each claim was later revised.
 #[derive(Debug, Parser)]
 #[command(name = "claims", version, about, max_term_width = 100)]
 pub struct Args {
     /// The ledger directory [default: ./.claims]
-    #[arg(long, global = true, env = "CLAIMS_LEDGER", value_name = "DIR")]
+    #[arg(long, global = true, help_heading = GLOBAL, env = "CLAIMS_LEDGER", value_name = "DIR")]
     pub ledger: Option<PathBuf>,
 
     /// Seconds to wait for another process using the ledger before giving up
     #[arg(
         long,
         global = true,
+        help_heading = GLOBAL,
         value_name = "SECONDS",
         default_value_t = 10.0,
         allow_negative_numbers = true
@@ -24,11 +28,11 @@ pub struct Args {
     pub wait: f64,
 
     /// Who enters claims into the ledger [default: $CLAIMS_AUTHOR, then the OS user name]
-    #[arg(long, global = true, env = "CLAIMS_AUTHOR", value_name = "NAME")]
+    #[arg(long, global = true, help_heading = GLOBAL, env = "CLAIMS_AUTHOR", value_name = "NAME")]
     pub author: Option<String>,
 
     /// Print nothing but results and errors
-    #[arg(long, short, global = true)]
+    #[arg(long, short, global = true, help_heading = GLOBAL)]
     pub quiet: bool,
 
     #[command(subcommand)]
@@ -70,8 +74,8 @@ pub enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
-    /// Print the manual page (roff): claims man > claims.1
-    Man,
+    /// Print the manual page (roff): claims man > claims.1; --dir DIR writes one per command
+    Man(ManArgs),
     /// Make a key for signing the ledger's checkpoints
     Key(KeyArgs),
     /// Print the ledger's checkpoint (origin, entry count, Merkle root), signed with --sign
@@ -252,6 +256,13 @@ pub struct SubjectsArgs {
 }
 
 #[derive(Debug, ClapArgs)]
+pub struct ManArgs {
+    /// Write one page per command into DIR (claims.1, claims-add.1, ...) instead
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+}
+
+#[derive(Debug, ClapArgs)]
 pub struct KeyArgs {
     #[command(subcommand)]
     pub command: KeyCommand,
@@ -262,6 +273,18 @@ pub enum KeyCommand {
     /// Make a new Ed25519 signing key: write it to a file only you can read, and print its
     /// verifier key for publishing
     Generate(KeyGenerateArgs),
+    /// Print the verifier key of a signing key file again, for publishing
+    Verifier(KeyVerifierArgs),
+}
+
+#[derive(Debug, ClapArgs)]
+pub struct KeyVerifierArgs {
+    /// The private key file, as `claims key generate` wrote it
+    #[arg(value_name = "KEYFILE")]
+    pub key_file: PathBuf,
+    /// Print JSON instead of text
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, ClapArgs)]
@@ -274,6 +297,9 @@ pub struct KeyGenerateArgs {
     /// / replaced by _]
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// Print JSON instead of text
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, ClapArgs)]
@@ -281,6 +307,9 @@ pub struct CheckpointArgs {
     /// Sign it with the private key in KEYFILE (from `claims key generate`)
     #[arg(long, value_name = "KEYFILE")]
     pub sign: Option<PathBuf>,
+    /// Print JSON instead of the checkpoint's text
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, ClapArgs)]
@@ -311,4 +340,7 @@ pub struct VerifyProofArgs {
     /// it): the proof's checkpoints must be signed with it
     #[arg(long, value_name = "VERIFIER_KEY")]
     pub key: Option<String>,
+    /// Print JSON instead of text
+    #[arg(long)]
+    pub json: bool,
 }

@@ -119,7 +119,7 @@ impl Env {
     /// Prints a remark for people (not a result) on standard error, unless --quiet.
     pub fn say(&self, message: impl std::fmt::Display) {
         if !self.quiet {
-            eprintln!("{message}");
+            crate::error::stderr_line(&message.to_string());
         }
     }
 }

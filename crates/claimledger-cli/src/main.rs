@@ -5,6 +5,7 @@ mod cli;
 mod commands;
 mod env;
 mod error;
+mod interrupt;
 mod output;
 mod progress;
 mod watchdog;

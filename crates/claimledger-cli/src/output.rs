@@ -6,7 +6,84 @@ use claimledger_core::{Bound, Decimal, Period, Timestamp, Value};
 
 /// `1234567.5` as `1,234,567.5`.
 pub fn group_thousands(decimal: &Decimal) -> String {
-    let text = decimal.as_str();
+    group_digits(decimal.as_str())
+}
+
+/// A count as people read it: `1,234,567`.
+pub fn count(n: u64) -> String {
+    group_digits(&n.to_string())
+}
+
+/// A count and its noun, the noun in the singular for one: `1 entry`, `2,048 entries`.
+pub fn plural(n: u64, one: &str, many: &str) -> String {
+    format!("{} {}", count(n), noun(n, one, many))
+}
+
+/// The noun for a count: `one` for 1, else `many`. For result lines that scripts read, whose
+/// digits stay ungrouped (`imported 2048 entries`).
+pub fn noun<'a>(n: u64, one: &'a str, many: &'a str) -> &'a str {
+    if n == 1 {
+        one
+    } else {
+        many
+    }
+}
+
+/// A duration as people read it, to about three significant digits: `840 ms`, `1.01 s`,
+/// `12.3 s`, `2 min 5 s`, `3 h 20 min`.
+pub fn duration(duration: std::time::Duration) -> String {
+    let seconds = duration.as_secs_f64();
+    if seconds < 0.001 {
+        return format!("{} µs", duration.as_micros());
+    }
+    if seconds < 1.0 {
+        return format!("{} ms", (seconds * 1000.0).round() as u64);
+    }
+    if seconds < 10.0 {
+        return format!("{:.2} s", (seconds * 100.0).floor() / 100.0);
+    }
+    if seconds < 60.0 {
+        return format!("{:.1} s", (seconds * 10.0).floor() / 10.0);
+    }
+    let whole = duration.as_secs();
+    if whole < 3600 {
+        return format!("{} min {} s", whole / 60, whole % 60);
+    }
+    format!("{} h {} min", whole / 3600, whole % 3600 / 60)
+}
+
+/// A rate as people read it: `153,001/s`, `12.5/s`; `unit` follows the number (`MB/s`).
+pub fn rate(per_second: f64, unit: &str) -> String {
+    let per_second = if per_second.is_finite() {
+        per_second.max(0.0)
+    } else {
+        0.0
+    };
+    let number = if per_second >= 100.0 {
+        count(per_second.round() as u64)
+    } else {
+        format!("{per_second:.1}")
+    };
+    format!("{number} {unit}/s").replace(" /s", "/s")
+}
+
+/// A size in bytes as people read it: `512 B`, `1.5 KiB`, `12.3 MiB`, `2.0 GiB`.
+pub fn bytes(n: u64) -> String {
+    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
+    if n < 1024 {
+        return format!("{n} B");
+    }
+    let mut value = n as f64 / 1024.0;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    format!("{value:.1} {}", UNITS[unit])
+}
+
+/// Digits with a comma every three places before the decimal point; a leading `-` kept.
+fn group_digits(text: &str) -> String {
     let (sign, unsigned) = match text.strip_prefix('-') {
         Some(rest) => ("-", rest),
         None => ("", text),
@@ -117,6 +194,35 @@ mod tests {
         assert_eq!(shorten("abcdef", 3), "abc…");
         assert_eq!(shorten("ab  cdef", 3), "ab…");
         assert_eq!(shorten("ééé", 3), "ééé");
+    }
+
+    #[test]
+    fn counts_durations_rates_sizes() {
+        use std::time::Duration;
+        for (n, shown) in [
+            (0, "0 entries"),
+            (1, "1 entry"),
+            (2, "2 entries"),
+            (1234, "1,234 entries"),
+        ] {
+            assert_eq!(plural(n, "entry", "entries"), shown);
+        }
+        for (d, shown) in [
+            (Duration::from_micros(250), "250 µs"),
+            (Duration::from_millis(840), "840 ms"),
+            (Duration::from_secs_f64(1.0066735), "1.00 s"),
+            (Duration::from_secs_f64(12.34), "12.3 s"),
+            (Duration::from_secs(125), "2 min 5 s"),
+            (Duration::from_secs(12_000), "3 h 20 min"),
+        ] {
+            assert_eq!(duration(d), shown);
+        }
+        assert_eq!(rate(153_001.038_8, ""), "153,001/s");
+        assert_eq!(rate(12.54, "entries"), "12.5 entries/s");
+        assert_eq!(rate(f64::INFINITY, ""), "0.0/s");
+        assert_eq!(bytes(512), "512 B");
+        assert_eq!(bytes(1536), "1.5 KiB");
+        assert_eq!(bytes(5 << 30), "5.0 GiB");
     }
 
     #[test]

@@ -39,12 +39,12 @@ pub fn start(timeout: Option<Duration>) {
                     last = ticks;
                     since = Instant::now();
                 } else if since.elapsed() >= timeout {
-                    eprintln!(
+                    crate::error::stderr_line(&format!(
                         "error: storage corrupted: no progress reading the ledger for {} s; the \
                          storage engine is stuck, most likely on damaged data (run `claims \
                          verify`; CLAIMS_STALL_TIMEOUT sets this limit)",
                         seconds(timeout)
-                    );
+                    ));
                     std::process::exit(EXIT);
                 }
             }
@@ -88,7 +88,7 @@ pub fn install_panic_hook() {
                  `claims verify`"
             )
             .replace(['\n', '\r'], " ");
-            eprintln!("{line}");
+            crate::error::stderr_line(&line);
             std::process::exit(EXIT);
         }
         default(info);

@@ -82,9 +82,8 @@ pub fn write_history(
 ) -> std::io::Result<()> {
     writeln!(
         out,
-        "{name}: {} revision{}",
-        revisions.len(),
-        if revisions.len() == 1 { "" } else { "s" }
+        "{name}: {}",
+        output::plural(revisions.len() as u64, "revision", "revisions")
     )?;
     for (i, revision) in revisions.iter().enumerate() {
         let event = &revision.entry.event;

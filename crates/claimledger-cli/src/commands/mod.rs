@@ -50,7 +50,7 @@ pub fn run(args: Args) -> CliResult<ExitCode> {
         Command::Export => export::cmd_export(&env),
         Command::Demo => demo::cmd_demo(&env),
         Command::Completions { shell } => completions::cmd_completions(shell),
-        Command::Man => completions::cmd_man(),
+        Command::Man(man) => completions::cmd_man(&env, man),
         Command::Key(key) => key::cmd_key(&env, key),
         Command::Checkpoint(checkpoint) => checkpoint::cmd_checkpoint(&env, checkpoint),
         Command::Prove(prove) => prove::cmd_prove(&env, prove),
@@ -75,7 +75,7 @@ fn read_json(path: &Path) -> CliResult<serde_json::Value> {
         std::fs::File::open(path)
             .and_then(|f| f.take(JSON_OBJECT_LEN_MAX + 1).read_to_end(&mut text))
     };
-    read.map_err(|e| CliError::input(format!("cannot read {name}: {e}")))?;
+    read.map_err(|e| CliError::file("read", path, &e))?;
     if text.len() as u64 > JSON_OBJECT_LEN_MAX {
         return Err(CliError::input(format!(
             "{name}: longer than {JSON_OBJECT_LEN_MAX} bytes"
@@ -83,6 +83,54 @@ fn read_json(path: &Path) -> CliResult<serde_json::Value> {
     }
     let text = utf8(&text).map_err(|why| CliError::input(format!("{name}: {why}")))?;
     input::parse_json(text).map_err(|e| CliError::input(format!("{name}: {e}")))
+}
+
+/// Refuses a file given as a bundle (`verify --bundle`, `init --from-bundle`) that is an import
+/// file instead: claims in the input format (docs/FORMAT.md §1), whose first line has no `seq`
+/// and `prev` but fields such as `subject` or `op`. Anything else is left to the bundle's own
+/// checks.
+fn refuse_import_file(path: &Path) -> CliResult {
+    use std::io::BufRead;
+    let Ok(file) = std::fs::File::open(path) else {
+        return Ok(()); // The caller reports what is wrong with opening it.
+    };
+    let mut first = Vec::new();
+    let limit = claimledger_cli::import_file::LINE_LEN_MAX as u64;
+    if std::io::BufReader::new(file)
+        .take(limit)
+        .read_until(b'\n', &mut first)
+        .is_err()
+    {
+        return Ok(());
+    }
+    let first = first.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&first);
+    let Ok(serde_json::Value::Object(object)) = serde_json::from_slice(first) else {
+        let csv_header = first.starts_with(b"op,")
+            || std::str::from_utf8(first).is_ok_and(|line| {
+                line.split(',')
+                    .any(|column| matches!(column.trim(), "subject" | "claimant" | "statement"))
+            });
+        if csv_header {
+            return Err(import_file_error(path, " --csv"));
+        }
+        return Ok(());
+    };
+    let input_fields = ["op", "subject", "claimant", "statement", "claim", "reason"];
+    if !object.contains_key("seq")
+        && !object.contains_key("prev")
+        && input_fields.iter().any(|f| object.contains_key(*f))
+    {
+        return Err(import_file_error(path, ""));
+    }
+    Ok(())
+}
+
+fn import_file_error(path: &Path, flag: &str) -> CliError {
+    let name = path.display();
+    CliError::input(format!(
+        "{name} is an import file (claims in the input format), not a bundle from `claims \
+         export`; to record its claims, use `claims import{flag} {name}`"
+    ))
 }
 
 /// Parses one input object, naming the file in errors.
@@ -101,8 +149,8 @@ fn as_of_seq<S: Storage>(
     if let Ok(seq) = text.parse::<u64>() {
         if seq > ledger.head().count {
             return Err(CliError::input(format!(
-                "--as-of {seq}: the ledger holds {} entries",
-                ledger.head().count
+                "--as-of {seq}: the ledger holds {}",
+                crate::output::plural(ledger.head().count, "entry", "entries")
             )));
         }
         return Ok(Some(claimledger_core::Seq(seq)));

@@ -31,8 +31,7 @@ pub fn cmd_prove(env: &Env, args: ProveArgs) -> CliResult<ExitCode> {
             out.write_all(text.as_bytes())?;
             out.flush()?;
         }
-        Some(path) => std::fs::write(path, text)
-            .map_err(|e| CliError::io(format!("cannot write {}: {e}", path.display())))?,
+        Some(path) => std::fs::write(path, text).map_err(|e| CliError::file("write", path, &e))?,
     }
     let file = args
         .out
@@ -54,7 +53,8 @@ fn inclusion(ledger: &CliLedger, args: &ProveArgs) -> CliResult<(ProofFile, Stri
         (_, Some(seq)) => {
             if seq == 0 || seq > count {
                 return Err(CliError::input(format!(
-                    "--seq {seq}: the ledger holds {count} entries, numbered from 1"
+                    "--seq {seq}: the ledger holds {}, numbered from 1",
+                    crate::output::plural(count, "entry", "entries")
                 )));
             }
             Seq(seq)
