@@ -345,3 +345,96 @@ fn man_pages_per_command() {
         "claims man prints claims.1"
     );
 }
+
+/// A UTF-8 byte order mark at the start of a JSON Lines file or a JSON object is accepted, as
+/// it is in CSV; one at the start of a later line is named.
+#[test]
+fn a_byte_order_mark_starts_a_file() {
+    let ledger = ledger();
+    let record =
+        |key: &str| format!(r#"{{"key":"{key}","subject":"s","claimant":"C","statement":"S"}}"#);
+    ledger.write(
+        "bom.jsonl",
+        format!("\u{feff}{}\n{}\n", record("b1"), record("b2")),
+    );
+    ledger.ok(&["import", "bom.jsonl"]);
+    ledger.write("bom.json", format!("\u{feff}{}", record("b3")));
+    ledger.ok(&["add", "--json", "bom.json"]);
+    ledger.write(
+        "bom.csv",
+        "\u{feff}key,subject,claimant,statement\nb4,s,C,S\n",
+    );
+    ledger.ok(&["import", "--csv", "bom.csv"]);
+    for key in ["b1", "b2", "b3", "b4"] {
+        assert_eq!(ledger.show(key)["key"], key);
+    }
+    let head = ledger.head();
+    ledger.write(
+        "late.jsonl",
+        format!("{}\n\u{feff}{}\n", record("b5"), record("b6")),
+    );
+    assert_error(
+        &ledger.run(&["import", "late.jsonl"]),
+        EXIT_INPUT,
+        "late.jsonl: line 2: starts with a byte order mark (U+FEFF), which may only start the file",
+    );
+    assert_eq!(ledger.head(), head);
+}
+
+/// `--low` and `--high` alone give a range; with --amount they are refused as before.
+#[test]
+fn low_and_high_imply_a_range() {
+    let ledger = ledger();
+    ledger.ok(&[
+        "add",
+        "--key",
+        "r",
+        "--subject",
+        "s",
+        "--claimant",
+        "C",
+        "--statement",
+        "S",
+        "--low",
+        "60000",
+        "--high",
+        "70000",
+        "--unit",
+        "soldiers",
+    ]);
+    assert_eq!(
+        ledger.show("r")["claim"]["value"],
+        serde_json::json!({"bound": "range", "low": "60000", "high": "70000", "unit": "soldiers"})
+    );
+    assert!(ledger
+        .ok(&["show", "r"])
+        .contains("figure     60,000–70,000 soldiers"));
+}
+
+/// `--source-url` and the other source flags repeat, one source per repetition, on `add` as
+/// on `revise`.
+#[test]
+fn source_flags_repeat() {
+    let ledger = ledger();
+    ledger.ok(&[
+        "add",
+        "--key",
+        "two",
+        "--subject",
+        "s",
+        "--claimant",
+        "C",
+        "--statement",
+        "S",
+        "--source-url",
+        "https://a.example/",
+        "--source-url",
+        "https://b.example/",
+        "--quote",
+        "q",
+    ]);
+    assert_eq!(
+        ledger.show("two")["claim"]["sources"],
+        serde_json::json!([{"url": "https://a.example/"}, {"url": "https://b.example/", "quote": "q"}])
+    );
+}

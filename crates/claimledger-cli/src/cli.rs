@@ -39,6 +39,22 @@ pub struct Args {
     pub command: Command,
 }
 
+impl Args {
+    /// Parses the command line as `Args::try_parse` does, then groups the source flags of `add`
+    /// and `revise` by where they stood ([`FieldArgs::group_sources`]).
+    pub fn parse_with_sources() -> Result<Args, clap::Error> {
+        use clap::{CommandFactory, FromArgMatches};
+        let matches = Args::command().try_get_matches()?;
+        let mut args = Args::from_arg_matches(&matches)?;
+        match (&mut args.command, matches.subcommand()) {
+            (Command::Add(add), Some(("add", sub))) => add.fields.group_sources(sub),
+            (Command::Revise(revise), Some(("revise", sub))) => revise.fields.group_sources(sub),
+            _ => {}
+        }
+        Ok(args)
+    }
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Create an empty ledger
@@ -123,8 +139,12 @@ pub struct ReviseArgs {
     /// Remove an optional field: value, period, stated_on, method, sources or tags
     #[arg(long, value_name = "FIELD")]
     pub clear: Vec<String>,
+    /// Make the sources given with the source flags the claim's only sources, instead of
+    /// adding them to its own
+    #[arg(long, help_heading = "Source options")]
+    pub replace_sources: bool,
     /// Read the revision as one JSON object from FILE, or - for standard input
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["reason", "kind", "expect_revision", "clear"])]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["reason", "kind", "expect_revision", "clear", "replace_sources"])]
     pub json: Option<PathBuf>,
     #[command(flatten)]
     pub fields: FieldArgs,

@@ -81,7 +81,10 @@ fn read_json(path: &Path) -> CliResult<serde_json::Value> {
             "{name}: longer than {JSON_OBJECT_LEN_MAX} bytes"
         )));
     }
-    let text = utf8(&text).map_err(|why| CliError::input(format!("{name}: {why}")))?;
+    let text = text
+        .strip_prefix(claimledger_cli::import_file::BOM)
+        .unwrap_or(&text);
+    let text = utf8(text).map_err(|why| CliError::input(format!("{name}: {why}")))?;
     input::parse_json(text).map_err(|e| CliError::input(format!("{name}: {e}")))
 }
 
@@ -103,7 +106,9 @@ fn refuse_import_file(path: &Path) -> CliResult {
     {
         return Ok(());
     }
-    let first = first.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&first);
+    let first = first
+        .strip_prefix(claimledger_cli::import_file::BOM)
+        .unwrap_or(&first);
     let Ok(serde_json::Value::Object(object)) = serde_json::from_slice(first) else {
         let csv_header = first.starts_with(b"op,")
             || std::str::from_utf8(first).is_ok_and(|line| {
