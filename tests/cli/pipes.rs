@@ -56,6 +56,7 @@ fn closed_pipe_ends_quietly() {
     check_closed_mid_way(&ledger, &["export"]);
     check_closed_mid_way(&ledger, &["list"]);
     check_closed_mid_way(&ledger, &["list", "--json"]);
+    check_closed_mid_way(&ledger, &["list", "--csv"]);
     check_closed_mid_way(&ledger, &["completions", "bash"]);
     check_closed_mid_way(&ledger, &["man"]);
     // The whole output is far larger than a pipe holds, so the pipe was closed mid-way.
@@ -72,12 +73,16 @@ const PRINTING: &[&str] = &[
     "log --json",
     "list",
     "list --json",
+    "list --csv",
+    "list --text 95 --limit 1",
     "show mz",
+    "show mz --stated-by 2025-03",
     "show mz --json",
     "history mz",
     "history mz --json",
     "compare russia",
     "compare russia --json",
+    "compare russia --csv",
     "subjects",
     "subjects --json",
     "verify",

@@ -7,6 +7,12 @@ use std::path::PathBuf;
 /// The heading of the flags every command takes, listed after the command's own.
 const GLOBAL: &str = "Global options";
 
+/// How the two times of a claim differ, under the help of the commands that take both.
+const TWO_TIMES: &str = "Two times: --as-of is recording time, when the ledger learnt \
+something (what did the ledger hold then?); --stated-by is stated time, when the claimant said \
+it (what had each claimant said by then?). A date alone (2025, 2025-03, 2025-03-01) means the \
+end of that year, month or day, in UTC.";
+
 /// A tamper-evident ledger of claims: who asserted what figure, when, about which subject, on
 /// which sources, and how each claim was later revised.
 #[derive(Debug, Parser)]
@@ -66,12 +72,16 @@ pub enum Command {
     /// Record claims and revisions from a JSON Lines file, all or nothing
     Import(ImportArgs),
     /// Show a claim as of its latest revision
+    #[command(after_help = TWO_TIMES)]
     Show(ShowArgs),
     /// List claims, optionally filtered
+    #[command(after_help = TWO_TIMES)]
     List(ListArgs),
     /// Show every revision of a claim, with what changed and why
-    History(ShowArgs),
-    /// Compare every claim about one subject: who says how much, for when
+    History(HistoryArgs),
+    /// Compare the claims about a subject (and the subjects below it): who says how much, for
+    /// when
+    #[command(after_help = TWO_TIMES)]
     Compare(CompareArgs),
     /// List the subjects, with how many claims each has and the latest statement date
     Subjects(SubjectsArgs),
@@ -166,6 +176,20 @@ pub struct ShowArgs {
     pub claim: String,
     #[command(flatten)]
     pub as_of: AsOfArg,
+    #[command(flatten)]
+    pub stated_by: StatedByArg,
+    /// Print JSON instead of text
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, ClapArgs)]
+pub struct HistoryArgs {
+    /// The claim's id or key
+    #[arg(value_name = "ID|KEY")]
+    pub claim: String,
+    #[command(flatten)]
+    pub as_of: AsOfArg,
     /// Print JSON instead of text
     #[arg(long)]
     pub json: bool,
@@ -175,12 +199,20 @@ pub struct ShowArgs {
 pub struct ListArgs {
     #[command(flatten)]
     pub as_of: AsOfArg,
+    #[command(flatten)]
+    pub stated_by: StatedByArg,
     /// Only claims whose period covers this date (YYYY, YYYY-MM, YYYY-MM-DD or RFC 3339)
     #[arg(long, value_name = "DATE")]
     pub covering: Option<String>,
+    /// Only claims whose statement, claimant or key contains TEXT, in any case
+    #[arg(long, value_name = "TEXT")]
+    pub text: Option<String>,
     /// Only claims about this subject or a subject below it
     #[arg(long)]
     pub subject: Option<String>,
+    /// With --subject: only claims about exactly that subject
+    #[arg(long, requires = "subject")]
+    pub exact: bool,
     /// Only claims by this claimant (exact name)
     #[arg(long)]
     pub claimant: Option<String>,
@@ -190,9 +222,25 @@ pub struct ListArgs {
     /// Only claims with this tag
     #[arg(long)]
     pub tag: Option<String>,
+    /// Show at most N claims
+    #[arg(long, value_name = "N")]
+    pub limit: Option<u64>,
+    /// Skip the first N claims that match (with --limit: pages of a long listing)
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub offset: u64,
+    #[command(flatten)]
+    pub format: FormatArg,
+}
+
+/// How a listing is printed.
+#[derive(Debug, Default, ClapArgs)]
+pub struct FormatArg {
     /// Print JSON instead of text
-    #[arg(long)]
+    #[arg(long, conflicts_with = "csv")]
     pub json: bool,
+    /// Print CSV (a header row, then a claim a row), for spreadsheets
+    #[arg(long)]
+    pub csv: bool,
 }
 
 #[derive(Debug, ClapArgs)]
@@ -210,19 +258,23 @@ pub struct LogArgs {
 
 #[derive(Debug, ClapArgs)]
 pub struct CompareArgs {
-    /// The subject, exactly: russia/military-deaths
+    /// The subject: russia/military-deaths takes in russia/military-deaths/2024 too
     pub subject: String,
+    /// Only claims about exactly SUBJECT, not the subjects below it
+    #[arg(long)]
+    pub exact: bool,
     #[command(flatten)]
     pub as_of: AsOfArg,
+    #[command(flatten)]
+    pub stated_by: StatedByArg,
     /// Only claims whose period covers this date (YYYY, YYYY-MM, YYYY-MM-DD or RFC 3339)
     #[arg(long, value_name = "DATE")]
     pub covering: Option<String>,
     /// Order rows by statement date or by figure
     #[arg(long, value_enum, default_value_t = CompareSort::Stated)]
     pub sort: CompareSort,
-    /// Print JSON instead of text
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub format: FormatArg,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -233,12 +285,22 @@ pub enum CompareSort {
     Amount,
 }
 
-/// Transaction time: the ledger as it stood at an earlier point.
+/// Recording time: the ledger as it stood at an earlier point.
 #[derive(Debug, Default, ClapArgs)]
 pub struct AsOfArg {
-    /// The ledger as it stood after entry SEQ, or at an RFC 3339 time
+    /// Recording time: the ledger as it stood after entry SEQ, or at TIME (a date alone is
+    /// the end of that day, month or year, UTC; or RFC 3339)
     #[arg(long, value_name = "SEQ|TIME")]
     pub as_of: Option<String>,
+}
+
+/// Stated time: each claim as its claimant had stated it by a date.
+#[derive(Debug, Default, ClapArgs)]
+pub struct StatedByArg {
+    /// Stated time: each claim at its latest revision stated on or before DATE (YYYY, YYYY-MM,
+    /// YYYY-MM-DD or RFC 3339); claims with no statement dated by then are left out
+    #[arg(long, value_name = "DATE")]
+    pub stated_by: Option<String>,
 }
 
 #[derive(Debug, ClapArgs)]

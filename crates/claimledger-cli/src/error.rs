@@ -123,6 +123,7 @@ impl From<StoreError> for CliError {
             StoreError::NewerFormat { .. }
             | StoreError::OlderFormat { .. }
             | StoreError::Io { .. }
+            | StoreError::CopyTooLarge { .. }
             | StoreError::Backend(_) => (ExitKind::Io, error.to_string()),
         };
         // sled's corruption report ends in a backtrace: not for users.

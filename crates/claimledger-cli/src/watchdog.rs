@@ -43,7 +43,7 @@ pub fn start(timeout: Option<Duration>) {
                         "error: storage corrupted: no progress reading the ledger for {} s; the \
                          storage engine is stuck, most likely on damaged data (run `claims \
                          verify`; CLAIMS_STALL_TIMEOUT sets this limit)",
-                        seconds(timeout)
+                        crate::output::duration(timeout).trim_end_matches(" s")
                     ));
                     std::process::exit(EXIT);
                 }
@@ -51,15 +51,6 @@ pub fn start(timeout: Option<Duration>) {
         });
     // Without the thread, commands still work; they only lose the bound on a stuck read.
     drop(spawned);
-}
-
-fn seconds(duration: Duration) -> String {
-    let s = duration.as_secs_f64();
-    if s.fract() == 0.0 {
-        format!("{s:.0}")
-    } else {
-        format!("{s}")
-    }
 }
 
 /// Turns panics during storage work, or in sled, into one line and exit code 1.

@@ -102,6 +102,9 @@ pub struct SledStorage {
     staged: u64,
     stage_tree: Option<TreeAppender>,
     _lock: LedgerLock,
+    /// The temporary directory of a private copy (private_copy.rs), removed when the storage
+    /// is dropped; declared last so that sled is closed before its files go.
+    _copy: Option<tempfile::TempDir>,
 }
 
 fn tree_block_key(level: u8, block: u64) -> [u8; 10] {
@@ -236,6 +239,7 @@ impl SledStorage {
             staged: 0,
             stage_tree: None,
             _lock: lock,
+            _copy: None,
         };
         storage
             .db
@@ -277,6 +281,7 @@ impl SledStorage {
             staged: 0,
             stage_tree: None,
             _lock: lock,
+            _copy: None,
         };
         let format = storage.meta(META_FORMAT)?;
         let format = u32::from_be_bytes(
@@ -330,6 +335,12 @@ impl SledStorage {
             storage.remove_uncommitted()?;
         }
         Ok(storage)
+    }
+
+    /// Keeps `copy`, the directory this storage was opened from, until the storage is dropped.
+    pub(crate) fn owning(mut self, copy: tempfile::TempDir) -> SledStorage {
+        self._copy = Some(copy);
+        self
     }
 
     /// The recorded origin; a ledger created before origins gets a [`default_origin`] now, once.

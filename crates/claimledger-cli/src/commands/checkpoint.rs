@@ -155,9 +155,9 @@ pub fn extends<S: Storage>(ledger: &Ledger<S>, earlier: &Checkpoint) -> CliResul
     let root = ledger.tree_root(earlier.size)?;
     if root.0 != earlier.root {
         return Ok(Some(format!(
-            "the ledger's first {} entries do not give the checkpoint's root (they give {}, \
+            "the ledger's first {} do not give the checkpoint's root (they give {}, \
              the checkpoint says {}): history up to entry {} was rewritten since the checkpoint",
-            earlier.size,
+            crate::output::plural(earlier.size, "entry", "entries"),
             root,
             NodeHash(earlier.root),
             earlier.size

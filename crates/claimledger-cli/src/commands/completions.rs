@@ -69,7 +69,7 @@ const EXIT_STATUS: [(&str, &str); 6] = [
 ];
 
 /// The environment variables, for the manual pages (docs/CLI.md).
-const ENVIRONMENT: [(&str, &str); 4] = [
+const ENVIRONMENT: [(&str, &str); 5] = [
     (
         "CLAIMS_LEDGER",
         "The ledger directory, as --ledger; default ./.claims.",
@@ -87,6 +87,12 @@ const ENVIRONMENT: [(&str, &str); 4] = [
         "CLAIMS_STALL_TIMEOUT",
         "Seconds a storage operation may go without progress before the command gives up on \
          the ledger as damaged (exit 1); default 30, 0 for no limit.",
+    ),
+    (
+        "CLAIMS_COPY_MAX_MB",
+        "The largest ledger, in MB, that a command which only reads copies in order to read it \
+         when the user may not write it (someone else's ledger, a read-only mount); default \
+         1000.",
     ),
 ];
 

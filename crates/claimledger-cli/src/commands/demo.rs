@@ -64,12 +64,13 @@ pub fn cmd_demo(env: &Env) -> CliResult<ExitCode> {
 
     rule(
         &mut out,
-        "2. Who says how many Russian soldiers died?  claims compare russia/military-deaths",
+        "2. Who says how many Russian soldiers died?  claims compare russia/military-deaths --exact",
     )?;
     let subject = Subject::parse("russia/military-deaths").expect("a valid subject");
     write_comparison(
         &mut out,
-        &comparison(&ledger, &subject, CompareSort::Stated, None)?,
+        &subject,
+        &comparison(&ledger, &subject, true, CompareSort::Stated, None)?,
     )?;
 
     rule(

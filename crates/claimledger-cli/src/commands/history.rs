@@ -1,5 +1,5 @@
 use super::{as_of_seq, find_claim_as_of, print_json};
-use crate::cli::ShowArgs;
+use crate::cli::HistoryArgs;
 use crate::env::Env;
 use crate::error::CliResult;
 use crate::output;
@@ -11,7 +11,7 @@ use serde_json::Value as Json;
 use std::io::Write;
 use std::process::ExitCode;
 
-pub fn cmd_history(env: &Env, args: ShowArgs) -> CliResult<ExitCode> {
+pub fn cmd_history(env: &Env, args: HistoryArgs) -> CliResult<ExitCode> {
     let ledger = env.open()?;
     let as_of = as_of_seq(&ledger, &args.as_of)?;
     let state = find_claim_as_of(&ledger, &args.claim, as_of)?;

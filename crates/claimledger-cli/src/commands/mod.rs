@@ -12,6 +12,7 @@ mod import;
 mod init;
 mod key;
 mod list;
+mod listing;
 mod log;
 mod prove;
 mod revise;
@@ -160,16 +161,30 @@ fn as_of_seq<S: Storage>(
         }
         return Ok(Some(claimledger_core::Seq(seq)));
     }
-    let at = chrono::DateTime::parse_from_rfc3339(text).map_err(|_| {
-        CliError::input(format!(
-            "--as-of {text:?}: expected an entry number or an RFC 3339 time"
-        ))
-    })?;
-    let at = claimledger_core::Timestamp::new(at.with_timezone(&chrono::Utc));
+    let at = recording_time_of(text).map_err(|why| CliError::input(format!("--as-of: {why}")))?;
     // Before the first entry, the ledger was empty: entry 0.
     Ok(Some(
         ledger.seq_at_time(at)?.unwrap_or(claimledger_core::Seq(0)),
     ))
+}
+
+/// The instant a `--as-of TIME` stands for: an RFC 3339 time itself; a date alone
+/// (`2025-03`, `2025-03-01`; a year alone is read as an entry number, so the end of 2025 is
+/// `2025-12`) the last instant of that month or day, in UTC, so that `--as-of 2025-03` is the
+/// ledger as it stood at the end of March.
+fn recording_time_of(text: &str) -> Result<claimledger_core::Timestamp, String> {
+    let date = claimledger_core::Date::parse(text).map_err(|_| {
+        format!(
+            "{text:?} is not an entry number or a time; expected SEQ, YYYY-MM, YYYY-MM-DD or \
+             an RFC 3339 time"
+        )
+    })?;
+    let at = match date.precision() {
+        claimledger_core::Precision::Instant => date.start(),
+        // Entries are recorded to the microsecond: the last one of the span.
+        _ => date.end() - chrono::Duration::microseconds(1),
+    };
+    Ok(claimledger_core::Timestamp::new(at))
 }
 
 /// Parses `COUNT:HASH`, as `claims head` prints it.
@@ -240,47 +255,4 @@ fn print_json(out: &mut impl std::io::Write, value: &impl serde::Serialize) -> C
     serde_json::to_writer_pretty(&mut *out, value).map_err(std::io::Error::from)?;
     writeln!(out)?;
     Ok(())
-}
-
-/// Prints a JSON array of the values `items` yields, each made as it is written, so that a
-/// listing of many claims never holds the JSON of all of them at once. The output is the same
-/// as [`print_json`] of the whole array.
-fn print_json_array(
-    out: &mut impl std::io::Write,
-    items: impl Iterator<Item = serde_json::Value>,
-) -> CliResult {
-    struct Items<I>(std::cell::RefCell<Option<I>>);
-    impl<I: Iterator<Item = serde_json::Value>> serde::Serialize for Items<I> {
-        fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-            let items = self.0.borrow_mut().take();
-            serializer.collect_seq(items.into_iter().flatten())
-        }
-    }
-    print_json(out, &Items(std::cell::RefCell::new(Some(items))))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// A streamed array prints exactly what the whole array would.
-    #[test]
-    fn json_arrays_stream_as_they_print_whole() {
-        let items = |n: usize| -> Vec<serde_json::Value> {
-            (0..n)
-                .map(|i| serde_json::json!({"i": i, "nested": {"list": [i, "x"]}, "empty": []}))
-                .collect()
-        };
-        for n in [0, 1, 3] {
-            let mut whole = Vec::new();
-            print_json(&mut whole, &serde_json::Value::Array(items(n))).expect("print");
-            let mut streamed = Vec::new();
-            print_json_array(&mut streamed, items(n).into_iter()).expect("print");
-            assert_eq!(
-                String::from_utf8(streamed).expect("UTF-8"),
-                String::from_utf8(whole).expect("UTF-8"),
-                "{n} items"
-            );
-        }
-    }
 }
