@@ -392,6 +392,18 @@ fn a_read_only_ledger_can_be_read_and_is_left_intact() {
                 "unwritable copy, as nobody",
                 &expected,
             );
+            // Files nobody may read: a read says what it needs.
+            chmod("go-r", &copy.join("db"));
+            let out = claims_in(&copy, Some(wrapper), &["head"]);
+            if let Err(why) = one_line_error(&out, EXIT_IO) {
+                panic!("unreadable files, as nobody: {why}");
+            }
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert!(
+                stderr.contains("cannot read the ledger in ")
+                    && stderr.contains("reading it needs read access to its files"),
+                "{stderr}"
+            );
             chmod("u+w", &copy);
             let out = claims_in(&copy, None, &["export"]);
             assert_eq!(String::from_utf8_lossy(&out.stdout), export);

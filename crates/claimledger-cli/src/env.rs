@@ -136,6 +136,17 @@ impl Env {
                         output::bytes(bytes),
                         output::bytes(limit)
                     )),
+                    StoreError::Io { path, source }
+                        if source.kind() == std::io::ErrorKind::PermissionDenied =>
+                    {
+                        CliError::io(format!(
+                            "cannot read the ledger in {}: {source} on {}; reading it needs \
+                             read access to its files (ask its owner for that, or for an export \
+                             to check with `claims verify --bundle`)",
+                            self.ledger_dir.display(),
+                            path.display()
+                        ))
+                    }
                     other => CliError::from(other),
                 })?;
                 self.say(format_args!(

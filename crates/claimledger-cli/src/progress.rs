@@ -35,9 +35,21 @@ impl Progress {
         if quiet || !std::io::stderr().is_terminal() {
             return Progress(None);
         }
-        let bar =
-            ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr_with_hz(10))
-                .with_style(style(counting));
+        Progress::drawn_on(
+            ProgressDrawTarget::stderr_with_hz(10),
+            total,
+            phase,
+            counting,
+        )
+    }
+
+    fn drawn_on(
+        target: ProgressDrawTarget,
+        total: u64,
+        phase: &str,
+        counting: Counting,
+    ) -> Progress {
+        let bar = ProgressBar::with_draw_target(Some(total), target).with_style(style(counting));
         bar.set_message(phase.to_owned());
         Progress(Some(bar))
     }
@@ -107,4 +119,70 @@ fn style(counting: Counting) -> ProgressStyle {
                 let _ = write!(w, "about {} left", output::duration(state.eta()));
             },
         )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::{Arc, Mutex};
+
+    /// A terminal that keeps what is drawn on it.
+    #[derive(Debug, Default, Clone)]
+    struct Screen(Arc<Mutex<String>>);
+
+    impl indicatif::TermLike for Screen {
+        fn width(&self) -> u16 {
+            120
+        }
+        fn move_cursor_up(&self, _: usize) -> std::io::Result<()> {
+            Ok(())
+        }
+        fn move_cursor_down(&self, _: usize) -> std::io::Result<()> {
+            Ok(())
+        }
+        fn move_cursor_right(&self, _: usize) -> std::io::Result<()> {
+            Ok(())
+        }
+        fn move_cursor_left(&self, _: usize) -> std::io::Result<()> {
+            Ok(())
+        }
+        fn write_line(&self, s: &str) -> std::io::Result<()> {
+            self.write_str(&format!("{s}\n"))
+        }
+        fn write_str(&self, s: &str) -> std::io::Result<()> {
+            self.0.lock().expect("the screen").push_str(s);
+            Ok(())
+        }
+        fn clear_line(&self) -> std::io::Result<()> {
+            Ok(())
+        }
+        fn flush(&self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// The bar names its phase, and writes counts, rates and times as people read them.
+    #[test]
+    fn bars_name_their_phase() {
+        let screen = Screen::default();
+        let target = ProgressDrawTarget::term_like(Box::new(screen.clone()));
+        let progress = Progress::drawn_on(target, 100_000, "reading", Counting::Items("entries"));
+        progress.set(12_345);
+        let drawn = screen.0.lock().expect("the screen").clone();
+        assert!(drawn.contains("reading "), "{drawn}");
+        assert!(drawn.contains("12,345/100,000 entries"), "{drawn}");
+        assert!(drawn.contains(" entries/s, about "), "{drawn}");
+        progress.phase("writing");
+        progress.set(12_346);
+        let drawn = screen.0.lock().expect("the screen").clone();
+        assert!(drawn.contains("writing "), "{drawn}");
+
+        let screen = Screen::default();
+        let target = ProgressDrawTarget::term_like(Box::new(screen.clone()));
+        let progress = Progress::drawn_on(target, 3 << 20, "checking", Counting::Bytes);
+        progress.set(1 << 20);
+        let drawn = screen.0.lock().expect("the screen").clone();
+        assert!(drawn.contains("checking "), "{drawn}");
+        assert!(drawn.contains("1.0 MiB/3.0 MiB"), "{drawn}");
+    }
 }
