@@ -900,15 +900,13 @@ impl Storage for SledStorage {
     /// a whole block computed so that starting from the block the batch already wrote gives
     /// that same block (`index_batch` has the details): a claim record *sets* revision `n`
     /// rather than appending it; a key, or a posting-list member, already present is not added
-    /// twice; a member already removed is not looked for again. When claim ids increase in
-    /// log order (as the ledger makes them and `verify` requires), no stored record ever moves
-    /// between blocks, and that holds whichever subset of the changes survived. In a log whose
-    /// ids do not increase (written before ids were monotonic), a claim can land in the middle
-    /// of a full block, which is then cut: the blocks cut from it are written before it
-    /// shrinks, so that a crash loses nothing as long as what survives is a prefix of the
-    /// writes. sled gives that: its log is recovered in order, stopping at the first torn
-    /// write, and one thread's inserts are logged in the order they are made (sled's
-    /// `pagecache/segment.rs` and `doc/testing_strategies`).
+    /// twice; a member already removed is not looked for again. Claim ids increase in log
+    /// order (the ledger makes them so, and indexing refuses a log where they do not), so no
+    /// stored record ever moves between blocks, and that holds whichever subset of the changes
+    /// survived, as long as what survives is a prefix of the writes. sled gives that: its log is
+    /// recovered in order, stopping at the first torn write, and one thread's inserts are
+    /// logged in the order they are made (sled's `pagecache/segment.rs` and
+    /// `doc/testing_strategies`).
     ///
     /// Separate inserts rather than one atomic sled batch, measured on imports of 200,000 and
     /// a million claims: the batch took 0.05–0.2 s longer, 70 MB more memory, and left the
