@@ -26,4 +26,5 @@ mod revise;
 mod sled_flips;
 mod support;
 mod tamper;
+mod upgrade;
 mod verify;

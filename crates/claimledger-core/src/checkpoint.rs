@@ -1179,6 +1179,44 @@ mod tests {
         );
     }
 
+    /// Every body this module reads, the `tlog_tiles` crate (a port of Go's reader) reads
+    /// the same; every body it refuses, this module refuses too (this one is stricter: control
+    /// characters, spaces around the origin).
+    #[test]
+    fn bodies_are_read_as_tlog_tiles_reads_them() {
+        let bodies = [
+            format!("{ORIGIN}\n3\n{ROOT_AB}\n"),
+            format!("{ORIGIN}\n0\n{ROOT_AB}\next one\next two\n"),
+            format!("{ORIGIN}\n18446744073709551615\n{ROOT_AB}\n"),
+            format!("{ORIGIN}\n18446744073709551616\n{ROOT_AB}\n"),
+            format!("{ORIGIN}\n03\n{ROOT_AB}\n"),
+            format!("{ORIGIN}\n+3\n{ROOT_AB}\n"),
+            format!("{ORIGIN}\n3\n{ROOT_AB}"),
+            format!("{ORIGIN}\n3\n{ROOT_AB}\n\n"),
+            format!("{ORIGIN}\n3\n{ROOT_AB}\nx\n\n"),
+            format!("{ORIGIN}\n3\nq6urq6urq6urq6urq6urq6urq6urq6urq6urq6urq6t=\n"),
+            format!("{ORIGIN}\n3\nq6urq6urq6urq6urq6urq6urq6urq6urq6urq6urq6s\n"),
+            format!("{ORIGIN}\n3\n{}\n", BASE64_STANDARD.encode([1; 31])),
+            format!("\n3\n{ROOT_AB}\n"),
+            format!("{ORIGIN}\n3\n"),
+            format!("{ORIGIN}\n"),
+            String::new(),
+        ];
+        for body in &bodies {
+            let theirs = tlog_tiles::Checkpoint::from_bytes(body.as_bytes());
+            match parse_body(body) {
+                Ok(ours) => {
+                    let theirs = theirs.unwrap_or_else(|_| panic!("tlog_tiles refuses {body:?}"));
+                    assert_eq!(theirs.origin(), ours.origin);
+                    assert_eq!(theirs.size(), ours.size);
+                    assert_eq!(theirs.hash().0, ours.root);
+                    assert_eq!(theirs.to_bytes(), ours.to_body().into_bytes());
+                }
+                Err(_) => assert!(theirs.is_err(), "tlog_tiles reads {body:?}"),
+            }
+        }
+    }
+
     #[test]
     fn signer_names_are_escaped() {
         // A signature line's key name may hold DEL and other non-C0 control characters; the

@@ -42,7 +42,9 @@ pub use ledger::{
     SubmitError, Submitted, INDEX_BATCH_ENTRIES, LARGE_COMMIT_ENTRIES,
 };
 pub use memory::{MemoryStorage, MEMORY_ORIGIN};
-pub use sled_store::{default_origin, default_origin_with, SledStorage, DEFAULT_WAIT};
-pub use storage::{Head, IndexOp, Storage, StoreError, TreeNode};
+pub use sled_store::{
+    default_origin, default_origin_with, SledStorage, DEFAULT_WAIT, STORE_FORMAT,
+};
+pub use storage::{Head, IndexOp, Storage, StoreError};
 pub use verify::{verify_bundle, BundleReport, Problem, VerifyReport};
 pub use watch::Watched;

@@ -5,7 +5,7 @@
 //! zero); the last entry's hash is the recorded head; each claim is recorded once, with a key
 //! no other claim has, and revised with contiguous revision numbers; claim ids increase in the
 //! order claims are recorded (which the index's claim blocks rely on). In the same pass, the
-//! Merkle tree is recomputed from the entries and every stored node compared with it
+//! Merkle tree is recomputed from the entries and every stored tile compared with it
 //! (`tree::TreeCheck`); what that finds is reported only if the log and the index check out.
 //!
 //! Then the index, by logical facts rather than bytes ([`index::Fact`]): every stored block
@@ -17,7 +17,7 @@ use crate::index::{self, Fact, IndexDigest};
 use crate::ledger::Ledger;
 use crate::storage::{Head, Storage, StoreError};
 use crate::tree::TreeCheck;
-use claimledger_core::merkle::{Blake3Tree, NodeHash, TreeHash};
+use claimledger_core::merkle::{record_hash, Hash};
 use claimledger_core::{Claim, ClaimId, Entry, EntryHash, Event, Key, Seq};
 use rayon::prelude::*;
 use std::borrow::Cow;
@@ -336,7 +336,7 @@ fn expected_facts(
 
 /// An entry as the parallel step of [`LogCheck`] leaves it: decoded, hashed, and its Merkle
 /// leaf hashed if wanted.
-type Decoded = (Seq, Result<Entry, String>, EntryHash, Option<NodeHash>);
+type Decoded = (Seq, Result<Entry, String>, EntryHash, Option<Hash>);
 
 /// Checks entries as they stream past, in parallel batches: everything verify checks that
 /// needs nothing but the entries. Shared by [`Ledger::verify`] and [`verify_bundle`].
@@ -348,7 +348,7 @@ struct LogCheck {
     problem: Option<Problem>,
     /// With `Some`, the Merkle leaf of each entry checked is hashed in the same parallel step
     /// and kept here until taken.
-    leaves: Option<Vec<NodeHash>>,
+    leaves: Option<Vec<Hash>>,
 }
 
 impl LogCheck {
@@ -418,7 +418,7 @@ impl LogCheck {
                             *seq,
                             Entry::decode(bytes).map_err(|e| e.0),
                             EntryHash::of(bytes),
-                            want_leaves.then(|| Blake3Tree::leaf(bytes)),
+                            want_leaves.then(|| record_hash(bytes)),
                         )
                     })
                     .collect::<Vec<Decoded>>()
@@ -573,7 +573,7 @@ impl<S: Storage + Sync> Ledger<S> {
             });
             return Ok(report);
         }
-        // The Merkle tree (tree.rs) is recomputed in the same pass, every stored node compared;
+        // The Merkle tree (tree.rs) is recomputed in the same pass, every stored tile compared;
         // what it finds is reported only if the log and the index check out.
         let mut tree = TreeCheck::new(self.storage())?;
         let mut tree_error = None;

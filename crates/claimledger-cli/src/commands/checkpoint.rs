@@ -6,7 +6,7 @@ use crate::cli::CheckpointArgs;
 use crate::env::Env;
 use crate::error::{CliError, CliResult};
 use claimledger_core::checkpoint::{self, Checkpoint, CheckpointError};
-use claimledger_core::merkle::NodeHash;
+use claimledger_core::merkle::Hash;
 use claimledger_core::EntryHash;
 use claimledger_store::{default_origin, default_origin_with, Ledger, Problem, Storage};
 use std::io::{Read, Write};
@@ -137,7 +137,7 @@ pub fn extends<S: Storage>(ledger: &Ledger<S>, earlier: &Checkpoint) -> CliResul
              the checkpoint says {}): history up to entry {} was rewritten since the checkpoint",
             earlier.size,
             root,
-            NodeHash(earlier.root),
+            Hash(earlier.root),
             earlier.size
         )));
     }
