@@ -1179,6 +1179,46 @@ mod tests {
         );
     }
 
+    /// Several signature lines by the trusted key: as Go's `sumdb/note` reads them, the first
+    /// decides and the later ones are not looked at, whatever they hold.
+    #[test]
+    fn the_first_line_by_the_key_decides() {
+        let (signing_key, verifier_key) = keys(ORIGIN, 1);
+        let (witness_signing, _) = keys("witness.example/w1", 2);
+        let note = sign_checkpoint(&head(), signing_key.expose_secret()).expect("signing");
+        let (body, good_block) = note.split_once("\n\n").expect("a signed note");
+        let good = good_block.trim_end();
+        // The same key id, another signature: the first 4 bytes under the base64 kept.
+        let prefix = format!("— {ORIGIN} ");
+        let sig = BASE64_STANDARD
+            .decode(&good[prefix.len()..])
+            .expect("base64");
+        let mut other_sig = sig.clone();
+        other_sig[10] ^= 1;
+        let bad = format!("{prefix}{}", BASE64_STANDARD.encode(&other_sig));
+        let witness = StandardSigner::new(witness_signing.expose_secret()).expect("witness key");
+        let mut cosigned = Note::from_bytes(note.as_bytes()).expect("a note");
+        cosigned.add_sigs(&[&witness]).expect("cosigning");
+        let cosigned = String::from_utf8(cosigned.to_bytes()).expect("UTF-8");
+        let witness_line = cosigned
+            .trim_end()
+            .lines()
+            .last()
+            .expect("a line")
+            .to_owned();
+        let key = label(&verifier_key);
+        let open = |lines: &[&str]| {
+            let note = format!("{body}\n\n{}\n", lines.join("\n"));
+            open_signed_checkpoint(&note, verifier_key.as_str())
+        };
+        assert_eq!(open(&[good, &bad]), Ok(head()));
+        assert_eq!(open(&[good, good]), Ok(head()));
+        assert_eq!(open(&[&witness_line, good, &bad]), Ok(head()));
+        let refused = Err(CheckpointError::BadSignature { key });
+        assert_eq!(open(&[&bad, good]), refused);
+        assert_eq!(open(&[&witness_line, &bad, good]), refused);
+    }
+
     /// Every body this module reads, the `tlog_tiles` crate (a port of Go's reader) reads
     /// the same; every body it refuses, this module refuses too (this one is stricter: control
     /// characters, spaces around the origin).
