@@ -24,7 +24,7 @@
 //! `TAMPER_ENTRIES` sets how many entries get the full set of bit flips (default 3, about 260
 //! flips); `just tamper` runs a longer battery on a release build.
 
-use crate::support::{copy_dir, text, Ledger as CliLedger, Rng};
+use crate::support::{copy_dir, export_entries, text, Ledger as CliLedger, Rng};
 use claimledger_core::input::parse_command;
 use claimledger_core::{EntryHash, Seq, Timestamp};
 use claimledger_store::{forge, Head, IdBits, Ledger, SledStorage, StoreError, SubmitContext};
@@ -1058,7 +1058,9 @@ fn cli_sample(
                 }
             }
             Expect::CaughtOrRepaired => {
-                if code == Some(0) && cli.ok(&["export"]).into_bytes() != export_of(original) {
+                if code == Some(0)
+                    && export_entries(cli.ok(&["export"]).as_bytes()) != export_of(original)
+                {
                     failures.push(format!("{what}: verify passed but the entries changed"));
                 } else if !matches!(code, Some(0 | 1 | 4)) {
                     failures.push(format!("{what}: exit {code:?}: {said}"));

@@ -22,6 +22,7 @@
 //! assert!(ledger.verify(&mut |_| {}).unwrap().problem.is_none());
 //! ```
 
+mod bundle;
 mod chunk;
 pub mod forge;
 pub mod index;
@@ -37,6 +38,7 @@ pub mod tree;
 mod verify;
 pub mod watch;
 
+pub use bundle::{checkpoint_line, header_line, BUNDLE_FORMAT};
 pub use ledger::{
     id_after, Filter, IdBits, Ledger, Receipt, RejectReason, Revision, StreamError, SubmitContext,
     SubmitError, Submitted, INDEX_BATCH_ENTRIES, LARGE_COMMIT_ENTRIES,
@@ -46,5 +48,5 @@ pub use sled_store::{
     default_origin, default_origin_with, SledStorage, DEFAULT_WAIT, STORE_FORMAT,
 };
 pub use storage::{Head, IndexOp, Storage, StoreError};
-pub use verify::{verify_bundle, BundleReport, Problem, VerifyReport};
+pub use verify::{verify_bundle, BundleCheckpoint, BundleReport, Problem, VerifyReport};
 pub use watch::Watched;

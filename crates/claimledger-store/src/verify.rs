@@ -13,10 +13,12 @@
 //! the log implies. If it does not, a second pass collects both sets of facts to name the
 //! first that differs.
 
+use crate::bundle;
 use crate::index::{self, Fact, IndexDigest};
 use crate::ledger::Ledger;
 use crate::storage::{Head, Storage, StoreError};
-use crate::tree::TreeCheck;
+use crate::tree::{TreeAppender, TreeCheck};
+use claimledger_core::checkpoint::{self, VerifierKeyText};
 use claimledger_core::merkle::{record_hash, Hash};
 use claimledger_core::{Claim, ClaimId, Entry, EntryHash, Event, Key, Seq};
 use rayon::prelude::*;
@@ -464,79 +466,218 @@ impl LogCheck {
     }
 }
 
+/// What a bundle's checkpoint showed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BundleCheckpoint {
+    /// No checkpoint: an export written before bundles carried one (plain entry lines). Nothing
+    /// in the bundle protects its last entry.
+    Absent,
+    /// The checkpoint's root is the root of the entries; it is not signed, so it shows that
+    /// the bundle is intact, not who made it.
+    Unsigned,
+    /// Signed, but no key was given, so the signature was not checked.
+    SignedUnchecked,
+    /// Signed, and the signature checked with the key given (`<name>+<key id>`).
+    Verified { key: String },
+}
+
 /// What checking a bundle found.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BundleReport {
     /// The head the bundle's entries give.
     pub head: Head,
     pub claim_count: u64,
+    /// The origin the bundle's first line names; `None` for an export without one.
+    pub origin: Option<String>,
+    pub checkpoint: BundleCheckpoint,
     pub problem: Option<Problem>,
 }
 
-/// Checks a bundle — the output of `claims export`, one entry per line — with no ledger at
-/// hand: every check of [`Ledger::verify`] that needs only the entries. `expect` is a head
-/// written down earlier. Only I/O failures are errors; everything wrong with the data is in the
-/// report.
+/// Checks a bundle — the output of `claims export`: a header naming the origin, one entry per
+/// line, then the checkpoint of the last entry (docs/FORMAT.md, "Bundles"), or, from builds
+/// before that, the entries alone — with no ledger at hand: every check of [`Ledger::verify`]
+/// that needs only the entries, and that the checkpoint's size and root are those of the
+/// entries. With `key`, the checkpoint must be signed by it. `expect` is a head written down
+/// earlier. Only I/O failures are errors; everything wrong with the data is in the report.
 pub fn verify_bundle(
     reader: &mut dyn std::io::BufRead,
     expect: Option<Head>,
+    key: Option<&VerifierKeyText>,
     progress: &mut dyn FnMut(u64),
 ) -> Result<BundleReport, std::io::Error> {
     let mut check = LogCheck::new(None, expect);
+    check.leaves = Some(Vec::with_capacity(VERIFY_BATCH_ENTRIES));
+    let mut tree = TreeAppender::new();
+    let limit = claimledger_core::ENTRY_LEN_MAX.max(bundle::CHECKPOINT_LINE_LEN_MAX) as u64 + 2;
     let mut line = Vec::with_capacity(1024);
     let mut seq = Seq::FIRST;
     let mut last_hash = EntryHash::ZERO;
+    let mut origin = None;
+    let mut checkpoint_text = None;
+    let mut framing = None;
+    let mut first_line = true;
     loop {
         line.clear();
         let read = std::io::BufRead::read_until(
-            &mut std::io::Read::take(&mut *reader, claimledger_core::ENTRY_LEN_MAX as u64 + 2),
+            &mut std::io::Read::take(&mut *reader, limit),
             b'\n',
             &mut line,
         )?;
         if read == 0 {
             break;
         }
-        let Some(bytes) = line.strip_suffix(b"\n") else {
-            if line.len() > claimledger_core::ENTRY_LEN_MAX {
-                check.problem = Some(Problem {
-                    seq: Some(seq),
-                    what: format!(
-                        "the line is longer than {} bytes, the most an entry can be",
-                        claimledger_core::ENTRY_LEN_MAX
-                    ),
-                });
-                break;
-            }
-            // The last line may lack its newline.
-            last_hash = EntryHash::of(&line);
-            let _ = check.push(seq, &line);
-            seq = seq.next();
-            break;
+        // The last line may lack its newline.
+        let (bytes, ended) = match line.strip_suffix(b"\n") {
+            Some(bytes) => (bytes, true),
+            None => (&line[..], false),
         };
-        last_hash = EntryHash::of(bytes);
-        if check.push(seq, bytes).is_break() {
+        if !ended && read as u64 == limit {
+            check.problem = Some(Problem {
+                seq: Some(seq),
+                what: format!(
+                    "the line is longer than {} bytes, the most an entry can be",
+                    claimledger_core::ENTRY_LEN_MAX
+                ),
+            });
             break;
         }
+        if std::mem::take(&mut first_line) && bundle::is_header(bytes) {
+            match bundle::parse_header(bytes) {
+                Ok(named) => origin = Some(named),
+                Err(what) => framing = Some(what),
+            }
+            if framing.is_some() || !ended {
+                break;
+            }
+            continue;
+        }
+        if origin.is_some() && bundle::is_checkpoint_line(bytes) {
+            match bundle::parse_checkpoint_line(bytes) {
+                Ok(text) => checkpoint_text = Some(text),
+                Err(what) => framing = Some(what),
+            }
+            let mut more = [0u8; 1];
+            if framing.is_none() && std::io::Read::read(reader, &mut more)? > 0 {
+                framing = Some(
+                    "a line follows the checkpoint line, which must be the bundle's last".into(),
+                );
+            }
+            break;
+        }
+        last_hash = EntryHash::of(bytes);
+        let flow = check.push(seq, bytes);
+        let leaves = check.leaves.as_mut().expect("set above");
+        tree.push_leaves(leaves);
+        leaves.clear();
         if seq.0.is_multiple_of(VERIFY_BATCH_ENTRIES as u64) {
             progress(seq.0);
         }
         seq = seq.next();
+        if flow.is_break() || !ended {
+            break;
+        }
     }
     let entries = seq.0 - 1;
-    check.checker.head = Some(Head {
+    let head = Head {
         count: entries,
         hash: last_hash,
-    });
-    check.finish();
+    };
+    check.checker.head = Some(head);
+    if framing.is_none() {
+        check.finish();
+    }
     progress(check.checked());
-    Ok(BundleReport {
-        head: Head {
-            count: entries,
-            hash: last_hash,
-        },
+    tree.push_leaves(&check.leaves.take().expect("set above"));
+    let mut report = BundleReport {
+        head,
         claim_count: check.checker.claims.len() as u64,
-        problem: check.problem,
+        origin,
+        checkpoint: BundleCheckpoint::Absent,
+        problem: check.problem.take(),
+    };
+    if report.problem.is_none() {
+        let result = match framing {
+            Some(what) => Err(what),
+            None => bundle_checkpoint(&report, checkpoint_text.as_deref(), key, tree.root()),
+        };
+        match result {
+            Ok(checkpoint) => report.checkpoint = checkpoint,
+            Err(what) => report.problem = Some(Problem { seq: None, what }),
+        }
+    }
+    Ok(report)
+}
+
+/// Checks a bundle's checkpoint against its entries (`root` is theirs) and, with `key`, its
+/// signature.
+fn bundle_checkpoint(
+    report: &BundleReport,
+    text: Option<&str>,
+    key: Option<&VerifierKeyText>,
+    root: claimledger_core::merkle::Hash,
+) -> Result<BundleCheckpoint, String> {
+    let Some(origin) = &report.origin else {
+        return match key {
+            None => Ok(BundleCheckpoint::Absent),
+            Some(_) => Err(
+                "the bundle has no checkpoint to check the key against: it is an \
+                            export from a build that wrote entries alone"
+                    .into(),
+            ),
+        };
+    };
+    let Some(text) = text else {
+        return Err(
+            "the bundle ends without its checkpoint line: it was cut short, or its \
+                    last line was removed"
+                .into(),
+        );
+    };
+    // What the checkpoint says is checked against the entries first, then who signed it.
+    let checkpoint =
+        checkpoint::parse_unsigned_or_signed(text).map_err(|e| format!("its checkpoint: {e}"))?;
+    if checkpoint.origin != *origin {
+        return Err(format!(
+            "its checkpoint is of the ledger {:?}, but its first line names {origin:?}",
+            checkpoint.origin
+        ));
+    }
+    let entries = report.head.count;
+    if checkpoint.size != entries {
+        return Err(format!(
+            "its checkpoint is of {} entries, but it holds {entries}: entries were added or \
+             removed after the checkpoint was made",
+            checkpoint.size
+        ));
+    }
+    if checkpoint.root != root.0 {
+        return Err(format!(
+            "its {entries} entries do not give its checkpoint's root (they give {root}, the \
+             checkpoint says {}): an entry was altered after the checkpoint was made",
+            claimledger_core::merkle::Hash(checkpoint.root)
+        ));
+    }
+    if let Some(key) = key {
+        checkpoint::open_signed_checkpoint(text, key.as_str())
+            .map_err(|e| format!("its checkpoint: {e}"))?;
+    }
+    Ok(match key {
+        Some(key) => BundleCheckpoint::Verified {
+            key: key_label(key),
+        },
+        None if text.contains("\n\n") => BundleCheckpoint::SignedUnchecked,
+        None => BundleCheckpoint::Unsigned,
     })
+}
+
+/// `<name>+<key id>`, how people tell keys apart.
+fn key_label(key: &VerifierKeyText) -> String {
+    let mut parts = key.as_str().splitn(3, '+');
+    format!(
+        "{}+{}",
+        parts.next().unwrap_or_default(),
+        parts.next().unwrap_or_default()
+    )
 }
 
 impl<S: Storage + Sync> Ledger<S> {
