@@ -134,7 +134,9 @@ pub fn extends<S: Storage>(ledger: &Ledger<S>, earlier: &Checkpoint) -> CliResul
     if root.0 != earlier.root {
         return Ok(Some(format!(
             "the ledger's first {} entries do not give the checkpoint's root (they give {}, \
-             the checkpoint says {}): history up to entry {} was rewritten since the checkpoint",
+             the checkpoint says {}): history up to entry {} was rewritten since the \
+             checkpoint, or the checkpoint was made before store format 4, by a build whose \
+             tree hashed with BLAKE3",
             earlier.size,
             root,
             Hash(earlier.root),
