@@ -6,7 +6,7 @@
 //!   flips in every bit position of entry bytes (JSON punctuation, field values, the `prev`
 //!   hash text, the `seq` digits), in the entries' length frames, deleted, swapped and
 //!   duplicated entries, edited index records (claim blocks, key buckets, posting lists),
-//!   altered Merkle tree nodes, altered meta records (head, index and tree marks, format,
+//!   altered Merkle tree tiles, altered meta records (head, index and tree marks, format,
 //!   origin);
 //! - or, for what the ledger alone cannot show (a truncated tail with the head moved back
 //!   consistently, a wholly re-chained forgery, a different origin), by `verify --expect-head`
