@@ -12,7 +12,7 @@
 
 use claimledger_cli::proof_file;
 use claimledger_core::checkpoint::VerifierKeyText;
-use claimledger_core::merkle::{self, Blake3Tree, LeafIndex, NodeHash, TreeHash};
+use claimledger_core::merkle::{self, record_hash, Hash};
 use libfuzzer_sys::fuzz_target;
 
 /// The verifier key of the ledger the seed proofs (corpus/proof_verify) were made from.
@@ -45,21 +45,19 @@ fn check_merkle(data: &[u8]) {
     }
     let number = |at: usize| u64::from_be_bytes(data[at..at + 8].try_into().expect("8 bytes"));
     let (index, size1, size2) = (number(0), number(8), number(16));
-    let mut hashes: Vec<NodeHash> = data[24..]
+    let mut hashes: Vec<Hash> = data[24..]
         .chunks_exact(32)
-        .map(|c| NodeHash(c.try_into().expect("32 bytes")))
+        .map(|c| Hash(c.try_into().expect("32 bytes")))
         .collect();
     let Some(root) = hashes.pop() else {
         return;
     };
-    let leaf = Blake3Tree::leaf(&index.to_be_bytes());
-    if let Err(e) =
-        merkle::verify_inclusion::<Blake3Tree>(&leaf, LeafIndex(index), size1, &hashes, &root)
-    {
+    let leaf = record_hash(&index.to_be_bytes());
+    if let Err(e) = merkle::verify_inclusion(leaf, index, size1, &hashes, root) {
         assert!(!e.to_string().chars().any(char::is_control));
     }
     let first = hashes.first().copied().unwrap_or(root);
-    let verdict = merkle::verify_consistency::<Blake3Tree>(size1, size2, &hashes, &first, &root);
+    let verdict = merkle::verify_consistency(size1, size2, &hashes, first, root);
     if size1 == size2 && verdict.is_ok() {
         assert!(hashes.is_empty() && first == root);
     }

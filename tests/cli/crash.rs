@@ -20,7 +20,7 @@
 
 #![cfg(unix)]
 
-use crate::support::{copy_dir, text, Ledger, Rng, AUTHOR};
+use crate::support::{copy_dir, export_entries, text, Ledger, Rng, AUTHOR};
 use serde_json::Value as Json;
 use std::collections::HashMap;
 use std::os::unix::process::ExitStatusExt;
@@ -345,7 +345,7 @@ impl Harness {
                 String::from_utf8_lossy(&export.stderr)
             ));
         }
-        let export = export.stdout;
+        let export = export_entries(&export.stdout);
         if !export.starts_with(&self.model.export) {
             self.fail("the entries stored before the attempts changed");
         }

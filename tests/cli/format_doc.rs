@@ -16,7 +16,6 @@ fn doc_block_with(start: &str) -> Vec<&'static str> {
 
 #[test]
 fn the_worked_example_is_what_the_binary_writes() {
-    let ledger = Ledger::new();
     // The commands exactly as the document gives them, less the continuation backslashes.
     let commands: Vec<String> = doc_block_with("claims add")
         .join("\n")
@@ -25,7 +24,8 @@ fn the_worked_example_is_what_the_binary_writes() {
         .map(str::to_owned)
         .collect();
     assert_eq!(commands.len(), 4, "init, add, revise, export: {commands:?}");
-    for command in &commands[1..3] {
+    let ledger = Ledger::uninitialised();
+    for command in &commands[..3] {
         let words = shell_words(command);
         assert_eq!(words[0], "claims");
         let mut args: Vec<&str> = words[1..].iter().map(String::as_str).collect();
@@ -39,7 +39,8 @@ fn the_worked_example_is_what_the_binary_writes() {
         documented,
         "docs/FORMAT.md shows other bytes than `claims export` prints"
     );
-    for (line, documented_len) in export.lines().zip(sizes_in_doc()) {
+    let entries = export.lines().filter(|l| l.starts_with("{\"v\":"));
+    for (line, documented_len) in entries.zip(sizes_in_doc()) {
         assert_eq!(
             line.len(),
             documented_len,
@@ -147,8 +148,32 @@ fn the_independent_verifier_accepts_real_exports() {
         .unwrap_or_else(|f| panic!("{f}"));
     assert_eq!(report.head(), head);
 
+    assert!(report.checkpoint.is_some(), "a bundle has its checkpoint");
+
+    // Entry 1 altered: entry 2's prev shows it (line 3 of the bundle).
     let altered = export.replacen("95300", "85300", 1);
     assert_ne!(altered, export);
     let failure = independent_verifier::verify(altered.as_bytes(), None).unwrap_err();
-    assert_eq!(failure.line, 2, "{failure}");
+    assert_eq!(failure.line, 3, "{failure}");
+    // The last entry altered: only the checkpoint's root shows it.
+    let lines: Vec<&str> = export.lines().collect();
+    let last = lines.len() - 2;
+    let mut altered: Vec<String> = lines.iter().map(|l| (*l).to_owned()).collect();
+    altered[last] = altered[last].replacen("\"reason\":\"", "\"reason\":\"X", 1);
+    assert_ne!(altered[last], lines[last]);
+    let altered = altered.join("\n") + "\n";
+    let failure = independent_verifier::verify(altered.as_bytes(), None).unwrap_err();
+    assert_eq!(failure.line, lines.len() as u64, "{failure}");
+    assert!(
+        failure.reason.contains("is not the Merkle root"),
+        "{failure}"
+    );
+    // An export of an older build, the entries alone, still verifies.
+    let entries_alone: String = lines[1..last + 1]
+        .iter()
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let report = independent_verifier::verify(entries_alone.as_bytes(), Some(&expected))
+        .unwrap_or_else(|f| panic!("{f}"));
+    assert_eq!(report.checkpoint, None);
 }

@@ -9,6 +9,7 @@
 
 mod add;
 mod bad_input;
+mod bundles;
 mod busy;
 mod concurrency;
 mod concurrency_800;
@@ -29,4 +30,5 @@ mod revise;
 mod sled_flips;
 mod support;
 mod tamper;
+mod upgrade;
 mod verify;

@@ -3,7 +3,7 @@
 //! battery of corrupted proofs that must all be refused.
 
 use crate::support::{assert_error, is_hash, str_at, text, Ledger, EXIT_INPUT};
-use claimledger_core::merkle::{Blake3Tree, TreeHash};
+use claimledger_core::merkle::{self, record_hash};
 use serde_json::{json, Value as Json};
 use std::os::unix::fs::PermissionsExt;
 
@@ -149,8 +149,8 @@ fn checkpoints_unsigned_and_signed() {
     let empty = Ledger::new();
     let checkpoint = empty.ok(&["checkpoint"]);
     assert!(checkpoint.starts_with("claimledger/ledger/"));
-    // The empty tree's root is BLAKE3 of no bytes.
-    assert!(checkpoint.ends_with("\n0\nrxNJufX5oaagQE3qNtzJSZvLJcmtwRK3zJqTyuQfMmI=\n"));
+    // The empty tree's root is SHA-256 of no bytes (RFC 6962).
+    assert!(checkpoint.ends_with("\n0\n47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\n"));
 }
 
 #[test]
@@ -159,7 +159,10 @@ fn a_proof_verifies_with_the_file_and_the_key_alone() {
     let verifier = key(&ledger, ORIGIN, "ledger.key");
     ledger.write("verifier.txt", format!("{verifier}\n"));
     let export = ledger.ok(&["export"]);
-    let entries: Vec<&str> = export.lines().collect();
+    let entries: Vec<&str> = export
+        .lines()
+        .filter(|line| line.starts_with("{\"v\":"))
+        .collect();
 
     // By key, by id and by sequence number; to a file or to standard output.
     let id = str_at(&ledger.show("mz"), "/id").to_owned();
@@ -869,10 +872,11 @@ fn the_format_doc_example_of_proofs_is_true() {
         "--sign",
         "example.key",
     ]);
-    let leaves: Vec<String> = ledger
-        .ok(&["export"])
+    let export = ledger.ok(&["export"]);
+    let leaves: Vec<String> = export
         .lines()
-        .map(|entry| Blake3Tree::leaf(entry.as_bytes()).to_hex())
+        .filter(|line| line.starts_with("{\"v\":"))
+        .map(|entry| merkle::to_hex(&record_hash(entry.as_bytes())))
         .collect();
     if std::env::var_os("PRINT_DOC_EXAMPLE").is_some() {
         println!("KEY {}\nVERIFIER {verifier}\nLEAVES {leaves:?}\nONE\n{one}\nBODY\n{body}\nTWO\n{two}\nINCLUSION\n{inclusion}\nCONSISTENCY\n{consistency}", signing.expose_secret());

@@ -230,8 +230,13 @@ fn altered_or_rolled_back_bundles_fail() {
     let ledger = seeded();
     let head = head_of(&ledger);
     let export = ledger.ok(&["export"]);
-    let lines: Vec<&str> = export.lines().collect();
+    let all: Vec<&str> = export.lines().collect();
+    let (header, lines, checkpoint) = (all[0], &all[1..all.len() - 1], all[all.len() - 1]);
+    let bundle = |entries: &[&str]| format!("{header}\n{}\n{checkpoint}\n", entries.join("\n"));
     let hash = head.split_once(':').unwrap().1;
+    // The last entry's author changed: still a valid entry, and nothing after it to show it.
+    let last_altered = lines[30].replacen("\"author\":\"", "\"author\":\"X", 1);
+    assert_ne!(last_altered, lines[30]);
     let expect = |head: &str| vec!["--expect-head".to_owned(), head.to_owned()];
     for (name, text, args, fragment) in [
         (
@@ -242,21 +247,27 @@ fn altered_or_rolled_back_bundles_fail() {
         ),
         (
             "swapped",
-            format!("{}\n{}\n{}\n", lines[1], lines[0], lines[2..].join("\n")),
+            bundle(&[&[lines[1], lines[0]], &lines[2..]].concat()),
             vec![],
             "entry 1:",
         ),
         (
             "gap",
-            format!("{}\n{}\n", lines[0], lines[2..].join("\n")),
+            bundle(&[&lines[..1], &lines[2..]].concat()),
             vec![],
             "entry 2: it says it is entry 3",
         ),
         (
             "rolled-back",
-            format!("{}\n", lines[..20].join("\n")),
+            bundle(&lines[..20]),
             expect(&head),
             "holds 20 entries, fewer than the expected head's 31",
+        ),
+        (
+            "last-altered",
+            bundle(&[&lines[..30], &[last_altered.as_str()]].concat()),
+            vec![],
+            "its 31 entries do not give its checkpoint's root",
         ),
         (
             "rewritten",

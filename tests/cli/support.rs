@@ -245,3 +245,22 @@ pub fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
     }
     Ok(())
 }
+
+/// The entry lines of an export, each with its newline: without a bundle's header (first line)
+/// and checkpoint line (last line), when it has them (docs/FORMAT.md section 4).
+pub fn export_entries(export: &[u8]) -> Vec<u8> {
+    let mut lines: Vec<&[u8]> = export.split_inclusive(|&b| b == b'\n').collect();
+    if lines
+        .first()
+        .is_some_and(|l| l.starts_with(b"{\"bundle\":"))
+    {
+        lines.remove(0);
+        if lines
+            .last()
+            .is_some_and(|l| l.starts_with(b"{\"checkpoint\":"))
+        {
+            lines.pop();
+        }
+    }
+    lines.concat()
+}

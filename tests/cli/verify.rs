@@ -28,14 +28,17 @@ fn verify_reports_counts_and_head() {
             "claims": 5,
             "head": {"count": 9, "hash": hash},
             "bundle": null,
+            "origin": null,
+            "checkpoint": null,
             "expected_head": null,
             "problem": null,
         })
     );
 }
 
-/// Every export line is an entry: JSON with the format version, its sequence number and the
-/// hash of the entry before it, exactly the entry `log --json` shows with its hash.
+/// Every export line between the header and the checkpoint line is an entry: JSON with the
+/// format version, its sequence number and the hash of the entry before it, exactly the entry
+/// `log --json` shows with its hash.
 #[test]
 fn export_lines_chain_by_hash() {
     let ledger = Ledger::new();
@@ -55,10 +58,21 @@ fn export_lines_chain_by_hash() {
         .lines()
         .map(|l| serde_json::from_str(l).expect("log --json lines are JSON"))
         .collect();
-    let lines: Vec<&str> = export.split_terminator('\n').collect();
-    assert_eq!(lines.len(), 10);
-    assert_eq!(log.len(), 10);
+    let all: Vec<&str> = export.split_terminator('\n').collect();
+    assert_eq!(all.len(), 12);
     assert!(export.ends_with('\n'));
+    let origin = str_at(&ledger.json(&["head", "--json"]), "/origin").to_owned();
+    assert_eq!(all[0], format!("{{\"bundle\":1,\"origin\":\"{origin}\"}}"));
+    let checkpoint = ledger.ok(&["checkpoint"]);
+    assert_eq!(
+        all[11],
+        format!(
+            "{{\"checkpoint\":{}}}",
+            serde_json::to_string(&checkpoint).unwrap()
+        )
+    );
+    let lines = &all[1..11];
+    assert_eq!(log.len(), 10);
 
     let mut prev = ZERO_HASH.to_owned();
     for (i, (line, logged)) in lines.iter().zip(&log).enumerate() {
@@ -90,15 +104,20 @@ fn export_lines_chain_by_hash() {
 }
 
 /// Export gives the stored bytes, so an export re-read by `log` is the same, and a second
-/// export is byte for byte the first.
+/// export is byte for byte the first. An empty ledger's bundle is its header and checkpoint.
 #[test]
 fn export_is_stable_and_empty_on_an_empty_ledger() {
     let ledger = Ledger::new();
-    assert_eq!(ledger.ok(&["export"]), "");
+    let empty = ledger.ok(&["export"]);
+    let lines: Vec<&str> = empty.lines().collect();
+    assert_eq!(lines.len(), 2, "{empty}");
+    assert!(lines[0].starts_with("{\"bundle\":1,\"origin\":\"claimledger/ledger/"));
+    assert!(lines[1].ends_with("\\n0\\n47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\\n\"}"));
     ledger.import(SMALL);
     let first = ledger.ok(&["export"]);
     assert_eq!(ledger.ok(&["export"]), first);
-    for (i, line) in first.lines().enumerate() {
+    let all: Vec<&str> = first.lines().collect();
+    for (i, line) in all[1..all.len() - 1].iter().enumerate() {
         let start = format!("{{\"v\":1,\"seq\":{},\"prev\":\"", i + 1);
         assert!(line.starts_with(&start), "an entry as encoded: {line}");
     }

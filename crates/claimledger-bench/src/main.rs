@@ -855,7 +855,27 @@ fn side_by_side(ours: &Figures, theirs: &SqliteFigures) -> (Vec<Comparison>, Vec
     (comparison, checks)
 }
 
-/// In-process floors over the export: reading it, and BLAKE3 over each line.
+/// The entry lines of a bundle: all but its header (first line) and checkpoint line (last).
+fn entry_lines(bundle: &[u8]) -> Result<&[u8]> {
+    let start = bundle
+        .iter()
+        .position(|&b| b == b'\n')
+        .context("the export has no header line")?
+        + 1;
+    let body = &bundle[..bundle.len().saturating_sub(1)];
+    let end = body
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .context("the export has no checkpoint line")?
+        + 1;
+    ensure!(
+        bundle.starts_with(b"{\"bundle\":") && bundle[end..].starts_with(b"{\"checkpoint\":"),
+        "the export is not a bundle"
+    );
+    Ok(&bundle[start.min(end)..end])
+}
+
+/// In-process floors over the export: reading it, and BLAKE3 over each entry line.
 fn floors(
     export: &Path,
     export_bytes: u64,
@@ -868,13 +888,14 @@ fn floors(
 
     progress("floor: reading the export");
     let start = Instant::now();
-    let data = fs::read(export).with_context(|| format!("reading {}", export.display()))?;
-    let newlines = data.iter().filter(|&&b| b == b'\n').count() as u64;
+    let bundle = fs::read(export).with_context(|| format!("reading {}", export.display()))?;
+    let newlines = bundle.iter().filter(|&&b| b == b'\n').count() as u64;
     let read_secs = start.elapsed().as_secs_f64();
     ensure!(
-        newlines == entries,
-        "the export has {newlines} lines, expected {entries}"
+        newlines == entries + 2,
+        "the export has {newlines} lines, expected {entries} entries, a header and a checkpoint"
     );
+    let data = entry_lines(&bundle)?;
     rows.push(Row::new(
         "floor: read export",
         report::fixed(mb / read_secs, 0),

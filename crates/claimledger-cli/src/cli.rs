@@ -91,8 +91,9 @@ pub enum Command {
     Verify(VerifyArgs),
     /// Print the entry count and head hash: the value to write down or publish
     Head(JsonArg),
-    /// Write every stored entry, byte for byte, as JSON Lines to standard output
-    Export,
+    /// Write the ledger as a bundle to standard output: its origin, every stored entry byte for
+    /// byte (JSON Lines), and its checkpoint
+    Export(ExportArgs),
     /// Run a short tour on a fresh temporary ledger (or --ledger)
     Demo,
     /// Print a shell completion script: claims completions bash > /etc/bash_completion.d/claims
@@ -305,11 +306,12 @@ pub struct StatedByArg {
 
 #[derive(Debug, ClapArgs)]
 pub struct InitArgs {
-    /// Verify an exported bundle and build the ledger from it, with the same head
+    /// Verify an exported bundle and build the ledger from it, with the same head and origin
     #[arg(long, value_name = "FILE")]
     pub from_bundle: Option<PathBuf>,
     /// The ledger's name in its checkpoints, and its signing key's, such as example.org/claims
-    /// [default: claimledger/<directory>/<8 random hex digits>]
+    /// [default: claimledger/<directory>/<8 random hex digits>; with --from-bundle, the
+    /// bundle's]
     #[arg(long, value_name = "NAME")]
     pub origin: Option<String>,
 }
@@ -325,9 +327,21 @@ pub struct VerifyArgs {
     /// Fail unless the ledger extends this checkpoint (from `claims checkpoint`), saved earlier
     #[arg(long, value_name = "FILE", conflicts_with = "bundle")]
     pub checkpoint: Option<PathBuf>,
+    /// With --bundle: fail unless the bundle's checkpoint is signed with this verifier key (the
+    /// text `claims key generate` printed, or a file holding it)
+    #[arg(long, value_name = "VERIFIER_KEY", requires = "bundle")]
+    pub key: Option<String>,
     /// Print JSON instead of text
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, ClapArgs)]
+pub struct ExportArgs {
+    /// Sign the bundle's checkpoint with the private key in KEYFILE (from `claims key
+    /// generate`), so that `claims verify --bundle --key` can tell who made it
+    #[arg(long, value_name = "KEYFILE")]
+    pub sign: Option<PathBuf>,
 }
 
 #[derive(Debug, ClapArgs)]

@@ -115,6 +115,8 @@ impl Env {
     /// removed). A ledger this user may not write (someone else's, or on a read-only mount) is
     /// read through a private copy (`SledStorage::open_private_copy`, docs/RELIABILITY.md),
     /// with a remark that says so and what it cost.
+    /// A ledger of store format 3 is read as it is, its Merkle tree computed from the log for
+    /// this run (docs/FORMAT.md, "Version changes"); the next command that writes upgrades it.
     pub fn open(&self) -> CliResult<CliLedger> {
         let storage = match SledStorage::open_read(&self.ledger_dir, self.wait) {
             Ok(storage) => storage,
@@ -162,10 +164,19 @@ impl Env {
             }
             Err(error) => return Err(error.into()),
         };
+        if storage.tree_computed_in_memory() {
+            self.say(format_args!(
+                "note: {} is in store format 3; its Merkle tree is computed from the log for \
+                 each command until a command that writes (add, revise, import) upgrades it to \
+                 format 4",
+                self.ledger_dir.display()
+            ));
+        }
         Ok(Ledger::open(Watched::new(storage))?)
     }
 
-    /// Opens the ledger to append to it.
+    /// Opens the ledger to append to it. A ledger of store format 3 has its Merkle tree rebuilt
+    /// now, once (Ledger::open), which this says.
     pub fn open_to_write(&self) -> CliResult<CliLedger> {
         let storage = SledStorage::open(&self.ledger_dir, self.wait).map_err(|error| {
             if is_not_writable(&error) {
@@ -179,6 +190,13 @@ impl Env {
                 error.into()
             }
         })?;
+        if let Some(entries) = storage.upgrade_pending() {
+            self.say(format_args!(
+                "upgrading the ledger's Merkle tree to the standard SHA-256 tree (store format \
+                 4): {}…",
+                output::plural(entries, "entry", "entries")
+            ));
+        }
         Ok(Ledger::open(Watched::new(storage))?)
     }
 

@@ -9,7 +9,7 @@
 //! verdict says.
 
 use claimledger_core::checkpoint::{self, Checkpoint, VerifierKeyText};
-use claimledger_core::merkle::{self, Blake3Tree, LeafIndex, NodeHash, TreeHash};
+use claimledger_core::merkle::{self, record_hash, Hash};
 use claimledger_core::{escape_controls, Entry};
 use serde::{Deserialize, Serialize};
 
@@ -158,10 +158,10 @@ fn open_checkpoint(
     .map_err(|e| format!("`{field}`: {e}"))
 }
 
-fn parse_path(path: &[String]) -> Result<Vec<NodeHash>, String> {
+fn parse_path(path: &[String]) -> Result<Vec<Hash>, String> {
     path.iter()
         .enumerate()
-        .map(|(i, hash)| NodeHash::parse(hash).map_err(|e| format!("`path[{i}]`: {e}")))
+        .map(|(i, hash)| merkle::parse_hex(hash).map_err(|e| format!("`path[{i}]`: {e}")))
         .collect()
 }
 
@@ -202,15 +202,9 @@ fn check_inclusion(
         ));
     }
     let path = parse_path(path)?;
-    let leaf = Blake3Tree::leaf(entry_text.as_bytes());
-    merkle::verify_inclusion::<Blake3Tree>(
-        &leaf,
-        LeafIndex(index),
-        checkpoint.size,
-        &path,
-        &NodeHash(checkpoint.root),
-    )
-    .map_err(|e| e.to_string())?;
+    let leaf = record_hash(entry_text.as_bytes());
+    merkle::verify_inclusion(leaf, index, checkpoint.size, &path, Hash(checkpoint.root))
+        .map_err(|e| e.to_string())?;
     let key_of_claim = match &entry.event {
         claimledger_core::Event::ClaimRecorded(recorded) => {
             recorded.key.as_ref().map(|k| k.to_string())
@@ -243,14 +237,8 @@ fn check_consistency(
         ));
     }
     let path = parse_path(path)?;
-    merkle::verify_consistency::<Blake3Tree>(
-        old.size,
-        new.size,
-        &path,
-        &NodeHash(old.root),
-        &NodeHash(new.root),
-    )
-    .map_err(|e| e.to_string())?;
+    merkle::verify_consistency(old.size, new.size, &path, Hash(old.root), Hash(new.root))
+        .map_err(|e| e.to_string())?;
     Ok(Proven::Consistency {
         origin: new.origin,
         size: new.size,

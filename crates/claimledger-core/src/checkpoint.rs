@@ -1233,6 +1233,84 @@ mod tests {
         );
     }
 
+    /// Several signature lines by the trusted key: as Go's `sumdb/note` reads them, the first
+    /// decides and the later ones are not looked at, whatever they hold.
+    #[test]
+    fn the_first_line_by_the_key_decides() {
+        let (signing_key, verifier_key) = keys(ORIGIN, 1);
+        let (witness_signing, _) = keys("witness.example/w1", 2);
+        let note = sign_checkpoint(&head(), signing_key.expose_secret()).expect("signing");
+        let (body, good_block) = note.split_once("\n\n").expect("a signed note");
+        let good = good_block.trim_end();
+        // The same key id, another signature: the first 4 bytes under the base64 kept.
+        let prefix = format!("— {ORIGIN} ");
+        let sig = BASE64_STANDARD
+            .decode(&good[prefix.len()..])
+            .expect("base64");
+        let mut other_sig = sig.clone();
+        other_sig[10] ^= 1;
+        let bad = format!("{prefix}{}", BASE64_STANDARD.encode(&other_sig));
+        let witness = StandardSigner::new(witness_signing.expose_secret()).expect("witness key");
+        let mut cosigned = Note::from_bytes(note.as_bytes()).expect("a note");
+        cosigned.add_sigs(&[&witness]).expect("cosigning");
+        let cosigned = String::from_utf8(cosigned.to_bytes()).expect("UTF-8");
+        let witness_line = cosigned
+            .trim_end()
+            .lines()
+            .last()
+            .expect("a line")
+            .to_owned();
+        let key = label(&verifier_key);
+        let open = |lines: &[&str]| {
+            let note = format!("{body}\n\n{}\n", lines.join("\n"));
+            open_signed_checkpoint(&note, verifier_key.as_str())
+        };
+        assert_eq!(open(&[good, &bad]), Ok(head()));
+        assert_eq!(open(&[good, good]), Ok(head()));
+        assert_eq!(open(&[&witness_line, good, &bad]), Ok(head()));
+        let refused = Err(CheckpointError::BadSignature { key });
+        assert_eq!(open(&[&bad, good]), refused);
+        assert_eq!(open(&[&witness_line, &bad, good]), refused);
+    }
+
+    /// Every body this module reads, the `tlog_tiles` crate (a port of Go's reader) reads
+    /// the same; every body it refuses, this module refuses too (this one is stricter: control
+    /// characters, spaces around the origin).
+    #[test]
+    fn bodies_are_read_as_tlog_tiles_reads_them() {
+        let bodies = [
+            format!("{ORIGIN}\n3\n{ROOT_AB}\n"),
+            format!("{ORIGIN}\n0\n{ROOT_AB}\next one\next two\n"),
+            format!("{ORIGIN}\n18446744073709551615\n{ROOT_AB}\n"),
+            format!("{ORIGIN}\n18446744073709551616\n{ROOT_AB}\n"),
+            format!("{ORIGIN}\n03\n{ROOT_AB}\n"),
+            format!("{ORIGIN}\n+3\n{ROOT_AB}\n"),
+            format!("{ORIGIN}\n3\n{ROOT_AB}"),
+            format!("{ORIGIN}\n3\n{ROOT_AB}\n\n"),
+            format!("{ORIGIN}\n3\n{ROOT_AB}\nx\n\n"),
+            format!("{ORIGIN}\n3\nq6urq6urq6urq6urq6urq6urq6urq6urq6urq6urq6t=\n"),
+            format!("{ORIGIN}\n3\nq6urq6urq6urq6urq6urq6urq6urq6urq6urq6urq6s\n"),
+            format!("{ORIGIN}\n3\n{}\n", BASE64_STANDARD.encode([1; 31])),
+            format!("\n3\n{ROOT_AB}\n"),
+            format!("{ORIGIN}\n3\n"),
+            format!("{ORIGIN}\n"),
+            String::new(),
+        ];
+        for body in &bodies {
+            let theirs = tlog_tiles::Checkpoint::from_bytes(body.as_bytes());
+            match parse_body(body) {
+                Ok(ours) => {
+                    let theirs = theirs.unwrap_or_else(|_| panic!("tlog_tiles refuses {body:?}"));
+                    assert_eq!(theirs.origin(), ours.origin);
+                    assert_eq!(theirs.size(), ours.size);
+                    assert_eq!(theirs.hash().0, ours.root);
+                    assert_eq!(theirs.to_bytes(), ours.to_body().into_bytes());
+                }
+                Err(_) => assert!(theirs.is_err(), "tlog_tiles reads {body:?}"),
+            }
+        }
+    }
+
     #[test]
     fn signer_names_are_escaped() {
         // A signature line's key name may hold DEL and other non-C0 control characters; the

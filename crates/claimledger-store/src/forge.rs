@@ -19,7 +19,7 @@ pub fn overwrite_entry(
 pub type RawPair = (Vec<u8>, Vec<u8>);
 
 /// Every stored key and value of the ledger, in key order: the log chunks (`L`), the meta
-/// records (`M`), the Merkle tree blocks (`T`) and the index (`X`) of docs/FORMAT.md section 5.
+/// records (`M`), the Merkle tree tiles (`T`) and the index (`X`) of docs/FORMAT.md section 5.
 pub fn raw_pairs(storage: &SledStorage) -> Result<Vec<RawPair>, StoreError> {
     storage
         .raw_db()

@@ -22,10 +22,8 @@
 //! to find a claim, take the block with the greatest first id not above the claim's id (a
 //! reverse seek) and search it. Claim ids increase in log order (the ledger makes them so and
 //! `verify` checks it), so a new claim always joins the last block, and a new block is started
-//! when that one holds [`CLAIMS_PER_BLOCK`]. A revision rewrites its claim's block. (A log
-//! whose ids do not increase — written before they were made monotonic — is still indexed: a
-//! block that would overflow is cut into blocks of [`CLAIMS_PER_BLOCK`]. Records in a block at
-//! or past the next block's first id, which only an interrupted write can leave, are ignored.)
+//! when that one holds [`CLAIMS_PER_BLOCK`]. A revision rewrites its claim's block. A new claim
+//! whose id is not greater than every indexed one is refused as corruption (`index_batch`).
 //!
 //! **Key buckets** (`k`, 3-byte keys). A key's bucket is the first two bytes of BLAKE3 of the
 //! key's bytes, read as a u16 ([`key_bucket`]): 65,536 buckets. A key record is the key's
@@ -262,16 +260,6 @@ pub fn find_in_block(value: &[u8], id: ClaimId) -> Result<Option<ClaimSlot>, Str
         }
     }
     Ok(None)
-}
-
-/// Drops the records at or past `upper`, the next block's first id: what an interrupted
-/// rewrite can leave behind, and what no lookup can reach. Says whether any were dropped.
-pub fn trim_claims(claims: &mut Vec<ClaimSlot>, upper: Option<ClaimId>) -> bool {
-    let Some(upper) = upper else { return false };
-    let keep = claims.partition_point(|c| c.id < upper);
-    let trimmed = keep < claims.len();
-    claims.truncate(keep);
-    trimmed
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -512,38 +500,20 @@ pub fn scan_claims_from<S: Storage + ?Sized>(
             ControlFlow::Break(())
         })?;
     }
-    // A block's records are visited once the next block's first id is known, so that records
-    // an interrupted write left past it are dropped (`trim_claims`).
-    let mut pending: Option<Vec<ClaimSlot>> = None;
     let mut failure = None;
-    let mut stopped = false;
-    storage.index_scan_from(&[CLAIM], &start, false, &mut |key, value| {
-        let claims = match decode_claim_block(key, value) {
-            Ok(claims) => claims,
+    storage.index_scan_from(
+        &[CLAIM],
+        &start,
+        false,
+        &mut |key, value| match decode_claim_block(key, value) {
+            Ok(claims) => claims.iter().try_for_each(&mut *visit),
             Err(why) => {
                 failure = Some(corrupt_block(key, why));
-                return ControlFlow::Break(());
+                ControlFlow::Break(())
             }
-        };
-        if let Some(mut previous) = pending.replace(claims) {
-            trim_claims(
-                &mut previous,
-                Some(claim_block_first(key).expect("decoded")),
-            );
-            if previous.iter().try_for_each(&mut *visit).is_break() {
-                stopped = true;
-                return ControlFlow::Break(());
-            }
-        }
-        ControlFlow::Continue(())
-    })?;
-    if let Some(error) = failure {
-        return Err(error);
-    }
-    if !stopped {
-        let _ = pending.iter().flatten().try_for_each(visit);
-    }
-    Ok(())
+        },
+    )?;
+    failure.map_or(Ok(()), Err)
 }
 
 /// The ids in posting blocks under `prefix` (one label's list, or with a partial label, all
@@ -704,38 +674,21 @@ pub fn scan_facts<S: Storage + ?Sized>(
     storage: &S,
     visit: &mut dyn FnMut(Fact<'_>),
 ) -> Result<Option<String>, StoreError> {
-    fn flush(
-        pending: &mut Option<Vec<ClaimSlot>>,
-        upper: Option<ClaimId>,
-        visit: &mut dyn FnMut(Fact<'_>),
-    ) {
-        if let Some(mut claims) = pending.take() {
-            trim_claims(&mut claims, upper);
-            claims.iter().for_each(|claim| claim.facts(visit));
-        }
-    }
     let mut problem = None;
-    // A claim block waits for the next one, whose first id bounds it.
-    let mut pending: Option<Vec<ClaimSlot>> = None;
     storage.index_scan(&[], false, &mut |key, value| {
         let decoded: Result<(), String> = match key.first() {
             Some(&CLAIM) => decode_claim_block(key, value).map(|claims| {
-                flush(&mut pending, Some(claims[0].id), visit);
-                pending = Some(claims);
+                claims.iter().for_each(|claim| claim.facts(&mut *visit));
             }),
-            Some(&KEY) => {
-                flush(&mut pending, None, visit);
-                decode_bucket(key, value).map(|records| {
-                    for (k, id) in &records {
-                        visit(Fact::KeyClaim {
-                            key: Cow::Borrowed(k.as_str()),
-                            id: *id,
-                        });
-                    }
-                })
-            }
+            Some(&KEY) => decode_bucket(key, value).map(|records| {
+                for (k, id) in &records {
+                    visit(Fact::KeyClaim {
+                        key: Cow::Borrowed(k.as_str()),
+                        id: *id,
+                    });
+                }
+            }),
             Some(&(SUBJECT | CLAIMANT | TAG)) => {
-                flush(&mut pending, None, visit);
                 parse_posting_key(key).and_then(|(kind, label, _)| {
                     let ids = decode_posting(value)?;
                     for id in ids {
@@ -758,9 +711,6 @@ pub fn scan_facts<S: Storage + ?Sized>(
             }
         }
     })?;
-    if problem.is_none() {
-        flush(&mut pending, None, visit);
-    }
     Ok(problem)
 }
 
@@ -913,20 +863,6 @@ mod tests {
         assert_eq!(claim.seqs, [Seq(10), Seq(20)]);
         assert!(claim.set_revision(4, Seq(40)).is_err());
         assert!(claim.set_revision(0, Seq(40)).is_err());
-    }
-
-    #[test]
-    fn trimming_drops_what_the_next_block_covers() {
-        for (upper, kept, trimmed) in [
-            (None, 4, false),
-            (Some(id(9)), 4, false),
-            (Some(id(4)), 3, true),
-            (Some(id(2)), 1, true),
-        ] {
-            let mut claims: Vec<ClaimSlot> = (1..=4).map(|n| slot(n, None, 1)).collect();
-            assert_eq!(trim_claims(&mut claims, upper), trimmed);
-            assert_eq!(claims.len(), kept);
-        }
     }
 
     #[test]

@@ -19,23 +19,20 @@
 //!   label's trailing blocks that hold any of the batch's additions (the blocks an earlier
 //!   attempt filled).
 //!
-//! When claim ids increase in log order (as the ledger makes them), new claims only ever join
-//! the last claim block or new blocks after it, and no stored record moves. A block already
-//! written holds exactly what the batch puts in it, and a block not yet written is computed
-//! from its state before the batch; whichever subset of the writes survived, applying the
-//! batch again loses nothing and adds nothing twice, and when the writes that survived are a
-//! prefix of the batch's (writes are emitted in key order, and a label's blocks in block
-//! order) it yields the same bytes as one uninterrupted application. A log whose ids do not
-//! increase (written before ids were made monotonic) can put a claim in the middle of a full
-//! block, which is then cut into several; that block's pieces are emitted last-first, so
-//! that it shrinks only after the records it loses are written, and records left past the
-//! next block's first id by an interrupted cut are ignored when read.
+//! Claim ids increase in log order (the ledger makes them so, and `verify` requires it), so new
+//! claims only ever join the last claim block or new blocks after it, and no stored record
+//! moves. A block already written holds exactly what the batch puts in it, and a block not yet
+//! written is computed from its state before the batch; whichever subset of the writes
+//! survived, applying the batch again loses nothing and adds nothing twice, and when the writes
+//! that survived are a prefix of the batch's (writes are emitted in key order, and a label's
+//! blocks in block order) it yields the same bytes as one uninterrupted application. A new
+//! claim whose id is not greater than every claim the index already holds is refused as
+//! corruption: no ledger writes one.
 
 use crate::index::{
     self, bucket_key, claim_block_first, claim_block_key, decode_bucket, decode_claim_block,
     decode_posting, encode_bucket, encode_claim_block, encode_posting, key_bucket, label_prefix,
-    parse_posting_key, posting_key, trim_claims, ClaimSlot, CLAIM, CLAIMS_PER_BLOCK,
-    IDS_PER_POSTING_BLOCK,
+    parse_posting_key, posting_key, ClaimSlot, CLAIM, CLAIMS_PER_BLOCK, IDS_PER_POSTING_BLOCK,
 };
 use crate::storage::{IndexOp, Storage, StoreError};
 use claimledger_core::{Claim, ClaimId, Entry, Event, Key, Seq, Subject, Tag};
@@ -273,6 +270,7 @@ impl IndexBatch {
         for id in ids {
             let change = &self.claims[&id];
             let block = blocks.locate(storage, id)?;
+            let last_block = block.upper.is_none();
             let claims = &mut block.claims;
             let at = match claims.last() {
                 Some(last) if last.id < id => Err(claims.len()),
@@ -281,6 +279,16 @@ impl IndexBatch {
             };
             let slot = match at {
                 Ok(i) => &mut claims[i],
+                Err(i) if i < claims.len() || !last_block => {
+                    let (_, seq) = change.first;
+                    return Err(StoreError::corrupt(
+                        Some(seq),
+                        format!(
+                            "claim id {id} is not greater than the ids of the claims recorded \
+                             before it: claim ids must increase in the order claims are recorded"
+                        ),
+                    ));
+                }
                 Err(i) => {
                     claims.insert(
                         i,
@@ -387,18 +395,18 @@ fn corrupt(key: &[u8], why: String) -> StoreError {
 /// A claim block read for the batch, with the batch's changes merged in.
 #[derive(Debug)]
 struct CachedBlock {
-    /// Every claim in the block's range, ascending: may exceed a block's capacity until the
-    /// block is cut up on output.
+    /// Every claim in the block's range, ascending: may exceed a block's capacity (new claims
+    /// at its end) until the block is cut up on output.
     claims: Vec<ClaimSlot>,
-    /// The next stored block's first id: this block covers ids below it.
+    /// The next stored block's first id: this block covers ids below it. `None` for the last
+    /// block, the only one new claims join.
     upper: Option<ClaimId>,
-    /// The last id the block held before the batch.
-    stored_last: Option<ClaimId>,
     dirty: bool,
 }
 
 /// The claim blocks a batch touches. A stored block covers the ids from its first up to the
-/// next stored block's first; ids below every stored block go to `below`, a new block.
+/// next stored block's first; ids below every stored block go to `below`, a new block (the
+/// first, when no block is stored yet).
 #[derive(Debug, Default)]
 struct ClaimBlocks {
     stored: BTreeMap<ClaimId, CachedBlock>,
@@ -431,17 +439,13 @@ impl ClaimBlocks {
         })?;
         match floor {
             Some((key, value)) => {
-                let mut claims =
-                    decode_claim_block(&key, &value).map_err(|why| corrupt(&key, why))?;
+                let claims = decode_claim_block(&key, &value).map_err(|why| corrupt(&key, why))?;
                 let first = claims[0].id;
                 let upper = next_stored_block(storage, Some(first))?;
-                let dirty = trim_claims(&mut claims, upper);
-                let stored_last = claims.last().map(|c| c.id);
                 Ok(self.stored.entry(first).or_insert(CachedBlock {
                     claims,
                     upper,
-                    stored_last,
-                    dirty,
+                    dirty: false,
                 }))
             }
             None => {
@@ -449,37 +453,27 @@ impl ClaimBlocks {
                 Ok(self.below.insert(CachedBlock {
                     claims: Vec::new(),
                     upper,
-                    stored_last: None,
                     dirty: false,
                 }))
             }
         }
     }
 
-    /// One write per block, cut into blocks of [`CLAIMS_PER_BLOCK`], in ascending key order;
-    /// except that a stored block some of whose records move to the blocks cut from it (an
-    /// insertion in the middle, only in logs whose ids do not increase) has its blocks written
-    /// in descending order, so that it shrinks only after the records it loses are written.
+    /// One write per block, cut into blocks of [`CLAIMS_PER_BLOCK`], in ascending key order:
+    /// a block's stored records stay in it, and the new claims past its capacity start the
+    /// next blocks.
     fn into_ops(self) -> Vec<IndexOp> {
         let mut ops = Vec::new();
         for block in self.below.into_iter().chain(self.stored.into_values()) {
             if !block.dirty {
                 continue;
             }
-            let chunks: Vec<&[ClaimSlot]> = block.claims.chunks(CLAIMS_PER_BLOCK).collect();
-            let moves = chunks
-                .get(1)
-                .is_some_and(|second| block.stored_last.is_some_and(|last| last >= second[0].id));
-            let start = ops.len();
-            ops.extend(chunks.iter().map(|chunk| {
+            ops.extend(block.claims.chunks(CLAIMS_PER_BLOCK).map(|chunk| {
                 IndexOp::Put(
                     claim_block_key(chunk[0].id).to_vec(),
                     encode_claim_block(chunk),
                 )
             }));
-            if moves {
-                ops[start..].reverse();
-            }
         }
         ops
     }

@@ -393,8 +393,8 @@ pub struct Ledger<S: Storage> {
 
 impl<S: Storage> Ledger<S> {
     /// Opens a ledger on `storage`, first bringing the index up to the log if a crash left it
-    /// behind (this reads only the entries it lacks), and building the Merkle tree of a ledger
-    /// written before it existed (see [`crate::tree`]).
+    /// behind (this reads only the entries it lacks), and building the Merkle tree's tiles of a
+    /// ledger being upgraded from store format 3 (see [`crate::tree`]).
     pub fn open(storage: S) -> Result<Ledger<S>, StoreError> {
         Ledger::open_with(storage, LARGE_COMMIT_ENTRIES, INDEX_BATCH_ENTRIES)
     }

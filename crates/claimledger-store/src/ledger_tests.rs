@@ -4,7 +4,8 @@
 
 use crate::ledger::{Filter, IdBits, Ledger, Receipt, SubmitContext};
 use crate::memory::MemoryStorage;
-use crate::storage::{Head, IndexOp, Storage, StoreError, TreeNode, Visit, VisitIndex};
+use crate::storage::{Head, IndexOp, Storage, StoreError, Visit, VisitIndex};
+use crate::tree::TileHash;
 use claimledger_core::input::{parse_command, Command};
 use claimledger_core::{ClaimId, Seq, Status, Subject, Tag, Timestamp};
 use proptest::prelude::*;
@@ -368,14 +369,11 @@ impl Storage for Crashy {
     fn tree_size(&self) -> Result<u64, StoreError> {
         self.inner.tree_size()
     }
-    fn tree_node(
-        &self,
-        node: claimledger_core::merkle::NodeId,
-    ) -> Result<Option<claimledger_core::merkle::NodeHash>, StoreError> {
-        self.inner.tree_node(node)
+    fn tile(&self, level: u8, index: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        self.inner.tile(level, index)
     }
-    fn apply_tree(&mut self, nodes: &[TreeNode], through: u64) -> Result<(), StoreError> {
-        self.inner.apply_tree(nodes, through)
+    fn apply_tree(&mut self, hashes: &[TileHash], through: u64) -> Result<(), StoreError> {
+        self.inner.apply_tree(hashes, through)
     }
     fn origin(&self) -> Result<String, StoreError> {
         self.inner.origin()

@@ -22,6 +22,7 @@
 //! assert!(ledger.verify(&mut |_| {}).unwrap().problem.is_none());
 //! ```
 
+mod bundle;
 mod chunk;
 pub mod forge;
 pub mod index;
@@ -38,13 +39,16 @@ pub mod tree;
 mod verify;
 pub mod watch;
 
+pub use bundle::{checkpoint_line, header_line, BUNDLE_FORMAT};
 pub use ledger::{
     id_after, Filter, IdBits, Ledger, Receipt, RejectReason, Revision, StreamError, SubmitContext,
     SubmitError, Submitted, INDEX_BATCH_ENTRIES, LARGE_COMMIT_ENTRIES,
 };
 pub use memory::{MemoryStorage, MEMORY_ORIGIN};
 pub use private_copy::{is_not_writable, PrivateCopy};
-pub use sled_store::{default_origin, default_origin_with, SledStorage, DEFAULT_WAIT};
-pub use storage::{Head, IndexOp, Storage, StoreError, TreeNode};
-pub use verify::{verify_bundle, BundleReport, Problem, VerifyReport};
+pub use sled_store::{
+    default_origin, default_origin_with, SledStorage, DEFAULT_WAIT, STORE_FORMAT,
+};
+pub use storage::{Head, IndexOp, Storage, StoreError};
+pub use verify::{verify_bundle, BundleCheckpoint, BundleReport, Problem, VerifyReport};
 pub use watch::Watched;

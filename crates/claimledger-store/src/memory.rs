@@ -2,10 +2,10 @@
 
 use crate::storage::{
     assert_commit_follows, assert_stage_follows, prefix_end, Head, IndexOp, Storage, StoreError,
-    TreeNode, Visit, VisitIndex,
+    Visit, VisitIndex,
 };
-use crate::tree::TreeAppender;
-use claimledger_core::merkle::{NodeHash, NodeId};
+use crate::tree::{TileHash, Tiles, TreeAppender, TILE_LEVELS};
+use claimledger_core::merkle::{HASH_SIZE, TILE_HEIGHT, TILE_WIDTH};
 use claimledger_core::Seq;
 use std::collections::BTreeMap;
 use std::ops::{Bound, ControlFlow};
@@ -18,7 +18,8 @@ pub struct MemoryStorage {
     head: Head,
     indexed_through: u64,
     index: BTreeMap<Vec<u8>, Vec<u8>>,
-    tree: BTreeMap<NodeId, NodeHash>,
+    /// The Merkle tree's tiles, by (level, index), as the sled store keeps them.
+    tiles: Tiles,
     tree_size: u64,
     origin: String,
     /// Entries staged past the head by [`Storage::stage`].
@@ -48,7 +49,7 @@ impl MemoryStorage {
             head: Head::EMPTY,
             indexed_through: 0,
             index: BTreeMap::new(),
-            tree: BTreeMap::new(),
+            tiles: Tiles::new(),
             tree_size: 0,
             origin: origin.to_owned(),
             staged: Vec::new(),
@@ -56,15 +57,15 @@ impl MemoryStorage {
         }
     }
 
-    /// The stored Merkle tree nodes.
-    pub fn tree(&self) -> &BTreeMap<NodeId, NodeHash> {
-        &self.tree
+    /// The stored Merkle tree tiles, by (level, index).
+    pub fn tiles(&self) -> &Tiles {
+        &self.tiles
     }
 
-    /// The stored Merkle tree nodes, to let tests alter them, or drop them all (with
-    /// [`MemoryStorage::set_tree_size`]) as a ledger written before the tree would be.
-    pub fn tree_mut(&mut self) -> &mut BTreeMap<NodeId, NodeHash> {
-        &mut self.tree
+    /// The stored Merkle tree tiles, to let tests alter them, or drop them all (with
+    /// [`MemoryStorage::set_tree_size`]) as a tree being rebuilt would be.
+    pub fn tiles_mut(&mut self) -> &mut Tiles {
+        &mut self.tiles
     }
 
     pub fn set_tree_size(&mut self, tree_size: u64) {
@@ -91,10 +92,30 @@ impl MemoryStorage {
     pub fn set_head(&mut self, head: Head) {
         self.head = head;
         if self.tree_size > head.count {
-            self.tree.retain(|node, _| {
-                (u128::from(node.index) + 1) << node.level <= u128::from(head.count)
-            });
+            for level in 0..TILE_LEVELS {
+                let kept = (head.count >> (u32::from(level) * u32::from(TILE_HEIGHT))) as usize;
+                let tile_width = TILE_WIDTH as usize;
+                self.tiles.retain(|&(l, index), data| {
+                    if l != level {
+                        return true;
+                    }
+                    let first = index as usize * tile_width;
+                    data.truncate(kept.saturating_sub(first).min(tile_width) * HASH_SIZE);
+                    !data.is_empty()
+                });
+            }
             self.tree_size = head.count;
+        }
+    }
+
+    /// Writes each hash into its tile, over whatever the tile held from that place on.
+    fn add_tile_hashes(&mut self, hashes: &[TileHash]) {
+        for hash in hashes {
+            let (tile, offset) = hash.tile();
+            let data = self.tiles.entry((hash.level, tile)).or_default();
+            assert!(data.len() >= offset, "a tile grows at its end");
+            data.truncate(offset);
+            data.extend_from_slice(&hash.hash.0);
         }
     }
 
@@ -210,7 +231,7 @@ impl Storage for MemoryStorage {
             head,
             entries,
         );
-        let nodes = TreeAppender::open(&*self)?.push(entries);
+        let hashes = TreeAppender::open(&*self)?.push(entries);
         if self
             .fail_commits_past
             .is_some_and(|limit| head.count > limit)
@@ -225,7 +246,7 @@ impl Storage for MemoryStorage {
         }
         self.entries.truncate(self.head.count as usize);
         self.entries.extend(entries.iter().cloned());
-        self.tree.extend(nodes);
+        self.add_tile_hashes(&hashes);
         self.tree_size = head.count;
         self.head = head;
         if let Some(index) = index {
@@ -273,13 +294,13 @@ impl Storage for MemoryStorage {
         Ok(self.tree_size)
     }
 
-    fn tree_node(&self, node: NodeId) -> Result<Option<NodeHash>, StoreError> {
-        Ok(self.tree.get(&node).copied())
+    fn tile(&self, level: u8, index: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.tiles.get(&(level, index)).cloned())
     }
 
-    fn apply_tree(&mut self, nodes: &[TreeNode], through: u64) -> Result<(), StoreError> {
+    fn apply_tree(&mut self, hashes: &[TileHash], through: u64) -> Result<(), StoreError> {
         assert!(through <= self.head.count, "the tree cannot pass the head");
-        self.tree.extend(nodes.iter().copied());
+        self.add_tile_hashes(hashes);
         self.tree_size = through;
         Ok(())
     }

@@ -8,16 +8,15 @@
 //! - `M` "format" → u32 store format; `M` "head" → u64 count and 32-byte hash; `M` "indexed"
 //!   → u64, how far the index reflects the log; `M` "tree" → u64, how many leaves the stored
 //!   Merkle tree covers; `M` "origin" → the ledger's origin, UTF-8.
-//! - `T` level:u8 block:u64 → the Merkle tree nodes of that level with indices block·256 to
-//!   block·256+255, as many as are complete, in index order, 32 bytes each. Node (level, i)
-//!   is the root of the perfect subtree over leaves i·2^level to (i+1)·2^level − 1 (entries
-//!   one more than those). Each node is written once, in the write that stores the entry
-//!   completing it, and a block only grows at its end until it is full, as the log's chunks
-//!   do. Packed for the same reason as the log and the index: one key per node made a
-//!   million-entry import about 80% slower, with sled cloning a leaf on each insert. The
-//!   tree's keys sort after the log and the meta keys, so that appending to the last block of
-//!   each level never lands in a leaf of sled's that holds log chunks (the reason the index
-//!   sorts after the log, below).
+//! - `T` level:u8 index:u64 → Merkle tree tile (level, index): the hashes of tree level
+//!   8·level with indices index·256 to index·256+255, as many as are complete, in index order,
+//!   32 bytes each (c2sp.org/tlog-tiles' tiles of height 8). Hash i of tree level l is the root
+//!   of the perfect subtree over leaves i·2^l to (i+1)·2^l − 1 (entries one more than those);
+//!   the levels between the tile levels are computed from the tile below when read. Each hash
+//!   is written once, in the write that stores the entry completing it, and a tile only grows
+//!   at its end until it is full, as the log's chunks do. The tree's keys sort after the log and
+//!   the meta keys, so that appending to the last tile of each level never lands in a leaf of
+//!   sled's that holds log chunks (the reason the index sorts after the log, below).
 //! - `X` key → value: the index of [`crate::index`], packed like the log, so that a million
 //!   claims take about 85,000 sled keys rather than five million:
 //!   - `X` `c` first-id:16 → the claim block starting at claim first-id: up to 128 claim
@@ -35,14 +34,16 @@
 //! key; were that leaf full of 64 KiB log chunks (as it was when the index sorted just before
 //! them, under `I`), sled would rewrite it whole, as a file of its own, every few inserts.
 //!
-//! Store format 2 is this layout. Format 1 kept one index pair per fact under `I`; opening a
-//! format 1 store removes that index (the log is the same), and the ledger then rebuilds the
-//! index from the log.
+//! Store format 4 is this layout. Format 3 differed only in its tree: BLAKE3 nodes of every
+//! level. Opening a format 3 ledger to write rebuilds its tree as tiles, in durable batches
+//! (`M` "upgrade" → u64, how far the new tiles go, until the last batch writes format 4);
+//! opening one to read leaves it as it is and computes its tiles from the log when first
+//! asked for. Formats 1 and 2 are refused.
 //!
 //! The head is the commit point: nothing past it is ever read, and whatever a crash left past
-//! it (log chunks, tree nodes) is removed when the ledger is next opened. A small commit is one
-//! atomic sled batch (chunks, tree nodes, index, head, tree mark) followed by a flush; a large
-//! one writes its chunks with their tree nodes, flushes, then moves the head and the tree mark
+//! it (log chunks, tile hashes) is removed when the ledger is next opened to write. A small
+//! commit is one atomic sled batch (chunks, tile hashes, index, head, tree mark) followed by a
+//! flush; a large one writes its chunks with their tile hashes, flushes, then moves the head and the tree mark
 //! in one batch and flushes again, and the index follows in batches
 //! ([`Storage::apply_index`]).
 
@@ -50,26 +51,29 @@ use crate::chunk::{self, ENTRIES_PER_BLOCK, ENTRIES_PER_CHUNK};
 use crate::lock::LedgerLock;
 use crate::storage::{
     assert_commit_follows, assert_stage_follows, prefix_end, Head, IndexOp, Storage, StoreError,
-    TreeNode, Visit, VisitIndex,
+    Visit, VisitIndex,
 };
-use crate::tree::TreeAppender;
+use crate::tree::{TileHash, Tiles, TreeAppender, TILE_LEN_MAX, TILE_LEVELS};
 use claimledger_core::checkpoint;
-use claimledger_core::merkle::{NodeHash, NodeId};
+use claimledger_core::merkle::{HASH_SIZE, TILE_HEIGHT};
 use claimledger_core::Seq;
 use rayon::prelude::*;
+use std::collections::BTreeMap;
 use std::ops::{Bound, ControlFlow};
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 /// How long a command waits for another process to finish with the ledger, by default.
 pub const DEFAULT_WAIT: Duration = Duration::from_secs(10);
 
-/// The store layout version this build writes and reads: 3 compresses the log in blocks.
-/// Formats 1 and 2 were development layouts with uncompressed chunks; this build refuses them.
-const STORE_FORMAT: u32 = 3;
+/// The store layout version this build writes and reads: 4 keeps the Merkle tree as SHA-256
+/// tiles.
+pub const STORE_FORMAT: u32 = 4;
 
-/// Merkle tree nodes of one level per sled value.
-const TREE_NODES_PER_BLOCK: u64 = 256;
+/// The one older layout this build opens: its tree (BLAKE3 nodes) is rebuilt as tiles when it
+/// is opened to write. Formats 1 and 2 were development layouts; this build refuses them.
+const UPGRADED_FORMAT: u32 = 3;
 
 /// Chunks written per sled batch in a large commit.
 const CHUNKS_PER_BATCH: usize = 64;
@@ -82,6 +86,8 @@ const META_HEAD: &[u8] = b"Mhead";
 const META_INDEXED: &[u8] = b"Mindexed";
 const META_TREE: &[u8] = b"Mtree";
 const META_ORIGIN: &[u8] = b"Morigin";
+/// While a format 3 ledger's tree is rebuilt: how many leaves the new tiles cover.
+const META_UPGRADE: &[u8] = b"Mupgrade";
 const LOG_PREFIX: u8 = b'L';
 const TREE_PREFIX: u8 = b'T';
 const INDEX_PREFIX: u8 = b'X';
@@ -101,23 +107,21 @@ pub struct SledStorage {
     /// Entries staged past the head by [`Storage::stage`], and the tree appender over them.
     staged: u64,
     stage_tree: Option<TreeAppender>,
+    /// A format 3 ledger opened to write: its tree is being rebuilt as tiles.
+    upgrading: bool,
+    /// A format 3 ledger opened to read: its tiles, computed from the log when first read.
+    computed_tiles: Option<OnceLock<Tiles>>,
     _lock: LedgerLock,
     /// The temporary directory of a private copy (private_copy.rs), removed when the storage
     /// is dropped; declared last so that sled is closed before its files go.
     _copy: Option<tempfile::TempDir>,
 }
 
-fn tree_block_key(level: u8, block: u64) -> [u8; 10] {
+fn tile_key(level: u8, index: u64) -> [u8; 10] {
     let mut key = [TREE_PREFIX; 10];
     key[1] = level;
-    key[2..].copy_from_slice(&block.to_be_bytes());
+    key[2..].copy_from_slice(&index.to_be_bytes());
     key
-}
-
-/// The block holding a node, and the node's byte offset in it.
-fn tree_block_of(node: NodeId) -> ([u8; 10], usize) {
-    let key = tree_block_key(node.level, node.index / TREE_NODES_PER_BLOCK);
-    (key, (node.index % TREE_NODES_PER_BLOCK) as usize * 32)
 }
 
 /// A default origin for a new ledger in `dir`: `claimledger/<name>/<8 random hex digits>`,
@@ -238,6 +242,8 @@ impl SledStorage {
             origin: origin.to_owned(),
             staged: 0,
             stage_tree: None,
+            upgrading: false,
+            computed_tiles: None,
             _lock: lock,
             _copy: None,
         };
@@ -280,6 +286,8 @@ impl SledStorage {
             origin: String::new(),
             staged: 0,
             stage_tree: None,
+            upgrading: false,
+            computed_tiles: None,
             _lock: lock,
             _copy: None,
         };
@@ -297,7 +305,7 @@ impl SledStorage {
                 supported: STORE_FORMAT,
             });
         }
-        if format < STORE_FORMAT {
+        if format < UPGRADED_FORMAT {
             return Err(StoreError::OlderFormat {
                 path: dir.to_path_buf(),
                 found: format,
@@ -306,31 +314,36 @@ impl SledStorage {
         }
         storage.head = Head::from_bytes(&storage.meta(META_HEAD)?)
             .ok_or_else(|| StoreError::corrupt(None, "the head record is malformed"))?;
-        let indexed = storage.meta(META_INDEXED)?;
-        storage.indexed_through = u64::from_be_bytes(
-            indexed
-                .as_slice()
-                .try_into()
-                .map_err(|_| StoreError::corrupt(None, "the index mark is malformed"))?,
-        );
+        storage.indexed_through = storage.meta_u64(META_INDEXED, "index mark")?;
         if storage.indexed_through > storage.head.count {
             return Err(StoreError::corrupt(None, "the index mark is past the head"));
         }
-        // A ledger written before the tree has no tree mark: its tree covers nothing yet, and
-        // Ledger::open builds it.
-        storage.tree_size = match storage.db.get(META_TREE).map_err(|e| storage.error(e))? {
-            None => 0,
-            Some(value) => u64::from_be_bytes(
-                value
-                    .as_ref()
-                    .try_into()
-                    .map_err(|_| StoreError::corrupt(None, "the tree mark is malformed"))?,
-            ),
-        };
-        if storage.tree_size > storage.head.count {
-            return Err(StoreError::corrupt(None, "the tree mark is past the head"));
+        // The origin is the ledger's identity: a missing one is damage, never replaced by a
+        // new one, even when the ledger is only read.
+        storage.origin = storage.read_origin()?;
+        if format == UPGRADED_FORMAT {
+            if to_write {
+                storage.start_upgrade()?;
+                storage.remove_uncommitted()?;
+                storage.finish_upgrade_if_complete()?;
+            } else {
+                // Read as it is: the tiles of its tree are computed from the log when first
+                // read, and its old tree is not read.
+                storage.tree_size = storage.head.count;
+                storage.computed_tiles = Some(OnceLock::new());
+            }
+            return Ok(storage);
         }
-        storage.origin = storage.read_origin(dir)?;
+        storage.tree_size = storage.meta_u64(META_TREE, "tree mark")?;
+        if storage.tree_size != storage.head.count {
+            return Err(StoreError::corrupt(
+                None,
+                format!(
+                    "the tree mark says the Merkle tree covers {} entries, but the head says {}",
+                    storage.tree_size, storage.head.count
+                ),
+            ));
+        }
         if to_write {
             storage.remove_uncommitted()?;
         }
@@ -343,21 +356,89 @@ impl SledStorage {
         self
     }
 
-    /// The recorded origin; a ledger created before origins gets a [`default_origin`] now, once.
-    fn read_origin(&self, dir: &Path) -> Result<String, StoreError> {
-        let Some(value) = self.db.get(META_ORIGIN).map_err(|e| self.error(e))? else {
-            let origin = default_origin(dir);
-            self.db
-                .insert(META_ORIGIN, origin.as_bytes())
-                .map_err(|e| self.error(e))?;
-            self.flush()?;
-            return Ok(origin);
-        };
+    /// A u64 meta record, which must be present.
+    fn meta_u64(&self, key: &[u8], name: &str) -> Result<u64, StoreError> {
+        let value = self
+            .db
+            .get(key)
+            .map_err(|e| self.error(e))?
+            .ok_or_else(|| StoreError::corrupt(None, format!("the {name} is missing")))?;
+        Ok(u64::from_be_bytes(value.as_ref().try_into().map_err(
+            |_| StoreError::corrupt(None, format!("the {name} is malformed")),
+        )?))
+    }
+
+    /// The recorded origin, which must be there and valid.
+    fn read_origin(&self) -> Result<String, StoreError> {
+        let value = self
+            .db
+            .get(META_ORIGIN)
+            .map_err(|e| self.error(e))?
+            .ok_or_else(|| StoreError::corrupt(None, "the origin record is missing"))?;
         let origin = String::from_utf8(value.to_vec())
             .map_err(|_| StoreError::corrupt(None, "the origin record is not UTF-8"))?;
         checkpoint::validate_origin(&origin)
             .map_err(|e| StoreError::corrupt(None, format!("the origin record: {e}")))?;
         Ok(origin)
+    }
+
+    /// Begins (or goes on with) rebuilding a format 3 ledger's tree as tiles: the first time,
+    /// removes the old tree and its mark in one durable write, and records that no tiles are
+    /// built yet; after an interruption, goes on from what the upgrade record says.
+    /// [`crate::Ledger::open`] then builds the tiles up to the head ([`Storage::apply_tree`]).
+    fn start_upgrade(&mut self) -> Result<(), StoreError> {
+        self.upgrading = true;
+        if self
+            .db
+            .get(META_UPGRADE)
+            .map_err(|e| self.error(e))?
+            .is_some()
+        {
+            self.tree_size = self.meta_u64(META_UPGRADE, "upgrade record")?;
+            if self.tree_size > self.head.count {
+                return Err(StoreError::corrupt(
+                    None,
+                    "the upgrade record is past the head",
+                ));
+            }
+            return Ok(());
+        }
+        let mut batch = sled::Batch::default();
+        for item in self.db.scan_prefix([TREE_PREFIX]) {
+            let (key, _) = item.map_err(|e| self.error(e))?;
+            batch.remove(key);
+        }
+        batch.remove(META_TREE);
+        batch.insert(META_UPGRADE, 0u64.to_be_bytes().as_slice());
+        self.db.apply_batch(batch).map_err(|e| self.error(e))?;
+        self.flush()?;
+        self.tree_size = 0;
+        Ok(())
+    }
+
+    /// Ends an upgrade whose tiles reach the head: store format 4 from now on.
+    fn finish_upgrade_if_complete(&mut self) -> Result<(), StoreError> {
+        if !self.upgrading || self.tree_size != self.head.count {
+            return Ok(());
+        }
+        let mut batch = sled::Batch::default();
+        finish_upgrade(&mut batch, self.head.count);
+        self.db.apply_batch(batch).map_err(|e| self.error(e))?;
+        self.flush()?;
+        self.upgrading = false;
+        Ok(())
+    }
+
+    /// The entries whose tree is to be rebuilt when this ledger, of store format 3 and opened
+    /// to write, is opened as a [`crate::Ledger`]; `None` when there is nothing to upgrade.
+    pub fn upgrade_pending(&self) -> Option<u64> {
+        self.upgrading.then_some(self.head.count)
+    }
+
+    /// Whether this is a ledger of store format 3 opened to read, whose tree is computed from
+    /// the log for this run.
+    pub fn tree_computed_in_memory(&self) -> bool {
+        self.computed_tiles.is_some()
     }
 
     fn error(&self, error: sled::Error) -> StoreError {
@@ -386,7 +467,7 @@ impl SledStorage {
     }
 
     /// Removes what an interrupted large commit left past the head: log chunks, entries in the
-    /// head's chunk, and Merkle tree nodes over leaves past it.
+    /// head's chunk, and Merkle tree hashes over leaves past it.
     fn remove_uncommitted(&mut self) -> Result<(), StoreError> {
         let last_chunk = if self.head.count == 0 {
             None
@@ -404,11 +485,17 @@ impl SledStorage {
             batch.remove(key);
             dirty = true;
         }
-        // A node of level l is past the head from index count >> l on: its last leaf,
+        // A hash of tree level l is past the head from index count >> l on: its last leaf,
         // (index + 1)·2^l − 1, is then at or past the count.
-        for level in 0..u64::BITS as u8 {
-            let kept = self.head.count >> level;
-            let (key, kept_len) = tree_block_of(NodeId { level, index: kept });
+        for level in 0..TILE_LEVELS {
+            let kept = self.head.count >> (u32::from(level) * u32::from(TILE_HEIGHT));
+            let (tile, kept_len) = TileHash {
+                level,
+                index: kept,
+                hash: claimledger_core::merkle::EMPTY_HASH,
+            }
+            .tile();
+            let key = tile_key(level, tile);
             let first_garbage = if kept_len == 0 {
                 key
             } else {
@@ -418,9 +505,9 @@ impl SledStorage {
                         dirty = true;
                     }
                 }
-                tree_block_key(level, kept / TREE_NODES_PER_BLOCK + 1)
+                tile_key(level, tile + 1)
             };
-            let last = tree_block_key(level, u64::MAX);
+            let last = tile_key(level, u64::MAX);
             for item in self.db.range(first_garbage..=last) {
                 let (key, _) = item.map_err(|e| self.error(e))?;
                 batch.remove(key);
@@ -446,7 +533,7 @@ impl SledStorage {
         Ok(())
     }
 
-    /// Writes entries past the head and whatever is staged already, with the tree nodes they
+    /// Writes entries past the head and whatever is staged already, with the tree hashes they
     /// complete, in batches of [`CHUNKS_PER_BATCH`] chunks, where nothing reads them until the
     /// head moves (and the next open removes them if it never does).
     fn write_past_head(
@@ -466,7 +553,7 @@ impl SledStorage {
             let (last_chunk, _) = group.last().expect("chunks() gives non-empty groups");
             let group_end = ((last_chunk + 1) * ENTRIES_PER_CHUNK).min(base + entries.len() as u64);
             let group_entries = (group_end - base) as usize - written;
-            self.add_tree_nodes(
+            self.add_tile_hashes(
                 &mut batch,
                 &tree.push(&entries[written..written + group_entries]),
             )?;
@@ -884,7 +971,7 @@ impl Storage for SledStorage {
                 for (chunk, value) in self.chunks_for(self.head.count, entries)? {
                     batch.insert(&chunk_key(chunk), value);
                 }
-                self.add_tree_nodes(&mut batch, &tree.push(entries))?;
+                self.add_tile_hashes(&mut batch, &tree.push(entries))?;
                 add_index_ops(&mut batch, index);
                 batch.insert(META_HEAD, head.to_bytes().as_slice());
                 batch.insert(META_INDEXED, head.count.to_be_bytes().as_slice());
@@ -911,15 +998,13 @@ impl Storage for SledStorage {
     /// a whole block computed so that starting from the block the batch already wrote gives
     /// that same block (`index_batch` has the details): a claim record *sets* revision `n`
     /// rather than appending it; a key, or a posting-list member, already present is not added
-    /// twice; a member already removed is not looked for again. When claim ids increase in
-    /// log order (as the ledger makes them and `verify` requires), no stored record ever moves
-    /// between blocks, and that holds whichever subset of the changes survived. In a log whose
-    /// ids do not increase (written before ids were monotonic), a claim can land in the middle
-    /// of a full block, which is then cut: the blocks cut from it are written before it
-    /// shrinks, so that a crash loses nothing as long as what survives is a prefix of the
-    /// writes. sled gives that: its log is recovered in order, stopping at the first torn
-    /// write, and one thread's inserts are logged in the order they are made (sled's
-    /// `pagecache/segment.rs` and `doc/testing_strategies`).
+    /// twice; a member already removed is not looked for again. Claim ids increase in log
+    /// order (the ledger makes them so, and indexing refuses a log where they do not), so no
+    /// stored record ever moves between blocks, and that holds whichever subset of the changes
+    /// survived, as long as what survives is a prefix of the writes. sled gives that: its log is
+    /// recovered in order, stopping at the first torn write, and one thread's inserts are
+    /// logged in the order they are made (sled's `pagecache/segment.rs` and
+    /// `doc/testing_strategies`).
     ///
     /// Separate inserts rather than one atomic sled batch, measured on imports of 200,000 and
     /// a million claims: the batch took 0.05–0.2 s longer, 70 MB more memory, and left the
@@ -973,43 +1058,49 @@ impl Storage for SledStorage {
         Ok(self.tree_size)
     }
 
-    fn tree_node(&self, node: NodeId) -> Result<Option<NodeHash>, StoreError> {
-        let (key, offset) = tree_block_of(node);
-        let Some(block) = self.db.get(key).map_err(|e| self.error(e))? else {
+    fn tile(&self, level: u8, index: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        if let Some(computed) = &self.computed_tiles {
+            let tiles = match computed.get() {
+                Some(tiles) => tiles,
+                None => {
+                    let tiles = crate::tree::tiles_of_log(self)?;
+                    computed.get_or_init(|| tiles)
+                }
+            };
+            return Ok(tiles.get(&(level, index)).cloned());
+        }
+        let key = tile_key(level, index);
+        let Some(data) = self.db.get(key).map_err(|e| self.error(e))? else {
             return Ok(None);
         };
-        check_tree_block(&key, &block)?;
-        Ok(block
-            .get(offset..offset + 32)
-            .map(|hash| NodeHash(hash.try_into().expect("a 32-byte slice"))))
+        check_tile(level, index, &data)?;
+        Ok(Some(data.to_vec()))
     }
 
-    fn tree_nodes(&self, level: u8, first: u64, max: usize) -> Result<Vec<NodeHash>, StoreError> {
-        let (key, offset) = tree_block_of(NodeId {
-            level,
-            index: first,
-        });
-        let Some(block) = self.db.get(key).map_err(|e| self.error(e))? else {
-            return Ok(Vec::new());
-        };
-        check_tree_block(&key, &block)?;
-        Ok(block
-            .get(offset..)
-            .unwrap_or_default()
-            .chunks_exact(32)
-            .take(max)
-            .map(|hash| NodeHash(hash.try_into().expect("32-byte chunks")))
-            .collect())
+    fn stores_tree(&self) -> bool {
+        self.computed_tiles.is_none()
     }
 
-    fn apply_tree(&mut self, nodes: &[TreeNode], through: u64) -> Result<(), StoreError> {
+    fn apply_tree(&mut self, hashes: &[TileHash], through: u64) -> Result<(), StoreError> {
         assert!(through <= self.head.count, "the tree cannot pass the head");
+        assert!(
+            self.computed_tiles.is_none(),
+            "a ledger opened to read is not written"
+        );
         let mut batch = sled::Batch::default();
-        self.add_tree_nodes(&mut batch, nodes)?;
-        batch.insert(META_TREE, through.to_be_bytes().as_slice());
+        self.add_tile_hashes(&mut batch, hashes)?;
+        let finished = self.upgrading && through == self.head.count;
+        if finished {
+            finish_upgrade(&mut batch, through);
+        } else if self.upgrading {
+            batch.insert(META_UPGRADE, through.to_be_bytes().as_slice());
+        } else {
+            batch.insert(META_TREE, through.to_be_bytes().as_slice());
+        }
         self.db.apply_batch(batch).map_err(|e| self.error(e))?;
         self.flush()?;
         self.tree_size = through;
+        self.upgrading &= !finished;
         Ok(())
     }
 
@@ -1037,66 +1128,73 @@ impl Storage for SledStorage {
     }
 }
 
-/// A tree block holds whole hashes, at most [`TREE_NODES_PER_BLOCK`] of them.
-fn check_tree_block(key: &[u8; 10], block: &[u8]) -> Result<(), StoreError> {
-    if block.len().is_multiple_of(32) && block.len() as u64 <= TREE_NODES_PER_BLOCK * 32 {
+/// The writes that end an upgrade from store format 3: the tree mark, format 4.
+fn finish_upgrade(batch: &mut sled::Batch, tree_size: u64) {
+    batch.remove(META_UPGRADE);
+    batch.insert(META_TREE, tree_size.to_be_bytes().as_slice());
+    batch.insert(META_FORMAT, STORE_FORMAT.to_be_bytes().as_slice());
+}
+
+/// A tile holds whole hashes, at most 256 of them.
+fn check_tile(level: u8, index: u64, data: &[u8]) -> Result<(), StoreError> {
+    if data.len().is_multiple_of(HASH_SIZE) && data.len() <= TILE_LEN_MAX && !data.is_empty() {
         return Ok(());
     }
-    let level = key[1];
-    let first =
-        u64::from_be_bytes(key[2..].try_into().expect("10-byte keys")) * TREE_NODES_PER_BLOCK;
     Err(StoreError::corrupt(
         None,
         format!(
-            "the Merkle tree block of level {level} from node {first} is {} bytes, not a \
-             multiple of 32 up to {}",
-            block.len(),
-            TREE_NODES_PER_BLOCK * 32
+            "the Merkle tree tile (level {level}, index {index}) is {} bytes, not a multiple of \
+             {HASH_SIZE} from {HASH_SIZE} to {TILE_LEN_MAX}",
+            data.len(),
         ),
     ))
 }
 
 impl SledStorage {
-    /// Adds tree nodes to a batch, each into its level's block: appended after the nodes the
-    /// block holds, or written over itself (and whatever follows it, which an interrupted
-    /// write left there) when stored again. Nodes come in the order appends complete them, so
-    /// each block grows at its end.
-    fn add_tree_nodes(
+    /// Adds tree hashes to a batch, each into its tile: appended after the hashes the tile
+    /// holds, or written over itself (and whatever follows it, which an interrupted write left
+    /// there) when stored again. Hashes come in the order appends complete them, so each tile
+    /// grows at its end.
+    fn add_tile_hashes(
         &self,
         batch: &mut sled::Batch,
-        nodes: &[TreeNode],
+        hashes: &[TileHash],
     ) -> Result<(), StoreError> {
-        let mut blocks: std::collections::BTreeMap<[u8; 10], Vec<u8>> =
-            std::collections::BTreeMap::new();
-        for (node, hash) in nodes {
-            let (key, offset) = tree_block_of(*node);
-            let block = match blocks.entry(key) {
-                std::collections::btree_map::Entry::Occupied(block) => block.into_mut(),
+        let mut tiles: BTreeMap<(u8, u64), Vec<u8>> = BTreeMap::new();
+        for hash in hashes {
+            let (index, offset) = hash.tile();
+            let data = match tiles.entry((hash.level, index)) {
+                std::collections::btree_map::Entry::Occupied(data) => data.into_mut(),
                 std::collections::btree_map::Entry::Vacant(vacant) => {
-                    let stored = self.db.get(key).map_err(|e| self.error(e))?;
-                    let mut block = Vec::with_capacity(TREE_NODES_PER_BLOCK as usize * 32);
+                    let stored = self
+                        .db
+                        .get(tile_key(hash.level, index))
+                        .map_err(|e| self.error(e))?;
+                    let mut data = Vec::with_capacity(TILE_LEN_MAX);
                     if let Some(stored) = stored {
-                        check_tree_block(&key, &stored)?;
-                        block.extend_from_slice(&stored);
+                        check_tile(hash.level, index, &stored)?;
+                        data.extend_from_slice(&stored);
                     }
-                    vacant.insert(block)
+                    vacant.insert(data)
                 }
             };
-            if block.len() < offset {
+            if data.len() < offset {
                 return Err(StoreError::corrupt(
                     None,
                     format!(
-                        "the Merkle tree node {node} is written after a gap: its block holds {} \
-                         nodes",
-                        block.len() / 32
+                        "the Merkle tree tile (level {}, index {index}) holds {} hashes; hash {} \
+                         cannot follow them",
+                        hash.level,
+                        data.len() / HASH_SIZE,
+                        offset / HASH_SIZE
                     ),
                 ));
             }
-            block.truncate(offset);
-            block.extend_from_slice(&hash.0);
+            data.truncate(offset);
+            data.extend_from_slice(&hash.hash.0);
         }
-        for (key, block) in blocks {
-            batch.insert(&key, block);
+        for ((level, index), data) in tiles {
+            batch.insert(&tile_key(level, index), data);
         }
         Ok(())
     }
@@ -1148,6 +1246,7 @@ mod tests {
     use crate::ledger::{StreamError, SubmitError, Submitted};
     use crate::ledger_tests::{check, run, Model, Op};
     use crate::MemoryStorage;
+    use claimledger_core::merkle::TILE_WIDTH;
     use std::ops::ControlFlow;
 
     fn pairs(
@@ -1311,7 +1410,7 @@ mod tests {
                 error,
                 StoreError::OlderFormat {
                     found: 2,
-                    supported: 3,
+                    supported: 4,
                     ..
                 }
             ),
@@ -1428,27 +1527,23 @@ mod tests {
         assert_eq!(history.len(), 3, "recorded, revised by key twice");
     }
 
-    /// Every stored tree node.
-    fn tree_keys(storage: &SledStorage) -> Vec<NodeId> {
-        let mut nodes = Vec::new();
+    /// Every stored tile hash, as (tile level, index within its tree level).
+    fn tile_hashes(storage: &SledStorage) -> Vec<(u8, u64)> {
+        let mut hashes = Vec::new();
         for item in storage.db.scan_prefix([TREE_PREFIX]) {
-            let (key, block) = item.expect("a key");
-            let first = u64::from_be_bytes(key[2..].try_into().expect("10-byte keys"))
-                * TREE_NODES_PER_BLOCK;
-            assert_eq!(block.len() % 32, 0);
-            for i in 0..block.len() as u64 / 32 {
-                nodes.push(NodeId {
-                    level: key[1],
-                    index: first + i,
-                });
+            let (key, tile) = item.expect("a key");
+            let first = u64::from_be_bytes(key[2..].try_into().expect("10-byte keys")) * TILE_WIDTH;
+            assert_eq!(tile.len() % HASH_SIZE, 0);
+            for i in 0..(tile.len() / HASH_SIZE) as u64 {
+                hashes.push((key[1], first + i));
             }
         }
-        nodes
+        hashes
     }
 
-    /// A large commit that dies after writing its chunks and tree nodes, before the head
+    /// A large commit that dies after writing its chunks and tile hashes, before the head
     /// moves, leaves the ledger as it was; the next open removes what it wrote, and the next
-    /// commit writes its own nodes, not the dead one's.
+    /// commit writes its own hashes, not the dead one's.
     #[test]
     fn a_large_commit_interrupted_before_the_head_leaves_no_trace() {
         let dir = tempfile::tempdir().expect("a temporary directory");
@@ -1458,8 +1553,8 @@ mod tests {
             .submit(&records(0, 200, "x"), &crate::ledger_tests::context())
             .expect("submit");
         let checkpoint = ledger.checkpoint().expect("checkpoint");
-        let nodes_before = tree_keys(ledger.storage());
-        assert_eq!(nodes_before.len(), 2 * 200 - 3);
+        let hashes_before = tile_hashes(ledger.storage());
+        assert_eq!(hashes_before.len(), 200, "the leaves; no level-8 hash yet");
 
         // What a crashed large commit leaves: the first stage written, the head not moved.
         let mut other = Ledger::open(MemoryStorage::new()).expect("open");
@@ -1482,7 +1577,11 @@ mod tests {
             .write_past_head(200, &dead, &mut tree)
             .expect("write");
         storage.flush().expect("flush");
-        assert!(tree_keys(&storage).len() > nodes_before.len());
+        assert_eq!(
+            tile_hashes(&storage).len(),
+            500 + 1,
+            "500 leaves and one level-8 hash"
+        );
         let log_keys = storage.db.scan_prefix([LOG_PREFIX]).count();
         assert!(log_keys > 2);
         drop(storage);
@@ -1497,7 +1596,7 @@ mod tests {
 
         // Opened to write, the interrupted write is gone.
         let storage = SledStorage::open(dir.path(), DEFAULT_WAIT).expect("reopen");
-        assert_eq!(tree_keys(&storage), nodes_before);
+        assert_eq!(tile_hashes(&storage), hashes_before);
         assert_eq!(storage.db.scan_prefix([LOG_PREFIX]).count(), 2);
         let mut ledger = Ledger::open(storage).expect("open");
         assert_eq!(ledger.checkpoint().expect("checkpoint"), checkpoint);
@@ -1511,45 +1610,175 @@ mod tests {
         );
     }
 
-    /// A ledger written before the tree and origins: the tree is built from the log when it
-    /// is opened, and it gets an origin, which then stays.
-    #[test]
-    fn a_ledger_from_before_the_tree_gets_one() {
-        let dir = tempfile::tempdir().expect("a temporary directory");
-        let ledger_dir = dir.path().join("war counts");
-        let storage = SledStorage::create_with_origin(&ledger_dir, DEFAULT_WAIT, "example.com/a")
-            .expect("create");
+    /// Every stored pair, read with sled alone (a damaged ledger does not open).
+    fn raw(dir: &Path) -> Vec<(Vec<u8>, Vec<u8>)> {
+        let db = open_db(&dir.join("db"), DEFAULT_WAIT).expect("open");
+        db.iter()
+            .map(|item| {
+                let (k, v) = item.expect("a pair");
+                (k.to_vec(), v.to_vec())
+            })
+            .collect()
+    }
+
+    /// A ledger of `count` entries, then rewritten as store format 3 kept it: the same log,
+    /// index, head and origin, and in place of the tiles the old tree (BLAKE3 nodes of every
+    /// level, in blocks under `T` level:u8 block:u64, whose contents this build never reads).
+    /// Gives the checkpoint the ledger had as format 4.
+    fn format_3_ledger(dir: &Path, count: usize) -> claimledger_core::checkpoint::Checkpoint {
+        let storage =
+            SledStorage::create_with_origin(dir, DEFAULT_WAIT, "example.org/old").expect("create");
         let mut ledger = Ledger::open(storage).expect("open");
         ledger
-            .submit(&records(0, 300, "x"), &crate::ledger_tests::context())
+            .submit(&records(0, count, "x"), &crate::ledger_tests::context())
             .expect("submit");
-        let root = ledger.checkpoint().expect("checkpoint").root;
-        assert_eq!(ledger.origin().expect("origin"), "example.com/a");
+        let checkpoint = ledger.checkpoint().expect("checkpoint");
         let storage = ledger.into_storage();
         let mut batch = sled::Batch::default();
         for item in storage.db.scan_prefix([TREE_PREFIX]) {
             batch.remove(item.expect("a key").0);
         }
-        batch.remove(META_TREE);
-        batch.remove(META_ORIGIN);
+        for level in 0..10u8 {
+            let nodes = (count as u64 >> level).min(TILE_WIDTH) as usize;
+            if nodes > 0 {
+                batch.insert(&tile_key(level, 0), vec![level; nodes * HASH_SIZE]);
+            }
+        }
+        batch.insert(META_FORMAT, 3u32.to_be_bytes().as_slice());
         storage.db.apply_batch(batch).expect("write");
         storage.flush().expect("flush");
-        drop(storage);
+        checkpoint
+    }
 
-        let storage = SledStorage::open(&ledger_dir, DEFAULT_WAIT).expect("reopen");
-        assert_eq!(storage.tree_size().expect("size"), 0);
-        let origin = storage.origin().expect("origin");
-        assert!(origin.starts_with("claimledger/war-counts/"), "{origin}");
-        assert_eq!(origin.len(), "claimledger/war-counts/".len() + 8);
+    /// Opened to read, a format 3 ledger is left byte for byte as it was, and gives the
+    /// checkpoint and proofs of the standard tree, computed from its log. Opened to write, its
+    /// tree is rebuilt as tiles, once: its entries, head, index and origin stay, and it is
+    /// format 4 from then on.
+    #[test]
+    fn a_format_3_ledger_is_read_as_it_is_and_upgraded_when_written() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let checkpoint = format_3_ledger(dir.path(), 300);
+        let before = raw(dir.path());
+
+        let storage = SledStorage::open_read(dir.path(), DEFAULT_WAIT).expect("open to read");
+        assert!(storage.tree_computed_in_memory());
+        assert_eq!(storage.upgrade_pending(), None);
         let ledger = Ledger::open(storage).expect("open");
-        assert_eq!(ledger.storage().tree_size().expect("size"), 300);
-        assert_eq!(tree_keys(ledger.storage()).len(), 2 * 300 - 4);
-        let checkpoint = ledger.checkpoint().expect("checkpoint");
-        assert_eq!((checkpoint.size, checkpoint.root), (300, root));
+        assert_eq!(ledger.checkpoint().expect("checkpoint"), checkpoint);
         assert_eq!(ledger.verify(&mut |_| {}).expect("verify").problem, None);
+        assert_eq!(
+            ledger.read_tile(0, 1, 44).expect("tile").len(),
+            44 * HASH_SIZE
+        );
         drop(ledger);
-        let storage = SledStorage::open(&ledger_dir, DEFAULT_WAIT).expect("reopen");
-        assert_eq!(storage.origin().expect("origin"), origin);
+        assert_eq!(raw(dir.path()), before, "reading wrote nothing");
+
+        let storage = SledStorage::open(dir.path(), DEFAULT_WAIT).expect("open to write");
+        assert_eq!(storage.upgrade_pending(), Some(300));
+        let ledger = Ledger::open(storage).expect("open");
+        assert_eq!(ledger.checkpoint().expect("checkpoint"), checkpoint);
+        assert_eq!(ledger.verify(&mut |_| {}).expect("verify").problem, None);
+        assert!(ledger.storage().stores_tree());
+        assert_eq!(tile_hashes(ledger.storage()).len(), 300 + 1);
+        drop(ledger);
+        let after = raw(dir.path());
+        let meta = |pairs: &[(Vec<u8>, Vec<u8>)], key: &[u8]| {
+            pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone())
+        };
+        assert_eq!(meta(&after, META_FORMAT), Some(4u32.to_be_bytes().to_vec()));
+        assert_eq!(meta(&after, META_TREE), Some(300u64.to_be_bytes().to_vec()));
+        assert_eq!(meta(&after, META_UPGRADE), None);
+        let not_tree = |pairs: &[(Vec<u8>, Vec<u8>)]| -> Vec<(Vec<u8>, Vec<u8>)> {
+            pairs
+                .iter()
+                .filter(|(k, _)| k[0] != TREE_PREFIX && k != META_FORMAT && k != META_TREE)
+                .cloned()
+                .collect()
+        };
+        assert_eq!(
+            not_tree(&after),
+            not_tree(&before),
+            "log, head, index, origin kept"
+        );
+
+        let storage = SledStorage::open(dir.path(), DEFAULT_WAIT).expect("reopen");
+        assert_eq!(storage.upgrade_pending(), None, "upgraded once");
+    }
+
+    /// An upgrade interrupted after some of its batches goes on from where it stopped.
+    #[test]
+    fn an_interrupted_upgrade_goes_on() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let checkpoint = format_3_ledger(dir.path(), 700);
+        let mut storage = SledStorage::open(dir.path(), DEFAULT_WAIT).expect("open to write");
+        let mut entries = Vec::new();
+        storage
+            .scan_entries(Seq::FIRST, &mut |_, bytes| {
+                entries.push(bytes.to_vec());
+                ControlFlow::Continue(())
+            })
+            .expect("scan");
+        let mut tree = TreeAppender::new();
+        storage
+            .apply_tree(&tree.push(&entries[..300]), 300)
+            .expect("a first batch");
+        drop(storage); // killed here
+
+        let storage = SledStorage::open_read(dir.path(), DEFAULT_WAIT).expect("open to read");
+        let ledger = Ledger::open(storage).expect("open");
+        assert_eq!(ledger.checkpoint().expect("checkpoint"), checkpoint);
+        drop(ledger);
+        let storage = SledStorage::open(dir.path(), DEFAULT_WAIT).expect("open to write");
+        assert_eq!(storage.tree_size().expect("size"), 300);
+        assert_eq!(storage.upgrade_pending(), Some(700));
+        let ledger = Ledger::open(storage).expect("open");
+        assert_eq!(ledger.checkpoint().expect("checkpoint"), checkpoint);
+        assert_eq!(ledger.verify(&mut |_| {}).expect("verify").problem, None);
+    }
+
+    /// An empty format 3 ledger is upgraded on open.
+    #[test]
+    fn an_empty_format_3_ledger_is_upgraded() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        format_3_ledger(dir.path(), 0);
+        let storage = SledStorage::open(dir.path(), DEFAULT_WAIT).expect("open to write");
+        assert_eq!(storage.upgrade_pending(), None);
+        drop(storage);
+        let pairs = raw(dir.path());
+        assert!(pairs.contains(&(META_FORMAT.to_vec(), 4u32.to_be_bytes().to_vec())));
+    }
+
+    /// A ledger whose origin, tree mark, head or index mark is missing is damaged: it is
+    /// refused, opened to read or to write, and nothing is written to it (no new identity).
+    #[test]
+    fn a_missing_mark_is_corruption_never_repaired() {
+        for (key, expected) in [
+            (
+                META_ORIGIN,
+                "storage corrupted: the origin record is missing",
+            ),
+            (META_TREE, "storage corrupted: the tree mark is missing"),
+            (META_INDEXED, "storage corrupted: the index mark is missing"),
+            (META_HEAD, "storage corrupted: the head record is missing"),
+        ] {
+            let dir = tempfile::tempdir().expect("a temporary directory");
+            let storage = SledStorage::create(dir.path(), DEFAULT_WAIT).expect("create");
+            let mut ledger = Ledger::open(storage).expect("open");
+            ledger
+                .submit(&records(0, 5, "x"), &crate::ledger_tests::context())
+                .expect("submit");
+            let storage = ledger.into_storage();
+            storage.db.remove(key).expect("remove");
+            storage.flush().expect("flush");
+            drop(storage);
+            let before = raw(dir.path());
+            for to_write in [false, true] {
+                let error =
+                    SledStorage::open_as(dir.path(), DEFAULT_WAIT, to_write).expect_err("damaged");
+                assert_eq!(error.to_string(), expected);
+                assert_eq!(raw(dir.path()), before);
+            }
+        }
     }
 
     #[test]

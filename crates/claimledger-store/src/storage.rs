@@ -5,7 +5,7 @@
 //! [`crate::Ledger`] decides what to write. [`crate::SledStorage`] is the durable
 //! implementation; [`crate::MemoryStorage`] makes tests fast and proves the seam is real.
 
-use claimledger_core::merkle::{NodeHash, NodeId};
+use crate::tree::TileHash;
 use claimledger_core::{EntryHash, Seq};
 use std::ops::ControlFlow;
 use std::path::PathBuf;
@@ -135,9 +135,6 @@ pub fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
     None
 }
 
-/// A stored Merkle tree node: which perfect subtree, and its hash.
-pub type TreeNode = (NodeId, NodeHash);
-
 pub type Visit<'a> = dyn FnMut(Seq, &[u8]) -> ControlFlow<()> + 'a;
 pub type VisitIndex<'a> = dyn FnMut(&[u8], &[u8]) -> ControlFlow<()> + 'a;
 
@@ -149,10 +146,10 @@ pub type VisitIndex<'a> = dyn FnMut(&[u8], &[u8]) -> ControlFlow<()> + 'a;
 ///   tree nodes they complete, the new head and the index changes survive a crash; when it
 ///   fails or the process dies first, the storage holds either all of them or none of them.
 ///   (The index may be reapplied from the log after a crash: see [`Storage::indexed_through`].)
-/// - The Merkle tree (RFC 9162, leaf i = entry i+1; see [`crate::tree`]) is kept by the
-///   storage itself: every commit computes the nodes its entries complete, with
-///   [`crate::tree::TreeAppender`], and writes them with the entries, each once. A stored
-///   node never changes.
+/// - The Merkle tree (RFC 6962 over SHA-256, leaf i = entry i+1; see [`crate::tree`]) is kept
+///   by the storage itself, in tiles: every commit computes the tile hashes its entries
+///   complete, with [`crate::tree::TreeAppender`], and writes them with the entries, each once.
+///   A stored hash never changes; a tile only grows at its end.
 /// - Index changes are only ever derived from log entries, so the index can always be rebuilt.
 pub trait Storage {
     fn head(&self) -> Result<Head, StoreError>;
@@ -227,7 +224,7 @@ pub trait Storage {
     /// whose index changes would not fit in memory), leaves the index behind for
     /// [`Storage::apply_index`] to bring up. Requires `indexed_through() == head().count`.
     ///
-    /// The Merkle tree nodes the entries complete are written in the same atomic write as the
+    /// The Merkle tree hashes the entries complete are written in the same atomic write as the
     /// entries (before the head moves, on the large path), and [`Storage::tree_size`] moves to
     /// the new head with it. Requires `tree_size() == head().count`.
     fn commit(
@@ -238,7 +235,7 @@ pub trait Storage {
     ) -> Result<(), StoreError>;
 
     /// The first stage of a commit too large to hold in memory: writes `entries`, numbered on
-    /// from the head and from whatever was staged before, with the Merkle tree nodes they
+    /// from the head and from whatever was staged before, with the Merkle tree hashes they
     /// complete, where nothing reads them until [`Storage::commit_staged`] moves the head.
     /// Not durable by itself. Entries staged but never committed are removed by
     /// [`Storage::discard_staged`], or by the next open after a crash. Requires
@@ -264,35 +261,30 @@ pub trait Storage {
     /// attempt's changes were kept, in order (see the ledger's `index_batch` module).
     fn apply_index(&mut self, index: &[IndexOp], through: u64) -> Result<(), StoreError>;
 
-    /// How many leaves (entries, from the first) the stored Merkle tree covers. Equal to the
-    /// head count, except in a ledger written before the tree existed (0), or by a build that
-    /// did not keep it, which [`crate::Ledger::open`] brings up with [`Storage::apply_tree`].
+    /// How many leaves (entries, from the first) the stored Merkle tree covers: the head
+    /// count, except while a ledger of store format 3 has its tree rebuilt
+    /// ([`crate::Ledger::open`] brings it up with [`Storage::apply_tree`]).
     fn tree_size(&self) -> Result<u64, StoreError>;
 
-    /// A stored Merkle tree node, `None` if it is not stored. Only nodes within the first
-    /// [`Storage::tree_size`] leaves are meaningful.
-    fn tree_node(&self, node: NodeId) -> Result<Option<NodeHash>, StoreError>;
+    /// The stored bytes of Merkle tree tile (`level`, `index`): the hashes of tree level
+    /// 8·`level` from index·256 on, 32 bytes each, as many as are complete (at most 256);
+    /// `None` if the tile is not stored. Only hashes within the first [`Storage::tree_size`]
+    /// leaves are meaningful.
+    fn tile(&self, level: u8, index: u64) -> Result<Option<Vec<u8>>, StoreError>;
 
-    /// The stored nodes of one level from index `first` on, consecutively, at most `max` of
-    /// them (fewer where one is not stored): how verify reads the whole tree without a read per
-    /// node. The default reads them one by one.
-    fn tree_nodes(&self, level: u8, first: u64, max: usize) -> Result<Vec<NodeHash>, StoreError> {
-        let mut nodes = Vec::with_capacity(max.min(1024));
-        for index in first..first.saturating_add(max as u64) {
-            match self.tree_node(NodeId { level, index })? {
-                Some(hash) => nodes.push(hash),
-                None => break,
-            }
-        }
-        Ok(nodes)
+    /// Whether [`Storage::tile`] reads a stored tree that `verify` should check. A ledger of
+    /// store format 3 opened to read keeps its old tree, which is not read: its tiles are
+    /// computed from the log when first asked for.
+    fn stores_tree(&self) -> bool {
+        true
     }
 
-    /// Stores Merkle tree nodes computed from committed entries, and moves
+    /// Stores Merkle tree hashes computed from committed entries, and moves
     /// [`Storage::tree_size`] to `through` (at most the head), durably: how the tree of a ledger
-    /// written before it is built. The nodes are those completed by appending leaves
+    /// of store format 3 is rebuilt. The hashes are those completed by appending leaves
     /// `tree_size()` to `through - 1`; writing one again writes the same hash, so an
     /// interrupted build can start over from `tree_size()`.
-    fn apply_tree(&mut self, nodes: &[TreeNode], through: u64) -> Result<(), StoreError>;
+    fn apply_tree(&mut self, hashes: &[TileHash], through: u64) -> Result<(), StoreError>;
 
     /// The ledger's origin: its name in checkpoints and the name of its signing key
     /// (docs/FORMAT.md, "Checkpoints"). Chosen when the ledger is created; never changes.

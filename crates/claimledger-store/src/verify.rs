@@ -5,7 +5,7 @@
 //! zero); the last entry's hash is the recorded head; each claim is recorded once, with a key
 //! no other claim has, and revised with contiguous revision numbers; claim ids increase in the
 //! order claims are recorded (which the index's claim blocks rely on). In the same pass, the
-//! Merkle tree is recomputed from the entries and every stored node compared with it
+//! Merkle tree is recomputed from the entries and every stored tile compared with it
 //! (`tree::TreeCheck`); what that finds is reported only if the log and the index check out.
 //!
 //! Then the index, by logical facts rather than bytes ([`index::Fact`]): every stored block
@@ -13,11 +13,13 @@
 //! the log implies. If it does not, a second pass collects both sets of facts to name the
 //! first that differs.
 
+use crate::bundle;
 use crate::index::{self, Fact, IndexDigest};
 use crate::ledger::Ledger;
 use crate::storage::{Head, Storage, StoreError};
-use crate::tree::TreeCheck;
-use claimledger_core::merkle::{Blake3Tree, NodeHash, TreeHash};
+use crate::tree::{TreeAppender, TreeCheck};
+use claimledger_core::checkpoint::{self, VerifierKeyText};
+use claimledger_core::merkle::{record_hash, Hash};
 use claimledger_core::{Claim, ClaimId, Entry, EntryHash, Event, Key, Seq};
 use rayon::prelude::*;
 use std::borrow::Cow;
@@ -336,7 +338,7 @@ fn expected_facts(
 
 /// An entry as the parallel step of [`LogCheck`] leaves it: decoded, hashed, and its Merkle
 /// leaf hashed if wanted.
-type Decoded = (Seq, Result<Entry, String>, EntryHash, Option<NodeHash>);
+type Decoded = (Seq, Result<Entry, String>, EntryHash, Option<Hash>);
 
 /// Checks entries as they stream past, in parallel batches: everything verify checks that
 /// needs nothing but the entries. Shared by [`Ledger::verify`] and [`verify_bundle`].
@@ -348,7 +350,7 @@ struct LogCheck {
     problem: Option<Problem>,
     /// With `Some`, the Merkle leaf of each entry checked is hashed in the same parallel step
     /// and kept here until taken.
-    leaves: Option<Vec<NodeHash>>,
+    leaves: Option<Vec<Hash>>,
 }
 
 impl LogCheck {
@@ -418,7 +420,7 @@ impl LogCheck {
                             *seq,
                             Entry::decode(bytes).map_err(|e| e.0),
                             EntryHash::of(bytes),
-                            want_leaves.then(|| Blake3Tree::leaf(bytes)),
+                            want_leaves.then(|| record_hash(bytes)),
                         )
                     })
                     .collect::<Vec<Decoded>>()
@@ -464,79 +466,218 @@ impl LogCheck {
     }
 }
 
+/// What a bundle's checkpoint showed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BundleCheckpoint {
+    /// No checkpoint: an export written before bundles carried one (plain entry lines). Nothing
+    /// in the bundle protects its last entry.
+    Absent,
+    /// The checkpoint's root is the root of the entries; it is not signed, so it shows that
+    /// the bundle is intact, not who made it.
+    Unsigned,
+    /// Signed, but no key was given, so the signature was not checked.
+    SignedUnchecked,
+    /// Signed, and the signature checked with the key given (`<name>+<key id>`).
+    Verified { key: String },
+}
+
 /// What checking a bundle found.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BundleReport {
     /// The head the bundle's entries give.
     pub head: Head,
     pub claim_count: u64,
+    /// The origin the bundle's first line names; `None` for an export without one.
+    pub origin: Option<String>,
+    pub checkpoint: BundleCheckpoint,
     pub problem: Option<Problem>,
 }
 
-/// Checks a bundle — the output of `claims export`, one entry per line — with no ledger at
-/// hand: every check of [`Ledger::verify`] that needs only the entries. `expect` is a head
-/// written down earlier. Only I/O failures are errors; everything wrong with the data is in the
-/// report.
+/// Checks a bundle — the output of `claims export`: a header naming the origin, one entry per
+/// line, then the checkpoint of the last entry (docs/FORMAT.md, "Bundles"), or, from builds
+/// before that, the entries alone — with no ledger at hand: every check of [`Ledger::verify`]
+/// that needs only the entries, and that the checkpoint's size and root are those of the
+/// entries. With `key`, the checkpoint must be signed by it. `expect` is a head written down
+/// earlier. Only I/O failures are errors; everything wrong with the data is in the report.
 pub fn verify_bundle(
     reader: &mut dyn std::io::BufRead,
     expect: Option<Head>,
+    key: Option<&VerifierKeyText>,
     progress: &mut dyn FnMut(u64),
 ) -> Result<BundleReport, std::io::Error> {
     let mut check = LogCheck::new(None, expect);
+    check.leaves = Some(Vec::with_capacity(VERIFY_BATCH_ENTRIES));
+    let mut tree = TreeAppender::new();
+    let limit = claimledger_core::ENTRY_LEN_MAX.max(bundle::CHECKPOINT_LINE_LEN_MAX) as u64 + 2;
     let mut line = Vec::with_capacity(1024);
     let mut seq = Seq::FIRST;
     let mut last_hash = EntryHash::ZERO;
+    let mut origin = None;
+    let mut checkpoint_text = None;
+    let mut framing = None;
+    let mut first_line = true;
     loop {
         line.clear();
         let read = std::io::BufRead::read_until(
-            &mut std::io::Read::take(&mut *reader, claimledger_core::ENTRY_LEN_MAX as u64 + 2),
+            &mut std::io::Read::take(&mut *reader, limit),
             b'\n',
             &mut line,
         )?;
         if read == 0 {
             break;
         }
-        let Some(bytes) = line.strip_suffix(b"\n") else {
-            if line.len() > claimledger_core::ENTRY_LEN_MAX {
-                check.problem = Some(Problem {
-                    seq: Some(seq),
-                    what: format!(
-                        "the line is longer than {} bytes, the most an entry can be",
-                        claimledger_core::ENTRY_LEN_MAX
-                    ),
-                });
-                break;
-            }
-            // The last line may lack its newline.
-            last_hash = EntryHash::of(&line);
-            let _ = check.push(seq, &line);
-            seq = seq.next();
-            break;
+        // The last line may lack its newline.
+        let (bytes, ended) = match line.strip_suffix(b"\n") {
+            Some(bytes) => (bytes, true),
+            None => (&line[..], false),
         };
-        last_hash = EntryHash::of(bytes);
-        if check.push(seq, bytes).is_break() {
+        if !ended && read as u64 == limit {
+            check.problem = Some(Problem {
+                seq: Some(seq),
+                what: format!(
+                    "the line is longer than {} bytes, the most an entry can be",
+                    claimledger_core::ENTRY_LEN_MAX
+                ),
+            });
             break;
         }
+        if std::mem::take(&mut first_line) && bundle::is_header(bytes) {
+            match bundle::parse_header(bytes) {
+                Ok(named) => origin = Some(named),
+                Err(what) => framing = Some(what),
+            }
+            if framing.is_some() || !ended {
+                break;
+            }
+            continue;
+        }
+        if origin.is_some() && bundle::is_checkpoint_line(bytes) {
+            match bundle::parse_checkpoint_line(bytes) {
+                Ok(text) => checkpoint_text = Some(text),
+                Err(what) => framing = Some(what),
+            }
+            let mut more = [0u8; 1];
+            if framing.is_none() && std::io::Read::read(reader, &mut more)? > 0 {
+                framing = Some(
+                    "a line follows the checkpoint line, which must be the bundle's last".into(),
+                );
+            }
+            break;
+        }
+        last_hash = EntryHash::of(bytes);
+        let flow = check.push(seq, bytes);
+        let leaves = check.leaves.as_mut().expect("set above");
+        tree.push_leaves(leaves);
+        leaves.clear();
         if seq.0.is_multiple_of(VERIFY_BATCH_ENTRIES as u64) {
             progress(seq.0);
         }
         seq = seq.next();
+        if flow.is_break() || !ended {
+            break;
+        }
     }
     let entries = seq.0 - 1;
-    check.checker.head = Some(Head {
+    let head = Head {
         count: entries,
         hash: last_hash,
-    });
-    check.finish();
+    };
+    check.checker.head = Some(head);
+    if framing.is_none() {
+        check.finish();
+    }
     progress(check.checked());
-    Ok(BundleReport {
-        head: Head {
-            count: entries,
-            hash: last_hash,
-        },
+    tree.push_leaves(&check.leaves.take().expect("set above"));
+    let mut report = BundleReport {
+        head,
         claim_count: check.checker.claims.len() as u64,
-        problem: check.problem,
+        origin,
+        checkpoint: BundleCheckpoint::Absent,
+        problem: check.problem.take(),
+    };
+    if report.problem.is_none() {
+        let result = match framing {
+            Some(what) => Err(what),
+            None => bundle_checkpoint(&report, checkpoint_text.as_deref(), key, tree.root()),
+        };
+        match result {
+            Ok(checkpoint) => report.checkpoint = checkpoint,
+            Err(what) => report.problem = Some(Problem { seq: None, what }),
+        }
+    }
+    Ok(report)
+}
+
+/// Checks a bundle's checkpoint against its entries (`root` is theirs) and, with `key`, its
+/// signature.
+fn bundle_checkpoint(
+    report: &BundleReport,
+    text: Option<&str>,
+    key: Option<&VerifierKeyText>,
+    root: claimledger_core::merkle::Hash,
+) -> Result<BundleCheckpoint, String> {
+    let Some(origin) = &report.origin else {
+        return match key {
+            None => Ok(BundleCheckpoint::Absent),
+            Some(_) => Err(
+                "the bundle has no checkpoint to check the key against: it is an \
+                            export from a build that wrote entries alone"
+                    .into(),
+            ),
+        };
+    };
+    let Some(text) = text else {
+        return Err(
+            "the bundle ends without its checkpoint line: it was cut short, or its \
+                    last line was removed"
+                .into(),
+        );
+    };
+    // What the checkpoint says is checked against the entries first, then who signed it.
+    let checkpoint =
+        checkpoint::parse_unsigned_or_signed(text).map_err(|e| format!("its checkpoint: {e}"))?;
+    if checkpoint.origin != *origin {
+        return Err(format!(
+            "its checkpoint is of the ledger {:?}, but its first line names {origin:?}",
+            checkpoint.origin
+        ));
+    }
+    let entries = report.head.count;
+    if checkpoint.size != entries {
+        return Err(format!(
+            "its checkpoint is of {} entries, but it holds {entries}: entries were added or \
+             removed after the checkpoint was made",
+            checkpoint.size
+        ));
+    }
+    if checkpoint.root != root.0 {
+        return Err(format!(
+            "its {entries} entries do not give its checkpoint's root (they give {root}, the \
+             checkpoint says {}): an entry was altered after the checkpoint was made",
+            claimledger_core::merkle::Hash(checkpoint.root)
+        ));
+    }
+    if let Some(key) = key {
+        checkpoint::open_signed_checkpoint(text, key.as_str())
+            .map_err(|e| format!("its checkpoint: {e}"))?;
+    }
+    Ok(match key {
+        Some(key) => BundleCheckpoint::Verified {
+            key: key_label(key),
+        },
+        None if text.contains("\n\n") => BundleCheckpoint::SignedUnchecked,
+        None => BundleCheckpoint::Unsigned,
     })
+}
+
+/// `<name>+<key id>`, how people tell keys apart.
+fn key_label(key: &VerifierKeyText) -> String {
+    let mut parts = key.as_str().splitn(3, '+');
+    format!(
+        "{}+{}",
+        parts.next().unwrap_or_default(),
+        parts.next().unwrap_or_default()
+    )
 }
 
 impl<S: Storage + Sync> Ledger<S> {
@@ -573,7 +714,7 @@ impl<S: Storage + Sync> Ledger<S> {
             });
             return Ok(report);
         }
-        // The Merkle tree (tree.rs) is recomputed in the same pass, every stored node compared;
+        // The Merkle tree (tree.rs) is recomputed in the same pass, every stored tile compared;
         // what it finds is reported only if the log and the index check out.
         let mut tree = TreeCheck::new(self.storage())?;
         let mut tree_error = None;
@@ -711,16 +852,6 @@ mod tests {
         ledger
     }
 
-    fn stored_facts(storage: &impl Storage) -> BTreeMap<Fact<'static>, u32> {
-        let mut facts = BTreeMap::new();
-        let problem = index::scan_facts(storage, &mut |fact| {
-            *facts.entry(fact.into_owned()).or_default() += 1;
-        })
-        .expect("scan");
-        assert_eq!(problem, None);
-        facts
-    }
-
     /// Rewrites the posting block `key`'s ids.
     fn edit_posting(index: &mut Index, key: &[u8], edit: impl FnOnce(&mut Vec<ClaimId>)) {
         let mut ids = decode_posting(&index[key]).expect("a posting block");
@@ -850,8 +981,8 @@ mod tests {
         }
     }
 
-    /// A log as a build before monotonic ids could write it: claims recorded with the ids
-    /// `ids`, then revisions of (claim number, new subject), committed without an index.
+    /// A log of claims recorded with the ids `ids`, in that order, then revisions of (claim
+    /// number, new subject), committed without an index.
     fn log_with_ids(ids: &[u128], revisions: &[(usize, &str)]) -> Crashy {
         let at = Timestamp::parse("2025-02-25T09:30:00.000000Z").expect("a timestamp");
         let subjects = ["a", "a/b", "b"];
@@ -927,59 +1058,33 @@ mod tests {
         assert_eq!(ledger.verify(&mut |_| {}).expect("verify").problem, None);
     }
 
-    /// A log whose ids do not increase (as builds before monotonic ids wrote them) is still
-    /// indexed correctly, in one batch or many, and however a crash interrupts the index: only
-    /// the id order is reported.
+    /// A log whose ids do not increase from one index batch to the next (no ledger writes
+    /// one; an altered log can hold one) is refused when it is indexed, naming the entry of the
+    /// claim whose id is out of order, and the index is left as it was.
     #[test]
-    fn logs_with_unordered_ids_are_indexed() {
-        let count = 700u128;
-        let ids: Vec<u128> = (0..count).map(|i| (i * 389) % count * 3 + 1).collect();
-        let revisions: Vec<(usize, &str)> = (0..150)
-            .map(|i| ((i * 37) % count as usize, ["b", "a/b/c", "a"][i % 3]))
+    fn ids_that_do_not_increase_are_refused_when_indexed() {
+        let ids: Vec<u128> = (0..40u128)
+            .map(|i| if i == 25 { 3 } else { 10 + i })
             .collect();
-        for (index_batch, crash) in [
-            (10_000, None),
-            (97, None),
-            (500, Some((0, 3))),
-            (500, Some((0, 1000))),
-            (300, Some((1, 7))),
-            (300, Some((2, 0))),
-        ] {
-            let mut storage = log_with_ids(&ids, &revisions);
-            storage.crash = crash;
-            let saved = storage.saved.clone();
-            let storage = match Ledger::open_with(storage, 10, index_batch) {
-                Ok(ledger) => {
-                    assert!(crash.is_none(), "the crash {crash:?} did not happen");
-                    ledger.into_storage()
-                }
-                Err(error) => {
-                    assert!(crash.is_some(), "{error}");
-                    let inner = saved.lock().expect("a lock").take().expect("saved");
-                    Crashy {
-                        inner,
-                        ..Crashy::default()
-                    }
-                }
-            };
-            let ledger = Ledger::open_with(storage, 10, index_batch).expect("open");
-            assert_eq!(
-                stored_facts(ledger.storage()),
-                expected_facts(ledger.storage()).expect("facts"),
-                "batch {index_batch}, crash {crash:?}"
-            );
-            for i in (0..count as usize).step_by(13) {
-                let found = ledger.resolve(&format!("c{i}")).expect("resolve");
-                assert_eq!(found, Some(id(ids[i])));
-                assert!(ledger.claim(id(ids[i])).expect("claim").is_some());
-            }
-            let problem = ledger
-                .verify(&mut |_| {})
-                .expect("verify")
-                .problem
-                .expect("ids do not increase");
-            assert_eq!(problem.seq, Some(Seq(3)), "{problem}");
-            assert!(problem.what.contains("is not greater than"), "{problem}");
-        }
+        let storage = log_with_ids(&ids, &[(2, "b")]);
+        let error = Ledger::open_with(storage, 10, 8).expect_err("refused");
+        assert_eq!(
+            error.to_string(),
+            format!(
+                "storage corrupted at entry 26: claim id {} is not greater than the ids of the \
+                 claims recorded before it: claim ids must increase in the order claims are \
+                 recorded",
+                id(3)
+            )
+        );
+        // In one batch, the index holds every claim in order, and verify names the entry.
+        let ledger = Ledger::open(log_with_ids(&ids, &[(2, "b")])).expect("open");
+        let problem = ledger
+            .verify(&mut |_| {})
+            .expect("verify")
+            .problem
+            .expect("ids do not increase");
+        assert_eq!(problem.seq, Some(Seq(26)), "{problem}");
+        assert!(problem.what.contains("is not greater than"), "{problem}");
     }
 }

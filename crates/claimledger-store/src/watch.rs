@@ -13,8 +13,8 @@
 //!
 //! The counters are process-wide: one process, one ledger.
 
-use crate::storage::{Head, IndexOp, Storage, StoreError, TreeNode, Visit, VisitIndex};
-use claimledger_core::merkle::{NodeHash, NodeId};
+use crate::storage::{Head, IndexOp, Storage, StoreError, Visit, VisitIndex};
+use crate::tree::TileHash;
 use claimledger_core::Seq;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 
@@ -207,19 +207,18 @@ impl<S: Storage> Storage for Watched<S> {
         self.storage.tree_size()
     }
 
-    fn tree_node(&self, node: NodeId) -> Result<Option<NodeHash>, StoreError> {
+    fn tile(&self, level: u8, index: u64) -> Result<Option<Vec<u8>>, StoreError> {
         let _busy = busy();
-        self.storage.tree_node(node)
+        self.storage.tile(level, index)
     }
 
-    fn tree_nodes(&self, level: u8, first: u64, max: usize) -> Result<Vec<NodeHash>, StoreError> {
-        let _busy = busy();
-        self.storage.tree_nodes(level, first, max)
+    fn stores_tree(&self) -> bool {
+        self.storage.stores_tree()
     }
 
-    fn apply_tree(&mut self, nodes: &[TreeNode], through: u64) -> Result<(), StoreError> {
+    fn apply_tree(&mut self, hashes: &[TileHash], through: u64) -> Result<(), StoreError> {
         let _busy = busy();
-        self.storage.apply_tree(nodes, through)
+        self.storage.apply_tree(hashes, through)
     }
 
     fn origin(&self) -> Result<String, StoreError> {

@@ -1,6 +1,7 @@
 //! An independent verifier for claimledger exports, written from `docs/FORMAT.md` alone
-//! (sections 1 to 4), without reading or linking any claimledger code, to show that the
-//! document is enough to check an export. [`verify`] checks an export's bytes.
+//! (sections 1 to 4, and the tree of section 8), without reading or linking any claimledger
+//! code, to show that the document is enough to check an export. [`verify`] checks an export's
+//! bytes: a bundle (header, entries, checkpoint) or, from older builds, the entries alone.
 
 use std::collections::{HashMap, HashSet};
 
@@ -39,6 +40,19 @@ pub struct Report {
     pub entries: u64,
     /// hash of the last line, or 64 zeros when empty
     pub hash: String,
+    /// The bundle's origin and the checkpoint it ends with; `None` for entries alone.
+    pub checkpoint: Option<BundleCheckpoint>,
+}
+
+/// What a bundle's first and last lines say, once checked against its entries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BundleCheckpoint {
+    pub origin: String,
+    pub size: u64,
+    /// The Merkle root, as the checkpoint writes it (base64).
+    pub root: String,
+    /// Whether signature lines follow the body (not checked here: no key is given).
+    pub signed: bool,
 }
 
 impl Report {
@@ -47,7 +61,7 @@ impl Report {
     }
 }
 
-/// The first failure: entry (= line) number and why.
+/// The first failure: the line number in the input and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Failure {
     pub line: u64,
@@ -77,21 +91,48 @@ struct Ledger<'a> {
 
 /// Performs every check of section 4 on an export; `expect` is a head written down earlier.
 pub fn verify(input: &[u8], expect: Option<&Head>) -> Result<Report, Failure> {
-    // Step 1: split at \n; every line but an empty last one is an entry.
+    // Step 1: split at \n; every line but an empty last one is a line of the bundle.
     let mut lines: Vec<&[u8]> = input.split(|&b| b == b'\n').collect();
     if lines.last().is_some_and(|l| l.is_empty()) {
         lines.pop();
+    }
+    // A first line starting {"bundle": is the header, and the last line is then the
+    // checkpoint line; otherwise (an export of an older build) every line is an entry.
+    let mut framing: Option<(String, &[u8])> = None;
+    let mut offset = 0;
+    if lines
+        .first()
+        .is_some_and(|l| l.starts_with(b"{\"bundle\":"))
+    {
+        let origin = parse_header(lines[0]).map_err(|reason| Failure { line: 1, reason })?;
+        if lines.len() < 2 {
+            return Err(Failure {
+                line: 1,
+                reason: "the bundle has a header but no checkpoint line".into(),
+            });
+        }
+        let last = lines.pop().expect("two lines or more");
+        lines.remove(0);
+        framing = Some((origin, last));
+        offset = 1;
     }
 
     let mut ledger = Ledger::default();
     let mut prev = ZERO_HASH.to_owned();
     let mut expected_hash_seen: Option<String> = None;
+    let mut leaves: Vec<[u8; 32]> = Vec::with_capacity(lines.len());
     let mut n: u64 = 0;
     for line in lines {
         n += 1;
         // Steps 2, 4 and 5; step 3 is the hash.
-        check_entry(n, line, &prev, &mut ledger).map_err(|reason| Failure { line: n, reason })?;
+        check_entry(n, line, &prev, &mut ledger).map_err(|reason| Failure {
+            line: n + offset,
+            reason,
+        })?;
         prev = blake3::hash(line).to_hex().to_string();
+        if framing.is_some() {
+            leaves.push(leaf_hash(line));
+        }
         if expect.is_some_and(|h| h.count == n) {
             expected_hash_seen = Some(prev.clone());
         }
@@ -101,7 +142,7 @@ pub fn verify(input: &[u8], expect: Option<&Head>) -> Result<Report, Failure> {
     if let Some(head) = expect {
         if head.count > n {
             return Err(Failure {
-                line: head.count,
+                line: head.count + offset,
                 reason: format!(
                     "expected head {}:{} but the export has only {n} entries: the ledger was \
                      rolled back or rewritten",
@@ -116,9 +157,9 @@ pub fn verify(input: &[u8], expect: Option<&Head>) -> Result<Report, Failure> {
         };
         if actual != head.hash {
             return Err(Failure {
-                line: head.count,
+                line: head.count + offset,
                 reason: format!(
-                    "expected head {}:{} but line {} hashes to {actual}: the ledger was rolled \
+                    "expected head {}:{} but entry {} hashes to {actual}: the ledger was rolled \
                      back or rewritten",
                     head.count, head.hash, head.count
                 ),
@@ -126,9 +167,184 @@ pub fn verify(input: &[u8], expect: Option<&Head>) -> Result<Report, Failure> {
         }
     }
 
+    // Step 7: the checkpoint line, against the entries' Merkle root (section 8).
+    let checkpoint = match framing {
+        None => None,
+        Some((origin, line)) => Some(check_checkpoint_line(line, &origin, n, &leaves).map_err(
+            |reason| Failure {
+                line: n + 2,
+                reason,
+            },
+        )?),
+    };
+
     Ok(Report {
         entries: n,
         hash: prev,
+        checkpoint,
+    })
+}
+
+/// A string in JSON as section 2 escapes it: `"` and `\`, the five short escapes, other
+/// control characters as \u00XX in lowercase hex, everything else as it is.
+fn json_string(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\u{8}' => out.push_str("\\b"),
+            '\t' => out.push_str("\\t"),
+            '\n' => out.push_str("\\n"),
+            '\u{c}' => out.push_str("\\f"),
+            '\r' => out.push_str("\\r"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// The header line: exactly `{"bundle":1,"origin":ORIGIN}`.
+fn parse_header(line: &[u8]) -> Result<String, String> {
+    let value: serde_json::Value =
+        serde_json::from_slice(line).map_err(|e| format!("the header is not valid JSON: {e}"))?;
+    let origin = value
+        .get("origin")
+        .and_then(|o| o.as_str())
+        .ok_or("the header has no origin string")?
+        .to_owned();
+    let expected = format!("{{\"bundle\":1,\"origin\":{}}}", json_string(&origin));
+    if expected.as_bytes() != line {
+        return Err(format!(
+            "the header is not exactly {expected} (the only form of a format 1 bundle header)"
+        ));
+    }
+    if origin.is_empty() {
+        return Err("the origin is empty".into());
+    }
+    Ok(origin)
+}
+
+/// Section 8: leaf(e) = SHA-256(0x00 ‖ e).
+fn leaf_hash(entry: &[u8]) -> [u8; 32] {
+    use sha2::Digest;
+    let mut hasher = sha2::Sha256::new();
+    hasher.update([0u8]);
+    hasher.update(entry);
+    hasher.finalize().into()
+}
+
+/// Section 8: MTH, by its definition.
+fn merkle_root(leaves: &[[u8; 32]]) -> [u8; 32] {
+    use sha2::Digest;
+    match leaves.len() {
+        0 => sha2::Sha256::digest(b"").into(),
+        1 => leaves[0],
+        n => {
+            let mut k = 1;
+            while k * 2 < n {
+                k *= 2;
+            }
+            let mut hasher = sha2::Sha256::new();
+            hasher.update([1u8]);
+            hasher.update(merkle_root(&leaves[..k]));
+            hasher.update(merkle_root(&leaves[k..]));
+            hasher.finalize().into()
+        }
+    }
+}
+
+/// Standard base64 with padding (RFC 4648), as checkpoints write roots.
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// The checkpoint line: exactly `{"checkpoint":TEXT}`, TEXT a checkpoint (section 8: origin,
+/// size, root, each ending in a newline, then any extension lines, then, when signed, an empty
+/// line and signature lines). Its origin must be the header's, its size the entry count and
+/// its root the Merkle root of the entries.
+fn check_checkpoint_line(
+    line: &[u8],
+    origin: &str,
+    entries: u64,
+    leaves: &[[u8; 32]],
+) -> Result<BundleCheckpoint, String> {
+    let value: serde_json::Value = serde_json::from_slice(line)
+        .map_err(|e| format!("the last line is not a checkpoint line: {e}"))?;
+    let text = value
+        .get("checkpoint")
+        .and_then(|t| t.as_str())
+        .ok_or("the last line has no checkpoint string")?;
+    let expected = format!("{{\"checkpoint\":{}}}", json_string(text));
+    if expected.as_bytes() != line {
+        return Err("the checkpoint line is not in its one form".into());
+    }
+    let (body, signed) = match text.split_once("\n\n") {
+        Some((body, _signatures)) => (format!("{body}\n"), true),
+        None => (text.to_owned(), false),
+    };
+    let mut body_lines = body.split('\n');
+    let (Some(cp_origin), Some(size), Some(root)) =
+        (body_lines.next(), body_lines.next(), body_lines.next())
+    else {
+        return Err("the checkpoint has fewer than three lines".into());
+    };
+    if !body.ends_with('\n') {
+        return Err("the checkpoint does not end with a newline".into());
+    }
+    if cp_origin != origin {
+        return Err(format!(
+            "the checkpoint's origin {cp_origin:?} is not the header's {origin:?}"
+        ));
+    }
+    let size_ok = !size.is_empty()
+        && size.bytes().all(|b| b.is_ascii_digit())
+        && (size == "0" || !size.starts_with('0'));
+    let size: u64 = match size.parse() {
+        Ok(size) if size_ok => size,
+        _ => {
+            return Err(format!(
+                "the checkpoint's size {size:?} is not a decimal number"
+            ))
+        }
+    };
+    if size != entries {
+        return Err(format!(
+            "the checkpoint is of {size} entries but the bundle holds {entries}"
+        ));
+    }
+    let computed = base64(&merkle_root(leaves));
+    if root != computed {
+        return Err(format!(
+            "the checkpoint's root {root} is not the Merkle root of the entries, {computed}: an \
+             entry was changed after the checkpoint was made"
+        ));
+    }
+    Ok(BundleCheckpoint {
+        origin: origin.to_owned(),
+        size,
+        root: root.to_owned(),
+        signed,
     })
 }
 

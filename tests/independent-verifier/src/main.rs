@@ -1,14 +1,15 @@
 //! `verify-export`: an independent verifier for claimledger exports.
 //!
-//! Written from `docs/FORMAT.md` alone (sections 1 to 4), without reading or linking any
-//! claimledger code, to show that the document is enough to check an export.
+//! Written from `docs/FORMAT.md` alone (sections 1 to 4, and the tree of section 8), without
+//! reading or linking any claimledger code, to show that the document is enough to check an
+//! export, its checkpoint's root included.
 //!
 //! ```text
 //! verify-export [--expect-head COUNT:HASH] [FILE]
 //! ```
 //!
 //! Reads FILE (or stdin when FILE is absent or `-`). On success prints
-//! `OK N entries, head N:HASH` and exits 0; on the first failure prints
+//! `OK N entries, head N:HASH` and what the bundle's checkpoint showed, and exits 0; on the first failure prints
 //! `FAILED line N: <reason>` and exits 1; usage and I/O errors exit 2.
 
 use independent_verifier::{parse_head, verify, Head};
@@ -83,7 +84,23 @@ fn run() -> Result<ExitCode, String> {
 
     let (message, code) = match verify(&input, expect.as_ref()) {
         Ok(report) => (
-            format!("OK {} entries, head {}", report.entries, report.head()),
+            format!(
+                "OK {} entries, head {}{}",
+                report.entries,
+                report.head(),
+                match &report.checkpoint {
+                    None => "; no checkpoint (entries alone)".to_owned(),
+                    Some(c) => format!(
+                        "; checkpoint of {} matches ({})",
+                        c.origin,
+                        if c.signed {
+                            "signed; signature not checked"
+                        } else {
+                            "unsigned"
+                        }
+                    ),
+                }
+            ),
             ExitCode::SUCCESS,
         ),
         Err(failure) => (failure.to_string(), ExitCode::from(1)),

@@ -6,7 +6,7 @@ use crate::cli::CheckpointArgs;
 use crate::env::Env;
 use crate::error::{CliError, CliResult};
 use claimledger_core::checkpoint::{self, Checkpoint, CheckpointError};
-use claimledger_core::merkle::NodeHash;
+use claimledger_core::merkle::Hash;
 use claimledger_core::EntryHash;
 use claimledger_store::{default_origin, default_origin_with, Ledger, Problem, Storage};
 use std::io::{Read, Write};
@@ -156,10 +156,12 @@ pub fn extends<S: Storage>(ledger: &Ledger<S>, earlier: &Checkpoint) -> CliResul
     if root.0 != earlier.root {
         return Ok(Some(format!(
             "the ledger's first {} do not give the checkpoint's root (they give {}, \
-             the checkpoint says {}): history up to entry {} was rewritten since the checkpoint",
+             the checkpoint says {}): history up to entry {} was rewritten since the \
+             checkpoint, or the checkpoint was made before store format 4, by a build whose \
+             tree hashed with BLAKE3",
             crate::output::plural(earlier.size, "entry", "entries"),
             root,
-            NodeHash(earlier.root),
+            Hash(earlier.root),
             earlier.size
         )));
     }

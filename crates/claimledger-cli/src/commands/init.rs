@@ -1,10 +1,11 @@
-//! `claims init`: an empty ledger, or one restored from a verified bundle.
+//! `claims init`: an empty ledger, or one restored from a verified bundle, with the origin the
+//! bundle names.
 
 use crate::cli::InitArgs;
 use crate::env::Env;
 use crate::error::{CliError, CliResult};
 use crate::progress::Progress;
-use claimledger_store::{verify_bundle, Ledger, SledStorage, StoreError};
+use claimledger_store::{verify_bundle, BundleCheckpoint, Ledger, SledStorage, StoreError};
 use std::io::BufRead;
 use std::path::Path;
 use std::process::ExitCode;
@@ -22,19 +23,16 @@ pub fn cmd_init(env: &Env, args: InitArgs) -> CliResult<ExitCode> {
                 env.ledger_dir.display()
             ));
         }
-        Some(bundle) => {
-            // The origin names this ledger in its checkpoints; a bundle holds only entries, so
-            // a copy meant to give the same checkpoints as its original takes --origin.
-            let origin = super::checkpoint::origin_for(env, args.origin)?;
-            restore(env, bundle, &origin)?
-        }
+        Some(bundle) => restore(env, bundle, args.origin)?,
     }
     Ok(ExitCode::SUCCESS)
 }
 
 /// Verifies `bundle`, then builds the ledger from it beside the target directory and moves it
 /// into place only when complete: an interrupted restore leaves no half-built ledger behind.
-fn restore(env: &Env, bundle: &Path, origin: &str) -> CliResult {
+/// The ledger keeps the origin the bundle names, so that its checkpoints go on from the
+/// original's; a bundle from before bundles named one takes `--origin`, or a default.
+fn restore(env: &Env, bundle: &Path, given_origin: Option<String>) -> CliResult {
     let name = bundle.display().to_string();
     super::refuse_import_file(bundle)?;
     let dir = &env.ledger_dir;
@@ -54,6 +52,7 @@ fn restore(env: &Env, bundle: &Path, origin: &str) -> CliResult {
     let report = verify_bundle(
         &mut std::io::BufReader::with_capacity(1 << 20, open()?),
         None,
+        None,
         &mut |_| {},
     )
     .map_err(|e| CliError::io(format!("cannot read {name}: {e}")))?;
@@ -63,11 +62,34 @@ fn restore(env: &Env, bundle: &Path, origin: &str) -> CliResult {
             "{name} fails verification, so no ledger was made: {problem}"
         )));
     }
+    let origin = match (report.origin, given_origin) {
+        (Some(named), None) => named,
+        (Some(named), Some(given)) if given == named => named,
+        (Some(named), Some(given)) => {
+            return Err(CliError::input(format!(
+                "--origin {given:?}: {name} is of the ledger {named:?}, and a restored ledger \
+                 keeps its origin; leave out --origin"
+            )))
+        }
+        (None, given) => super::checkpoint::origin_for(env, given)?,
+    };
+    let origin = origin.as_str();
+    // A bundle with a header has one line before its entries.
+    let skip = usize::from(report.checkpoint != BundleCheckpoint::Absent);
 
     crate::interrupt::watch("no ledger was made");
     let file_name = dir.file_name().and_then(|n| n.to_str()).unwrap_or("ledger");
     let staging = dir.with_file_name(format!(".{file_name}.restoring-{}", std::process::id()));
-    let result = build(env, bundle, &name, &staging, origin, report.head.count).and_then(|head| {
+    let result = build(
+        env,
+        bundle,
+        &name,
+        &staging,
+        origin,
+        skip,
+        report.head.count,
+    )
+    .and_then(|head| {
         if head != report.head {
             return Err(CliError::integrity(format!(
                 "{name} changed while it was restored (head {head}, verified {})",
@@ -89,7 +111,7 @@ fn restore(env: &Env, bundle: &Path, origin: &str) -> CliResult {
     match result {
         Ok(head) => {
             env.say(format_args!(
-                "restored {} from {name} into {}; head {head}",
+                "restored {} from {name} into {} (origin {origin}); head {head}",
                 crate::output::plural(head.count, "entry", "entries"),
                 dir.display()
             ));
@@ -102,20 +124,23 @@ fn restore(env: &Env, bundle: &Path, origin: &str) -> CliResult {
     }
 }
 
-/// Appends the bundle's entries, as they are, to a new ledger in `staging`.
+/// Appends the bundle's `total` entries, as they are, to a new ledger in `staging`: the lines
+/// after the first `skip` (a header), up to the checkpoint line.
 fn build(
     env: &Env,
     bundle: &Path,
     name: &str,
     staging: &Path,
     origin: &str,
+    skip: usize,
     total: u64,
 ) -> CliResult<claimledger_store::Head> {
     let mut ledger = Ledger::open(SledStorage::create_with_origin(staging, env.wait, origin)?)?;
     let file = std::fs::File::open(bundle).map_err(|e| CliError::file("read", bundle, &e))?;
     let progress = Progress::new(env.quiet, total, "writing", "entries");
     let mut batch: Vec<Vec<u8>> = Vec::with_capacity(RESTORE_BATCH_ENTRIES);
-    for line in std::io::BufReader::with_capacity(1 << 20, file).split(b'\n') {
+    let lines = std::io::BufReader::with_capacity(1 << 20, file).split(b'\n');
+    for line in lines.skip(skip).take(total as usize) {
         crate::interrupt::check()?;
         batch.push(line.map_err(|e| CliError::io(format!("cannot read {name}: {e}")))?);
         if batch.len() == RESTORE_BATCH_ENTRIES {

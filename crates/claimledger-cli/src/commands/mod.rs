@@ -48,7 +48,7 @@ pub fn run(args: Args) -> CliResult<ExitCode> {
         Command::Log(log) => log::cmd_log(&env, log),
         Command::Verify(verify) => verify::cmd_verify(&env, verify),
         Command::Head(head) => head::cmd_head(&env, head),
-        Command::Export => export::cmd_export(&env),
+        Command::Export(args) => export::cmd_export(&env, args),
         Command::Demo => demo::cmd_demo(&env),
         Command::Completions { shell } => completions::cmd_completions(shell),
         Command::Man(man) => completions::cmd_man(&env, man),

@@ -11,7 +11,7 @@ use crate::env::CliLedger;
 use crate::env::Env;
 use crate::error::{CliError, CliResult};
 use claimledger_cli::proof_file::ProofFile;
-use claimledger_core::merkle::NodeHash;
+use claimledger_core::merkle::{self, Hash};
 use claimledger_core::{Entry, Seq};
 use std::io::Write;
 use std::path::Path;
@@ -43,8 +43,8 @@ pub fn cmd_prove(env: &Env, args: ProveArgs) -> CliResult<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn hex_path(path: &[NodeHash]) -> Vec<String> {
-    path.iter().map(NodeHash::to_hex).collect()
+fn hex_path(path: &[Hash]) -> Vec<String> {
+    path.iter().map(merkle::to_hex).collect()
 }
 
 fn inclusion(ledger: &CliLedger, args: &ProveArgs) -> CliResult<(ProofFile, String)> {

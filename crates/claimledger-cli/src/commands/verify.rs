@@ -6,7 +6,7 @@ use crate::env::Env;
 use crate::error::{CliError, CliResult, ExitKind};
 use crate::output;
 use crate::progress::Progress;
-use claimledger_store::{verify_bundle, Head, Problem};
+use claimledger_store::{verify_bundle, BundleCheckpoint, BundleReport, Head, Problem};
 use serde_json::json;
 use std::io::Write;
 use std::process::ExitCode;
@@ -17,6 +17,12 @@ pub fn cmd_verify(env: &Env, args: VerifyArgs) -> CliResult<ExitCode> {
         .as_deref()
         .map(|h| parse_head(h, "--expect-head"))
         .transpose()?;
+    let key = args
+        .key
+        .as_deref()
+        .map(super::verify_proof::verifier_key)
+        .transpose()?;
+    let mut bundle_info = None;
     let (what, head, entries, claims, problem) = match &args.bundle {
         Some(path) => {
             let name = path.display().to_string();
@@ -25,9 +31,11 @@ pub fn cmd_verify(env: &Env, args: VerifyArgs) -> CliResult<ExitCode> {
             let size = file.metadata().map(|m| m.len()).unwrap_or(0);
             let progress = Progress::bytes(env.quiet || size == 0, size, "checking");
             let mut reader = std::io::BufReader::with_capacity(1 << 20, file);
-            let report = verify_bundle(&mut reader, expect, &mut |_| {})
+            let report = verify_bundle(&mut reader, expect, key.as_ref(), &mut |_| {})
                 .map_err(|e| CliError::io(format!("cannot read {name}: {e}")))?;
             progress.finish();
+            let info = BundleInfo::of(&report);
+            bundle_info = Some(info);
             (
                 name,
                 report.head,
@@ -66,6 +74,7 @@ pub fn cmd_verify(env: &Env, args: VerifyArgs) -> CliResult<ExitCode> {
         &mut std::io::stdout().lock(),
         args.json,
         of,
+        bundle_info.as_ref(),
         head,
         entries,
         claims,
@@ -78,11 +87,56 @@ pub fn cmd_verify(env: &Env, args: VerifyArgs) -> CliResult<ExitCode> {
     })
 }
 
+/// What a bundle's first and last lines said, for the report.
+struct BundleInfo {
+    origin: Option<String>,
+    /// `none`, `unsigned`, `signed` (not checked) or `verified`.
+    checkpoint: &'static str,
+    /// How the OK line ends.
+    said: String,
+}
+
+impl BundleInfo {
+    fn of(report: &BundleReport) -> BundleInfo {
+        let origin = report.origin.clone().unwrap_or_default();
+        let (checkpoint, said) = match &report.checkpoint {
+            BundleCheckpoint::Absent => (
+                "none",
+                "; the bundle has no checkpoint (an export from an older claimledger), so its \
+                 last entry is not protected: check its head against one kept elsewhere with \
+                 --expect-head"
+                    .to_owned(),
+            ),
+            BundleCheckpoint::Unsigned => (
+                "unsigned",
+                format!(
+                    "; its checkpoint of {origin} matches; unsigned, it shows the bundle \
+                     intact, not who made it (sign with `claims export --sign`)"
+                ),
+            ),
+            BundleCheckpoint::SignedUnchecked => (
+                "signed",
+                format!("; its checkpoint of {origin} matches; signature not checked (no --key)"),
+            ),
+            BundleCheckpoint::Verified { key } => (
+                "verified",
+                format!("; its checkpoint of {origin} matches, signed by {key}"),
+            ),
+        };
+        BundleInfo {
+            origin: report.origin.clone(),
+            checkpoint,
+            said,
+        }
+    }
+}
+
 #[allow(clippy::too_many_arguments)]
 fn write_report(
     out: &mut impl Write,
     json: bool,
     bundle: Option<&str>,
+    bundle_info: Option<&BundleInfo>,
     head: Head,
     entries: u64,
     claims: u64,
@@ -98,6 +152,8 @@ fn write_report(
             &json!({
                 "ok": problem.is_none(),
                 "bundle": bundle,
+                "origin": bundle_info.and_then(|b| b.origin.as_deref()),
+                "checkpoint": bundle_info.map(|b| b.checkpoint),
                 "entries": entries,
                 "claims": claims,
                 "head": {"count": head.count, "hash": head.hash.to_hex()},
@@ -117,6 +173,9 @@ fn write_report(
             )?;
             if let Some(expect) = expect {
                 write!(out, "; holds the expected head {expect}")?;
+            }
+            if let Some(info) = bundle_info {
+                write!(out, "{}", info.said)?;
             }
             writeln!(out)?;
         }

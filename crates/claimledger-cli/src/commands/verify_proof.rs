@@ -48,7 +48,7 @@ pub fn cmd_verify_proof(_env: &Env, args: VerifyProofArgs) -> CliResult<ExitCode
 }
 
 /// `--key`: the verifier key's text, or a file holding it.
-fn verifier_key(given: &str) -> CliResult<VerifierKeyText> {
+pub fn verifier_key(given: &str) -> CliResult<VerifierKeyText> {
     let text = if Path::new(given).is_file() {
         read_text(Path::new(given), KEY_FILE_LEN_MAX, "verifier key file")?
     } else {

@@ -2,7 +2,7 @@
 //! way they were committed, and the same after reopening.
 
 use crate::support::{command, context, lines, steps};
-use claimledger_core::merkle::{self, Blake3Tree, LeafIndex, NodeHash, TreeHash};
+use claimledger_core::merkle::{self, record_hash, Frontier, Hash, VecHashes};
 use claimledger_core::Seq;
 use claimledger_store::{Ledger, SledStorage, Storage};
 use proptest::prelude::*;
@@ -11,39 +11,40 @@ use std::time::Duration;
 
 const WAIT: Duration = Duration::from_secs(5);
 
-fn leaves(ledger: &Ledger<SledStorage>) -> Vec<NodeHash> {
+/// The leaf hashes of the log, and every hash of the stored-hash layout over them, made in
+/// memory from the leaves alone.
+fn reference(ledger: &Ledger<SledStorage>) -> (Vec<Hash>, Vec<Hash>) {
     let mut leaves = Vec::new();
     ledger
         .scan_entries(Seq::FIRST, &mut |_, bytes| {
-            leaves.push(Blake3Tree::leaf(bytes));
+            leaves.push(record_hash(bytes));
             ControlFlow::Continue(())
         })
         .unwrap();
-    leaves
+    let mut frontier = Frontier::new();
+    let mut stored = Vec::new();
+    for &leaf in &leaves {
+        stored.extend(frontier.push(leaf).map(|(_, _, hash)| hash));
+    }
+    (leaves, stored)
 }
 
-/// Every size's root is MTH of its leaves, and proofs from the stored nodes verify.
+/// Every size's root is the root of its leaves, and proofs from the stored tiles verify.
 fn check(ledger: &Ledger<SledStorage>) {
-    let leaves = leaves(ledger);
+    let (leaves, stored) = reference(ledger);
+    let reader = VecHashes(&stored);
     let n = leaves.len() as u64;
     for size in (1..=n).filter(|s| s % 7 == 1 || *s == n) {
-        let root = merkle::root::<Blake3Tree>(&leaves[..size as usize]);
+        let root = tlog_tiles::tree_hash(size, &reader).unwrap();
         assert_eq!(ledger.tree_root(size).unwrap(), root, "size {size}");
         for index in [0, size / 2, size - 1] {
             let path = ledger.inclusion_proof(Seq(index + 1), size).unwrap();
-            merkle::verify_inclusion::<Blake3Tree>(
-                &leaves[index as usize],
-                LeafIndex(index),
-                size,
-                &path,
-                &root,
-            )
-            .unwrap();
+            merkle::verify_inclusion(leaves[index as usize], index, size, &path, root).unwrap();
         }
         let old = size.div_ceil(3);
         let proof = ledger.consistency_proof(old, size).unwrap();
-        let old_root = merkle::root::<Blake3Tree>(&leaves[..old as usize]);
-        merkle::verify_consistency::<Blake3Tree>(old, size, &proof, &old_root, &root).unwrap();
+        let old_root = tlog_tiles::tree_hash(old, &reader).unwrap();
+        merkle::verify_consistency(old, size, &proof, old_root, root).unwrap();
     }
     assert_eq!(ledger.check_tree().unwrap(), None);
 }
@@ -78,7 +79,7 @@ proptest! {
     }
 }
 
-/// Enough entries to fill several of the store's packed blocks of tree nodes, in commits of
+/// Enough entries to fill several tiles of level 0 and start one of level 1, in commits of
 /// every kind, with a reopen between each.
 #[test]
 fn many_blocks_across_commits_and_reopens() {
