@@ -1,9 +1,11 @@
 //! `verify`: recompute everything from the stored bytes and compare.
 //!
-//! Checks, in one pass over the log: every entry decodes to a valid event; sequence numbers are
-//! dense from 1; each entry's `prev` is the BLAKE3 hash of the entry before (the first's is
-//! zero); the last entry's hash is the recorded head; each claim is recorded once, with a key
-//! no other claim has, and revised with contiguous revision numbers; claim ids increase in the
+//! Checks, in one pass over the log: every entry is in the canonical byte form and decodes to a
+//! valid event (`canonical::EntryView`); sequence numbers are dense from 1; each entry's `prev`
+//! is the BLAKE3 hash of the entry before (the first's is zero); the last entry's hash is the
+//! recorded head; recording times never decrease; each claim is recorded once, with a key no
+//! other claim has, and revised with contiguous revision numbers, each revision changing the
+//! claim, and a `status` revision changing nothing but its status; claim ids increase in the
 //! order claims are recorded (which the index's claim blocks rely on). In the same pass, the
 //! Merkle tree is recomputed from the entries and every stored node compared with it
 //! (`tree::TreeCheck`); what that finds is reported only if the log and the index check out.
@@ -17,8 +19,11 @@ use crate::index::{self, Fact, IndexDigest};
 use crate::ledger::Ledger;
 use crate::storage::{Head, Storage, StoreError};
 use crate::tree::TreeCheck;
+use claimledger_core::canonical::{EntryView, EventView};
 use claimledger_core::merkle::{Blake3Tree, NodeHash, TreeHash};
-use claimledger_core::{Claim, ClaimId, Entry, EntryHash, Event, Key, Seq};
+use claimledger_core::{
+    Claim, ClaimId, Entry, EntryHash, Event, Key, RevisionKind, Seq, Status, Timestamp,
+};
 use rayon::prelude::*;
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -54,12 +59,16 @@ pub struct VerifyReport {
     pub problem: Option<Problem>,
 }
 
-/// Per-claim state verify keeps: the latest revision, and the digest of the label facts of the
-/// claim's latest revision (so that the next revision can take them away again).
+/// Per-claim state verify keeps: the latest revision, the digest of the label facts of the
+/// claim's latest revision (so that the next revision can take them away again), and a digest
+/// of that revision's claim without its status, with the status (so that the next revision can
+/// be checked to change something, and a `status` revision to change only the status).
 struct ClaimTrack {
+    labels: u128,
+    claim: u128,
     revision: u32,
     label_count: u32,
-    labels: u128,
+    status: Status,
 }
 
 impl ClaimTrack {
@@ -68,6 +77,84 @@ impl ClaimTrack {
             sum: self.labels,
             count: u64::from(self.label_count),
         }
+    }
+}
+
+/// What the in-order checks need of an entry: read from its bytes, and digested, in the
+/// parallel step, so that the checks hold no entry and redo no work.
+struct Summary {
+    seq: Seq,
+    prev: EntryHash,
+    recorded_at: Timestamp,
+    claim_id: ClaimId,
+    /// The key a record gives its claim.
+    key: Option<Key>,
+    revision: u32,
+    /// A revision's kind; `None` for a record.
+    kind: Option<RevisionKind>,
+    /// The index facts the entry adds, but for its claim's labels: where its revision is, and
+    /// a record's key.
+    facts: IndexDigest,
+    /// The label facts of the entry's claim.
+    labels: IndexDigest,
+    /// 128 bits of BLAKE3 of the claim object's bytes without its `status` field: since one
+    /// content has one byte form, equal for two claims exactly when they differ at most in
+    /// their status (but for a collision, which takes some 2^64 tries to find).
+    claim: u128,
+    status: Status,
+}
+
+impl Summary {
+    fn of(seq: Seq, bytes: &[u8]) -> Result<Summary, String> {
+        let view = EntryView::parse(bytes).map_err(|e| e.0)?;
+        let id = view.claim_id;
+        let revision = view.revision();
+        let mut facts = IndexDigest::default();
+        facts.add(&Fact::Revision { id, revision, seq });
+        let (key, kind) = match &view.event {
+            EventView::Recorded { key } => {
+                let key = key.map(Key::parse).transpose()?;
+                if let Some(key) = &key {
+                    let text = Cow::Borrowed(key.as_str());
+                    facts.add(&Fact::ClaimKey {
+                        id,
+                        key: text.clone(),
+                    });
+                    facts.add(&Fact::KeyClaim { key: text, id });
+                }
+                (key, None)
+            }
+            EventView::Revised { kind, .. } => (None, Some(*kind)),
+        };
+        let claim = &view.claim;
+        let mut labels = IndexDigest::default();
+        for (kind, label) in index::labels_of(claim.subject, &claim.claimant, claim.tags()) {
+            labels.add(&Fact::Label {
+                kind,
+                label: Cow::Borrowed(label),
+                id,
+            });
+        }
+        let (before, after) = claim.bytes_without_status();
+        let digest = blake3::Hasher::new()
+            .update(before)
+            .update(after)
+            .finalize();
+        let mut claim_digest = [0u8; 16];
+        claim_digest.copy_from_slice(&digest.as_bytes()[..16]);
+        Ok(Summary {
+            seq: view.seq,
+            prev: view.prev,
+            recorded_at: view.recorded_at,
+            claim_id: id,
+            key,
+            revision,
+            kind,
+            facts,
+            labels,
+            claim: u128::from_be_bytes(claim_digest),
+            status: claim.status,
+        })
     }
 }
 
@@ -86,7 +173,7 @@ struct Checker {
     /// The id of the claim recorded last.
     last_recorded: Option<ClaimId>,
     /// When the entry before was recorded: recording times never decrease along the log.
-    last_time: Option<claimledger_core::Timestamp>,
+    last_time: Option<Timestamp>,
     /// The facts the log implies so far.
     digest: IndexDigest,
 }
@@ -103,7 +190,7 @@ impl Checker {
     fn check(
         &mut self,
         seq: Seq,
-        decoded: Result<Entry, String>,
+        decoded: Result<Summary, String>,
         hash: EntryHash,
     ) -> Result<(), Problem> {
         if let Some((before, after, after_hash)) = self.suspect.take() {
@@ -138,12 +225,12 @@ impl Checker {
                 )));
             }
         }
-        let recorded_at = entry.event.recorded_at();
+        let recorded_at = entry.recorded_at;
         if self.last_time.is_some_and(|last| recorded_at < last) {
             return Err(Self::problem(seq, format!("it was recorded at {recorded_at}, before the entry ahead of it; recording times never decrease")));
         }
         self.last_time = Some(recorded_at);
-        self.check_event(seq, &entry.event)?;
+        self.check_event(seq, entry)?;
         self.prev_hash = hash;
         self.expected_seq += 1;
         Ok(())
@@ -157,7 +244,7 @@ impl Checker {
         before: Seq,
         after: Seq,
         after_hash: EntryHash,
-        next: Option<&Result<Entry, String>>,
+        next: Option<&Result<Summary, String>>,
     ) -> Problem {
         let after_is_intact = match next {
             Some(Ok(next)) => next.prev == after_hash,
@@ -182,102 +269,95 @@ impl Checker {
         }
     }
 
-    fn check_event(&mut self, seq: Seq, event: &Event) -> Result<(), Problem> {
-        let id = event.claim_id();
-        match event {
-            Event::ClaimRecorded(e) => {
-                if self.claims.contains_key(&id) {
+    fn check_event(&mut self, seq: Seq, entry: Summary) -> Result<(), Problem> {
+        let id = entry.claim_id;
+        let Some(kind) = entry.kind else {
+            if self.claims.contains_key(&id) {
+                return Err(Self::problem(
+                    seq,
+                    format!("claim {id} is recorded a second time"),
+                ));
+            }
+            if let Some(last) = self.last_recorded.filter(|last| id <= *last) {
+                return Err(Self::problem(
+                    seq,
+                    format!(
+                        "claim id {id} is not greater than {last}, the id of the claim \
+                         recorded before it: claim ids must increase in the order claims \
+                         are recorded"
+                    ),
+                ));
+            }
+            self.last_recorded = Some(id);
+            if let Some(key) = entry.key {
+                if self.keys.contains(&key) {
                     return Err(Self::problem(
                         seq,
-                        format!("claim {id} is recorded a second time"),
+                        format!("key {key} is already used by another claim"),
                     ));
                 }
-                if let Some(last) = self.last_recorded.filter(|last| id <= *last) {
-                    return Err(Self::problem(
-                        seq,
-                        format!(
-                            "claim id {id} is not greater than {last}, the id of the claim \
-                             recorded before it: claim ids must increase in the order claims \
-                             are recorded"
-                        ),
-                    ));
-                }
-                self.last_recorded = Some(id);
-                if let Some(key) = &e.key {
-                    if !self.keys.insert(key.clone()) {
-                        return Err(Self::problem(
-                            seq,
-                            format!("key {key} is already used by another claim"),
-                        ));
-                    }
-                    let key = Cow::Borrowed(key.as_str());
-                    self.digest.add(&Fact::ClaimKey {
-                        id,
-                        key: key.clone(),
-                    });
-                    self.digest.add(&Fact::KeyClaim { key, id });
-                }
-                self.digest.add(&Fact::Revision {
-                    id,
+                self.keys.insert(key);
+            }
+            self.digest.add_digest(entry.facts);
+            self.digest.add_digest(entry.labels);
+            self.claims.insert(
+                id,
+                ClaimTrack {
+                    labels: entry.labels.sum,
+                    claim: entry.claim,
                     revision: 1,
-                    seq,
-                });
-                let labels = label_digest(id, &e.claim);
-                self.digest.add_digest(labels);
-                self.claims.insert(
-                    id,
-                    ClaimTrack {
-                        revision: 1,
-                        label_count: labels.count as u32,
-                        labels: labels.sum,
-                    },
-                );
-            }
-            Event::ClaimRevised(e) => {
-                let Some(track) = self.claims.get_mut(&id) else {
-                    return Err(Self::problem(
-                        seq,
-                        format!("claim {id} is revised but was never recorded"),
-                    ));
-                };
-                if e.revision != track.revision + 1 {
-                    return Err(Self::problem(
-                        seq,
-                        format!(
-                            "claim {id} goes from revision {} to {}",
-                            track.revision, e.revision
-                        ),
-                    ));
-                }
-                track.revision = e.revision;
-                let old = track.labels();
-                let new = label_digest(id, &e.claim);
-                track.labels = new.sum;
-                track.label_count = new.count as u32;
-                self.digest.add(&Fact::Revision {
-                    id,
-                    revision: e.revision,
-                    seq,
-                });
-                self.digest.remove_digest(old);
-                self.digest.add_digest(new);
-            }
+                    label_count: entry.labels.count as u32,
+                    status: entry.status,
+                },
+            );
+            return Ok(());
+        };
+        let Some(track) = self.claims.get_mut(&id) else {
+            return Err(Self::problem(
+                seq,
+                format!("claim {id} is revised but was never recorded"),
+            ));
+        };
+        let revision = entry.revision;
+        if revision != track.revision + 1 {
+            return Err(Self::problem(
+                seq,
+                format!(
+                    "claim {id} goes from revision {} to {revision}",
+                    track.revision
+                ),
+            ));
         }
+        if entry.claim == track.claim && entry.status == track.status {
+            return Err(Self::problem(
+                seq,
+                format!(
+                    "revision {revision} of claim {id} changes nothing: its claim is the same \
+                     as revision {}'s, and a revision must change it",
+                    track.revision
+                ),
+            ));
+        }
+        if kind == RevisionKind::Status && entry.claim != track.claim {
+            return Err(Self::problem(
+                seq,
+                format!(
+                    "revision {revision} of claim {id} is of kind status but changes more than \
+                     the status; a status revision changes only `status`"
+                ),
+            ));
+        }
+        let old = track.labels();
+        track.revision = revision;
+        track.labels = entry.labels.sum;
+        track.label_count = entry.labels.count as u32;
+        track.claim = entry.claim;
+        track.status = entry.status;
+        self.digest.add_digest(entry.facts);
+        self.digest.remove_digest(old);
+        self.digest.add_digest(entry.labels);
         Ok(())
     }
-}
-
-/// The digest of the label facts a claim's revision implies.
-fn label_digest(id: ClaimId, claim: &Claim) -> IndexDigest {
-    let mut digest = IndexDigest::default();
-    for (kind, label) in index::labels(claim) {
-        digest.add(&Fact::Label {
-            kind,
-            label: Cow::Borrowed(label),
-            id,
-        });
-    }
-    digest
 }
 
 /// Every fact the log implies, each with how many times (once, in a sound log).
@@ -334,9 +414,9 @@ fn expected_facts(
     Ok(facts)
 }
 
-/// An entry as the parallel step of [`LogCheck`] leaves it: decoded, hashed, and its Merkle
-/// leaf hashed if wanted.
-type Decoded = (Seq, Result<Entry, String>, EntryHash, Option<NodeHash>);
+/// An entry as the parallel step of [`LogCheck`] leaves it: read, hashed, and its Merkle leaf
+/// hashed if wanted.
+type Decoded = (Seq, Result<Summary, String>, EntryHash, Option<NodeHash>);
 
 /// Checks entries as they stream past, in parallel batches: everything verify checks that
 /// needs nothing but the entries. Shared by [`Ledger::verify`] and [`verify_bundle`].
@@ -416,7 +496,7 @@ impl LogCheck {
                     .map(|(seq, bytes)| {
                         (
                             *seq,
-                            Entry::decode(bytes).map_err(|e| e.0),
+                            Summary::of(*seq, bytes),
                             EntryHash::of(bytes),
                             want_leaves.then(|| Blake3Tree::leaf(bytes)),
                         )
@@ -883,6 +963,11 @@ mod tests {
                 claim: claim(subject, if i % 2 == 0 { &[] } else { &["u"] }),
             }));
         }
+        log_of(events)
+    }
+
+    /// The log of `events`, in order, committed without an index.
+    fn log_of(events: Vec<Event>) -> Crashy {
         let mut prev = EntryHash::ZERO;
         let entries: Vec<Vec<u8>> = events
             .into_iter()
@@ -905,6 +990,69 @@ mod tests {
         };
         storage.commit(&entries, head, None).expect("commit");
         storage
+    }
+
+    /// Section 1's revision rules hold in stored entries: a revision changes the claim, and one
+    /// of kind `status` changes only its status. `decide` refuses such revisions at input; a log
+    /// written another way is caught by verify, naming the entry.
+    #[test]
+    fn verify_refuses_revisions_that_change_nothing_or_more_than_the_status() {
+        let at = Timestamp::parse("2025-02-25T09:30:00.000000Z").expect("a timestamp");
+        let recorded = claim("a", &["t"]);
+        let with = |edit: &dyn Fn(&mut Claim)| {
+            let mut claim = recorded.clone();
+            edit(&mut claim);
+            claim
+        };
+        let disputed = with(&|c| c.status = Status::Disputed);
+        let reworded = with(&|c| c.statement = "t".into());
+        let cases: Vec<(RevisionKind, Claim, Option<&str>)> = vec![
+            (RevisionKind::Update, recorded.clone(), Some("revision 2 of claim 0198a34d-2a00-7000-8000-000000000005 changes nothing: its claim is the same as revision 1's")),
+            (RevisionKind::Correction, recorded.clone(), Some("changes nothing")),
+            (RevisionKind::Status, recorded.clone(), Some("changes nothing")),
+            (RevisionKind::Status, with(&|c| {
+                c.status = Status::Disputed;
+                c.statement = "t".into();
+            }), Some("revision 2 of claim 0198a34d-2a00-7000-8000-000000000005 is of kind status but changes more than the status")),
+            (RevisionKind::Status, reworded.clone(), Some("is of kind status but changes more")),
+            (RevisionKind::Status, with(&|c| c.tags.clear()), Some("is of kind status but changes more")),
+            (RevisionKind::Status, disputed.clone(), None),
+            (RevisionKind::Update, disputed, None),
+            (RevisionKind::Update, reworded, None),
+            (RevisionKind::Correction, with(&|c| c.tags.clear()), None),
+        ];
+        for (kind, revised, expected) in cases {
+            let events = vec![
+                Event::ClaimRecorded(ClaimRecorded {
+                    claim_id: id(5),
+                    key: None,
+                    author: "ana".into(),
+                    note: None,
+                    recorded_at: at,
+                    claim: recorded.clone(),
+                }),
+                Event::ClaimRevised(ClaimRevised {
+                    claim_id: id(5),
+                    revision: 2,
+                    kind,
+                    reason: "r".into(),
+                    author: "ana".into(),
+                    note: None,
+                    recorded_at: at,
+                    claim: revised.clone(),
+                }),
+            ];
+            let ledger = Ledger::open(log_of(events)).expect("open");
+            let problem = ledger.verify(&mut |_| {}).expect("verify").problem;
+            match expected {
+                None => assert_eq!(problem, None, "{kind:?} {revised:?}"),
+                Some(expected) => {
+                    let problem = problem.unwrap_or_else(|| panic!("{kind:?} {revised:?} passed"));
+                    assert_eq!(problem.seq, Some(Seq(2)));
+                    assert!(problem.what.contains(expected), "{problem}");
+                }
+            }
+        }
     }
 
     #[test]
