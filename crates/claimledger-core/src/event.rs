@@ -15,9 +15,11 @@ use std::fmt;
 /// The format version written in every entry as `"v"`.
 pub const ENTRY_FORMAT_VERSION: u32 = 1;
 
-/// The largest stored entry accepted when decoding, in bytes. Input limits keep real entries
-/// far below it (a claim at every limit encodes to under 1 MiB).
-pub const ENTRY_LEN_MAX: usize = 4 << 20;
+/// The largest entry, in bytes: 65,535, the most an entry of a tlog-tiles entry bundle may
+/// hold (c2sp.org/tlog-tiles). A command whose entry would be larger is refused at input;
+/// decoding refuses stored bytes that are. Each field's own limit is far below it, but a claim
+/// with many fields near theirs can pass it (100 sources of 4,000-character quotes).
+pub const ENTRY_LEN_MAX: usize = 65_535;
 
 /// A claim's permanent identity: a UUID version 7, made by the ledger when the claim is
 /// recorded.
