@@ -495,6 +495,11 @@ fn check_url(text: &str) -> Result<(), String> {
             text.len()
         ));
     }
+    // The URL parser drops tabs and line breaks, and trims other control characters at either
+    // end: without this they would be stored, though the parser never saw them.
+    if let Some(c) = text.chars().find(|c| c.is_control()) {
+        return Err(format!("contains the control character {c:?}"));
+    }
     let url = url::Url::parse(text).map_err(|e| format!("{text:?} is not an absolute URL: {e}"))?;
     if !matches!(url.scheme(), "http" | "https") {
         return Err(format!("{text:?} is not an http or https URL"));
@@ -686,6 +691,12 @@ mod tests {
             "https://",
             "mailto:a@b.c",
             "not a url",
+            // The URL parser would drop or trim these; FORMAT.md allows no control character.
+            "https://example.org/a\nb",
+            "https://exam\tple.org/",
+            "\u{1}https://example.org/",
+            "https://example.org/\u{7f}",
+            "https://example.org/\u{85}",
         ] {
             assert!(check_url(bad).is_err(), "{bad:?}");
         }

@@ -1216,6 +1216,63 @@ mod tests {
         );
     }
 
+    /// Rules FORMAT.md section 1 states for outsiders, at their edges.
+    #[test]
+    fn documented_edges() {
+        let integer_only = "is not an integer within 64 bits; write decimals and larger integers as strings, e.g. \"0.5\", so they are kept exactly";
+        check(&record(r#""value":{"amount":-9223372036854775808}"#), "ok");
+        check(&record(r#""value":{"amount":18446744073709551615}"#), "ok");
+        check(
+            &record(r#""value":{"amount":-9223372036854775809}"#),
+            &format!("field `value.amount`: -9.223372036854776e+18 {integer_only}"),
+        );
+        check(
+            &record(r#""value":{"amount":18446744073709551616}"#),
+            &format!("field `value.amount`: 1.8446744073709552e+19 {integer_only}"),
+        );
+        check(
+            &record(r#""value":{"amount":-0}"#),
+            &format!("field `value.amount`: -0.0 {integer_only}"),
+        );
+        check(&record(r#""value":{"amount":"-0"}"#), "ok");
+        check(&record(r#""value":null,"period":null,"key":null"#), "ok");
+        check(
+            r#"{"subject":"a","claimant":"   ","statement":"x"}"#,
+            "field `claimant`: is empty",
+        );
+        check(
+            r#"{"subject":"a","claimant":"\u00a0","statement":"x"}"#,
+            "field `claimant`: is empty",
+        );
+        check(
+            &record(r#""sources":[{"url":"https://example.org/\nx"}]"#),
+            "field `sources[0].url`: contains the control character '\\n'",
+        );
+        check(&record(r#""key":"0198a34d2a0075f182b854b4d5723eb2""#), "field `key`: \"0198a34d2a0075f182b854b4d5723eb2\" has the form of a claim id; choose a key that does not");
+        for (date, ok) in [
+            ("2024-01-01T10:00:00.123456789Z", true),
+            ("2016-12-31T23:59:60+00:00", true),
+            ("2024-01-01T10:00:00+23:59", true),
+            ("2024-01-01T10:00:00.1234567890Z", false),
+            ("2024-01-01t10:00:00Z", false),
+            ("2024-01-01T10:00:00z", false),
+            ("2024-01-01 10:00:00Z", false),
+            ("2024-01-01T10:00:00+24:00", false),
+        ] {
+            let result = parse_command(&record(&format!(r#""stated_on":"{date}""#)));
+            assert_eq!(result.is_ok(), ok, "{date}: {result:?}");
+        }
+        check(
+            r#"{"op":"revise","claim":"k","reason":"r","statement":"s","expected_revision":4294967295}"#,
+            "ok",
+        );
+        check(r#"{"op":"revise","claim":"k","reason":"r","statement":"s","expected_revision":4294967296}"#, "field `expected_revision`: must be a revision number (a whole number from 1), got 4294967296");
+        check(
+            r#"{"op":"revise","claim":"k","reason":"r","statement":"s","expected_revision":1.0}"#,
+            "field `expected_revision`: must be a revision number (a whole number from 1), got 1.0",
+        );
+    }
+
     #[test]
     fn revises() {
         check(
