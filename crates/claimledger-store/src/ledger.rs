@@ -69,6 +69,12 @@ pub struct Receipt {
 pub enum RejectReason {
     #[error("field `claim`: no claim has the id or key {0:?}")]
     UnknownClaim(String),
+    #[error(
+        "the entry would be {0} bytes; an entry holds at most {max} bytes: shorten the \
+         claim's text, or give fewer sources",
+        max = claimledger_core::ENTRY_LEN_MAX
+    )]
+    EntryTooLarge(usize),
     #[error("{0}")]
     Decide(#[from] DecideError),
 }
@@ -258,6 +264,9 @@ impl Submission {
             event,
         };
         let bytes = entry.encode();
+        if bytes.len() > claimledger_core::ENTRY_LEN_MAX {
+            return Err(reject(RejectReason::EntryTooLarge(bytes.len())));
+        }
         debug_assert_eq!(
             Entry::decode(&bytes).as_ref(),
             Ok(&entry),
