@@ -164,11 +164,15 @@ struct Summary {
     facts: IndexDigest,
     /// The label facts of the entry's claim.
     labels: IndexDigest,
-    /// 128 bits of BLAKE3 of the claim object's bytes without its `status` field: since one
-    /// content has one byte form, equal for two claims exactly when they differ at most in
-    /// their status (but for a collision, which takes some 2^64 tries to find).
+    /// 128 bits of BLAKE3 of the claim object's bytes without its `status` field and its
+    /// sources' `archived` fields: since one content has one byte form, equal for two claims
+    /// exactly when they differ at most in their status and snapshots (but for a collision,
+    /// which takes some 2^64 tries to find).
     claim: u128,
     status: Status,
+    /// 128 bits of BLAKE3 of the sources' `archived` fields, each after its source's index;
+    /// `None` when no source has one.
+    archived: Option<u128>,
 }
 
 /// 128 bits of BLAKE3 of the concatenated `parts`.
@@ -219,7 +223,13 @@ impl Summary {
                 id,
             });
         }
-        let (before, after) = claim.bytes_without_status();
+        let archived = claim
+            .archived_fields()
+            .fold(None, |digest, (source, field)| {
+                let index = (source as u64).to_le_bytes();
+                let previous = digest.unwrap_or(0u128).to_le_bytes();
+                Some(digest128(&[&previous, &index, field]))
+            });
         Ok(Summary {
             seq: view.seq,
             prev: view.prev,
@@ -230,8 +240,9 @@ impl Summary {
             kind,
             facts,
             labels,
-            claim: digest128(&[before, after]),
+            claim: digest128(&claim.bytes_without_status_and_archived()),
             status: claim.status,
+            archived,
         })
     }
 }
@@ -255,6 +266,9 @@ struct Checker {
     last_time: Option<Timestamp>,
     /// The facts the log implies so far.
     digest: IndexDigest,
+    /// The digest of the snapshots of each claim whose latest revision lists any (few do, so
+    /// they are kept here rather than in every claim's track).
+    archived: HashMap<ClaimId, u128>,
 }
 
 impl Checker {
@@ -378,6 +392,9 @@ impl Checker {
             }
             self.digest.add_digest(entry.facts);
             self.digest.add_digest(entry.labels);
+            if let Some(digest) = entry.archived {
+                self.archived.insert(id, digest);
+            }
             self.claims.push(id, ClaimTrack::new(1, &entry));
             return Ok(());
         };
@@ -397,7 +414,9 @@ impl Checker {
                 ),
             ));
         }
-        if entry.claim == track.claim() && entry.status == track.status {
+        let archived_before = self.archived.get(&id).copied();
+        let same_archived = entry.archived == archived_before;
+        if entry.claim == track.claim() && entry.status == track.status && same_archived {
             return Err(Self::problem(
                 seq,
                 format!(
@@ -407,7 +426,7 @@ impl Checker {
                 ),
             ));
         }
-        if kind == RevisionKind::Status && entry.claim != track.claim() {
+        if kind == RevisionKind::Status && (entry.claim != track.claim() || !same_archived) {
             return Err(Self::problem(
                 seq,
                 format!(
@@ -416,6 +435,22 @@ impl Checker {
                 ),
             ));
         }
+        if kind == RevisionKind::Evidence
+            && (entry.claim != track.claim() || entry.status != track.status)
+        {
+            return Err(Self::problem(
+                seq,
+                format!(
+                    "revision {revision} of claim {id} is of kind evidence but changes more \
+                     than the sources' snapshots; an evidence revision changes only their \
+                     `archived` lists"
+                ),
+            ));
+        }
+        match entry.archived {
+            Some(digest) => self.archived.insert(id, digest),
+            None => self.archived.remove(&id),
+        };
         let old = track.labels();
         *track = ClaimTrack::new(revision, &entry);
         self.digest.add_digest(entry.facts);
@@ -510,6 +545,7 @@ impl LogCheck {
                 last_recorded: None,
                 last_time: None,
                 digest: IndexDigest::default(),
+                archived: HashMap::new(),
             },
             batch: Vec::with_capacity(VERIFY_BATCH_ENTRIES),
             decoded: Vec::new(),
@@ -1221,6 +1257,96 @@ mod tests {
             (RevisionKind::Update, disputed, None),
             (RevisionKind::Update, reworded, None),
             (RevisionKind::Correction, with(&|c| c.tags.clear()), None),
+        ];
+        for (kind, revised, expected) in cases {
+            let events = vec![
+                Event::ClaimRecorded(ClaimRecorded {
+                    claim_id: id(5),
+                    key: None,
+                    author: "ana".into(),
+                    note: None,
+                    recorded_at: at,
+                    claim: recorded.clone(),
+                }),
+                Event::ClaimRevised(ClaimRevised {
+                    claim_id: id(5),
+                    revision: 2,
+                    kind,
+                    reason: "r".into(),
+                    author: "ana".into(),
+                    note: None,
+                    recorded_at: at,
+                    claim: revised.clone(),
+                }),
+            ];
+            let ledger = Ledger::open(log_of(events)).expect("open");
+            let problem = ledger.verify(&mut |_| {}).expect("verify").problem;
+            match expected {
+                None => assert_eq!(problem, None, "{kind:?} {revised:?}"),
+                Some(expected) => {
+                    let problem = problem.unwrap_or_else(|| panic!("{kind:?} {revised:?} passed"));
+                    assert_eq!(problem.seq, Some(Seq(2)));
+                    assert!(problem.what.contains(expected), "{problem}");
+                }
+            }
+        }
+    }
+
+    /// An `evidence` revision changes the sources' `archived` lists and nothing else; a status
+    /// revision leaves them as they were.
+    #[test]
+    fn verify_holds_evidence_revisions_to_the_snapshots() {
+        use claimledger_core::{Archived, Date, SnapshotHash, Source};
+        let at = Timestamp::parse("2025-02-25T09:30:00.000000Z").expect("a timestamp");
+        let snapshot = |n: u8| Archived {
+            sha256: SnapshotHash([n; 32]),
+            size: 10,
+            media_type: "application/pdf".into(),
+            captured_at: Date::parse("2025-02").expect("a date"),
+            url: None,
+            status: None,
+        };
+        let mut recorded = claim("a", &["t"]);
+        recorded.sources = vec![
+            Source {
+                publisher: Some("AFP".into()),
+                ..Source::default()
+            },
+            Source {
+                publisher: Some("BBC".into()),
+                archived: vec![snapshot(1)],
+                ..Source::default()
+            },
+        ];
+        let with = |edit: &dyn Fn(&mut Claim)| {
+            let mut claim = recorded.clone();
+            edit(&mut claim);
+            claim
+        };
+        let cases: Vec<(RevisionKind, Claim, Option<&str>)> = vec![
+            (RevisionKind::Evidence, with(&|c| c.sources[0].archived.push(snapshot(2))), None),
+            (RevisionKind::Evidence, with(&|c| c.sources[1].archived.push(snapshot(2))), None),
+            (RevisionKind::Evidence, with(&|c| c.sources[1].archived.clear()), None),
+            // The same snapshot listed under the other source is a change.
+            (RevisionKind::Evidence, with(&|c| {
+                c.sources[1].archived.clear();
+                c.sources[0].archived.push(snapshot(1));
+            }), None),
+            (RevisionKind::Evidence, recorded.clone(), Some("changes nothing")),
+            (RevisionKind::Evidence, with(&|c| {
+                c.sources[0].archived.push(snapshot(2));
+                c.sources[0].title = Some("t".into());
+            }), Some("revision 2 of claim 0198a34d-2a00-7000-8000-000000000005 is of kind evidence but changes more than the sources' snapshots")),
+            (RevisionKind::Evidence, with(&|c| {
+                c.sources[0].archived.push(snapshot(2));
+                c.status = Status::Disputed;
+            }), Some("is of kind evidence but changes more")),
+            (RevisionKind::Evidence, with(&|c| c.statement = "x".into()), Some("is of kind evidence but changes more")),
+            (RevisionKind::Status, with(&|c| {
+                c.status = Status::Disputed;
+                c.sources[0].archived.push(snapshot(2));
+            }), Some("is of kind status but changes more")),
+            (RevisionKind::Update, with(&|c| c.sources[1].archived.push(snapshot(2))), None),
         ];
         for (kind, revised, expected) in cases {
             let events = vec![
