@@ -16,6 +16,7 @@
 //! first that differs.
 
 use crate::bundle;
+use crate::evidence::SnapshotRef;
 use crate::index::{self, Fact, IndexDigest};
 use crate::ledger::Ledger;
 use crate::storage::{Head, Storage, StoreError};
@@ -24,7 +25,8 @@ use claimledger_core::canonical::{EntryView, EventView};
 use claimledger_core::checkpoint::{self, VerifierKeyText};
 use claimledger_core::merkle::{record_hash, Hash};
 use claimledger_core::{
-    Claim, ClaimId, Entry, EntryHash, Event, Key, RevisionKind, Seq, Status, Timestamp,
+    Claim, ClaimId, Entry, EntryHash, Event, Key, RevisionKind, Seq, SnapshotHash, Status,
+    Timestamp,
 };
 use rayon::prelude::*;
 use std::borrow::Cow;
@@ -59,6 +61,9 @@ pub struct VerifyReport {
     pub entries_checked: u64,
     pub claim_count: u64,
     pub problem: Option<Problem>,
+    /// Every snapshot the log records, once, in the order the log first names them: what the
+    /// evidence store must hold ([`crate::EvidenceStore::check_all`]).
+    pub snapshots: Vec<SnapshotRef>,
 }
 
 /// Per-claim state verify keeps: the latest revision, the digest of the label facts of the
@@ -173,6 +178,8 @@ struct Summary {
     /// 128 bits of BLAKE3 of the sources' `archived` fields, each after its source's index;
     /// `None` when no source has one.
     archived: Option<u128>,
+    /// The snapshots the sources list: (source, hash, size).
+    snapshots: Vec<(usize, SnapshotHash, u64)>,
 }
 
 /// 128 bits of BLAKE3 of the concatenated `parts`.
@@ -188,7 +195,15 @@ fn digest128(parts: &[&[u8]]) -> u128 {
 
 impl Summary {
     fn of(seq: Seq, bytes: &[u8]) -> Result<Summary, String> {
-        let view = EntryView::parse(bytes).map_err(|e| e.0)?;
+        let mut snapshots = Vec::new();
+        let mut source_index = 0;
+        let view = EntryView::parse_with(bytes, &mut |source| {
+            for item in &source.archived {
+                snapshots.push((source_index, item.sha256, item.size));
+            }
+            source_index += 1;
+        })
+        .map_err(|e| e.0)?;
         let id = view.claim_id;
         let revision = view.revision();
         let mut facts = IndexDigest::default();
@@ -243,6 +258,7 @@ impl Summary {
             claim: digest128(&claim.bytes_without_status_and_archived()),
             status: claim.status,
             archived,
+            snapshots,
         })
     }
 }
@@ -269,6 +285,9 @@ struct Checker {
     /// The digest of the snapshots of each claim whose latest revision lists any (few do, so
     /// they are kept here rather than in every claim's track).
     archived: HashMap<ClaimId, u128>,
+    /// Every snapshot named so far, once, and where in `snapshots` each is.
+    snapshots: Vec<SnapshotRef>,
+    snapshot_at: HashMap<SnapshotHash, usize>,
 }
 
 impl Checker {
@@ -362,7 +381,40 @@ impl Checker {
         }
     }
 
+    /// Notes the snapshots an entry's sources list: each hash must always state one size.
+    fn note_snapshots(&mut self, seq: Seq, entry: &Summary) -> Result<(), Problem> {
+        for &(source, sha256, size) in &entry.snapshots {
+            match self.snapshot_at.get(&sha256) {
+                Some(&at) => {
+                    let first = &self.snapshots[at];
+                    if first.size != size {
+                        return Err(Self::problem(
+                            seq,
+                            format!(
+                                "snapshot {sha256} is recorded as {size} bytes here and as {} \
+                                 bytes by entry {}: one hash has one size",
+                                first.size, first.seq
+                            ),
+                        ));
+                    }
+                }
+                None => {
+                    self.snapshot_at.insert(sha256, self.snapshots.len());
+                    self.snapshots.push(SnapshotRef {
+                        sha256,
+                        size,
+                        seq,
+                        claim_id: entry.claim_id,
+                        source,
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
     fn check_event(&mut self, seq: Seq, entry: Summary) -> Result<(), Problem> {
+        self.note_snapshots(seq, &entry)?;
         let id = entry.claim_id;
         let Some(kind) = entry.kind else {
             if self.claims.contains(id) {
@@ -546,6 +598,8 @@ impl LogCheck {
                 last_time: None,
                 digest: IndexDigest::default(),
                 archived: HashMap::new(),
+                snapshots: Vec::new(),
+                snapshot_at: HashMap::new(),
             },
             batch: Vec::with_capacity(VERIFY_BATCH_ENTRIES),
             decoded: Vec::new(),
@@ -670,6 +724,8 @@ pub struct BundleReport {
     pub origin: Option<String>,
     pub checkpoint: BundleCheckpoint,
     pub problem: Option<Problem>,
+    /// Every snapshot the entries record, as in [`VerifyReport::snapshots`].
+    pub snapshots: Vec<SnapshotRef>,
 }
 
 /// Checks a bundle — the output of `claims export`: a header naming the origin, one entry per
@@ -773,6 +829,7 @@ pub fn verify_bundle(
         origin,
         checkpoint: BundleCheckpoint::Absent,
         problem: check.problem.take(),
+        snapshots: std::mem::take(&mut check.checker.snapshots),
     };
     if report.problem.is_none() {
         let result = match framing {
@@ -881,6 +938,7 @@ impl<S: Storage + Sync> Ledger<S> {
             entries_checked: 0,
             claim_count: 0,
             problem: None,
+            snapshots: Vec::new(),
         };
         let indexed = self.storage().indexed_through()?;
         if indexed != head.count {
@@ -936,7 +994,8 @@ impl<S: Storage + Sync> Ledger<S> {
             let leaves = check.leaves.take().expect("set above");
             tree.push(self.storage(), &leaves)?;
         }
-        let checker = check.checker;
+        let mut checker = check.checker;
+        report.snapshots = std::mem::take(&mut checker.snapshots);
         report.entries_checked = checker.expected_seq - 1;
         report.claim_count = checker.claims.len() as u64;
         progress(report.entries_checked);
