@@ -224,6 +224,39 @@ impl EvidenceStore {
         Ok(Staged { file, sha256, size })
     }
 
+    /// [`EvidenceStore::stage`] for bytes that `write` produces (a WARC file being assembled).
+    /// `write`'s own errors are reading errors ([`AddError::Read`]).
+    pub fn stage_written(
+        &self,
+        size_max: u64,
+        write: &mut dyn FnMut(&mut dyn Write) -> io::Result<()>,
+    ) -> Result<Staged, AddError> {
+        let tmp = self.tmp_dir();
+        fs::create_dir_all(&tmp).map_err(write_error(&tmp))?;
+        let mut file = tempfile::Builder::new()
+            .prefix("snapshot-")
+            .tempfile_in(&tmp)
+            .map_err(write_error(&tmp))?;
+        let (sha256, size) = {
+            let mut out = HashingWriter {
+                inner: io::BufWriter::with_capacity(COPY_BUFFER_BYTES, file.as_file_mut()),
+                hasher: Sha256::new(),
+                size: 0,
+                size_max,
+            };
+            write(&mut out).map_err(|e| match e.kind() {
+                io::ErrorKind::FileTooLarge => AddError::TooLarge { limit: size_max },
+                _ => AddError::Read(e),
+            })?;
+            out.inner.flush().map_err(write_error(&tmp))?;
+            (SnapshotHash(out.hasher.finalize().into()), out.size)
+        };
+        if size == 0 {
+            return Err(AddError::Empty);
+        }
+        Ok(Staged { file, sha256, size })
+    }
+
     /// Puts a staged snapshot in place, durably: the file fsynced, renamed to its hash's name
     /// (replacing a file of that name, which can only hold the same bytes or damaged ones),
     /// and its directory fsynced.
@@ -233,6 +266,19 @@ impl EvidenceStore {
         let dir = path.parent().unwrap_or(&self.root).to_owned();
         let new_dir = !dir.is_dir();
         fs::create_dir_all(&dir).map_err(write_error(&dir))?;
+        // Read-only, as a kept snapshot never changes (a slip of an editor is refused).
+        let mut permissions = staged
+            .file
+            .as_file()
+            .metadata()
+            .map_err(write_error(staged.file.path()))?
+            .permissions();
+        permissions.set_readonly(true);
+        staged
+            .file
+            .as_file()
+            .set_permissions(permissions)
+            .map_err(write_error(staged.file.path()))?;
         staged
             .file
             .as_file()
@@ -412,6 +458,33 @@ pub enum CopyError {
     Mismatch { path: PathBuf, why: String },
     #[error(transparent)]
     Write(AddError),
+}
+
+/// A writer that hashes and counts what passes through it, refusing more than `size_max`.
+struct HashingWriter<W> {
+    inner: W,
+    hasher: Sha256,
+    size: u64,
+    size_max: u64,
+}
+
+impl<W: Write> Write for HashingWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if self.size + buf.len() as u64 > self.size_max {
+            return Err(io::Error::new(
+                io::ErrorKind::FileTooLarge,
+                format!("more than {} bytes", self.size_max),
+            ));
+        }
+        let written = self.inner.write(buf)?;
+        self.hasher.update(&buf[..written]);
+        self.size += written as u64;
+        Ok(written)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
 }
 
 fn sync_dir(dir: &Path) -> io::Result<()> {

@@ -1,10 +1,12 @@
 //! One module per command; `run` dispatches.
 
 mod add;
+mod archive;
 mod checkpoint;
 mod compare;
 mod completions;
 mod demo;
+mod evidence;
 mod export;
 mod head;
 mod history;
@@ -40,6 +42,8 @@ pub fn run(args: Args) -> CliResult<ExitCode> {
         Command::Add(add) => add::cmd_add(&env, add),
         Command::Revise(revise) => revise::cmd_revise(&env, revise),
         Command::Import(import) => import::cmd_import(&env, import),
+        Command::Archive(archive) => archive::cmd_archive(&env, archive),
+        Command::Evidence(evidence) => evidence::cmd_evidence(&env, evidence),
         Command::Show(show) => show::cmd_show(&env, show),
         Command::List(list) => list::cmd_list(&env, list),
         Command::History(history) => history::cmd_history(&env, history),
