@@ -60,15 +60,14 @@ pub enum SnapshotFault {
 impl std::fmt::Display for SnapshotFault {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            SnapshotFault::Missing => f.write_str("is missing from the evidence store"),
+            SnapshotFault::Missing => f.write_str("is missing"),
             SnapshotFault::WrongSize(size) => write!(
                 f,
-                "is {size} bytes in the evidence store, not the size the ledger records: it was truncated or altered"
+                "is {size} bytes, not the size the ledger records: it was cut short or altered"
             ),
-            SnapshotFault::WrongHash(hash) => write!(
-                f,
-                "was altered in the evidence store: its bytes hash to {hash}"
-            ),
+            SnapshotFault::WrongHash(hash) => {
+                write!(f, "was altered: its bytes hash to {hash}")
+            }
         }
     }
 }
@@ -192,8 +191,13 @@ impl EvidenceStore {
         File::open(self.path_of(sha256))
     }
 
+    /// Where files are written before they are renamed into place: `tmp/` in a ledger's
+    /// store; a flat directory itself, under hidden names.
     fn tmp_dir(&self) -> PathBuf {
-        self.root.join("tmp")
+        match self.layout {
+            Layout::Store => self.root.join("tmp"),
+            Layout::Flat => self.root.clone(),
+        }
     }
 
     /// Streams `reader` into a temporary file of the store, hashing it: at most `size_max`
@@ -203,7 +207,7 @@ impl EvidenceStore {
         let tmp = self.tmp_dir();
         fs::create_dir_all(&tmp).map_err(write_error(&tmp))?;
         let mut file = tempfile::Builder::new()
-            .prefix("snapshot-")
+            .prefix(".snapshot-")
             .tempfile_in(&tmp)
             .map_err(write_error(&tmp))?;
         let (sha256, size) = {
@@ -234,7 +238,7 @@ impl EvidenceStore {
         let tmp = self.tmp_dir();
         fs::create_dir_all(&tmp).map_err(write_error(&tmp))?;
         let mut file = tempfile::Builder::new()
-            .prefix("snapshot-")
+            .prefix(".snapshot-")
             .tempfile_in(&tmp)
             .map_err(write_error(&tmp))?;
         let (sha256, size) = {

@@ -54,6 +54,7 @@ pub fn cmd_verify(env: &Env, args: VerifyArgs) -> CliResult<ExitCode> {
                         &report.snapshots,
                         &mut snapshots,
                         &|r| r.claim_id.to_string(),
+                        &dir.display().to_string(),
                     )?
                 }
                 (problem, _) => {
@@ -93,8 +94,14 @@ pub fn cmd_verify(env: &Env, args: VerifyArgs) -> CliResult<ExitCode> {
                             .map_or_else(|| r.claim_id.to_string(), |k| k.to_string()),
                         _ => r.claim_id.to_string(),
                     };
-                    let problem =
-                        check_snapshots(env, &store, &report.snapshots, &mut snapshots, &name)?;
+                    let problem = check_snapshots(
+                        env,
+                        &store,
+                        &report.snapshots,
+                        &mut snapshots,
+                        &name,
+                        "the evidence store",
+                    )?;
                     if problem.is_none() {
                         note_unreferenced(env, &store, &report.snapshots);
                     }
@@ -150,6 +157,7 @@ fn check_snapshots(
     refs: &[SnapshotRef],
     snapshots: &mut Snapshots,
     name: &dyn Fn(&SnapshotRef) -> String,
+    place: &str,
 ) -> CliResult<Option<Problem>> {
     snapshots.count = refs.len() as u64;
     snapshots.bytes = refs.iter().map(|r| r.size).sum();
@@ -170,11 +178,12 @@ fn check_snapshots(
     Ok(found.map(|(r, fault)| Problem {
         seq: None,
         what: format!(
-            "snapshot {} of source {} of claim {} (named by entry {}) {fault}",
+            "snapshot {} of source {} of claim {} (named by entry {}) {fault}, in {}",
             r.sha256,
             r.source + 1,
             name(&r),
-            r.seq
+            r.seq,
+            place
         ),
     }))
 }
