@@ -17,6 +17,7 @@ mod conventions;
 mod crash;
 mod demo;
 mod env_faults;
+mod evidence;
 mod format_doc;
 mod history;
 mod hostile;

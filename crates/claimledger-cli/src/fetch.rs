@@ -339,32 +339,35 @@ fn fetch_one(
         .limit(*body_bytes_left)
         .reader();
     let read = io::copy(&mut body, &mut io::sink()).map_err(|e| {
-        let error = e
-            .into_inner()
-            .and_then(|inner| inner.downcast::<ureq::Error>().ok())
-            .map(|e| *e);
-        match error {
-            Some(ureq::Error::BodyExceedsLimit(_)) => too_large(url, limits),
-            Some(other) => fetch_error(url, limits, other),
-            None => refused(format!("{url}: the response could not be read")),
+        // ureq's reader hands its own errors inside an io::Error.
+        if e.get_ref().is_some_and(|inner| inner.is::<ureq::Error>()) {
+            if let Some(Ok(error)) = e.into_inner().map(|inner| inner.downcast::<ureq::Error>()) {
+                return fetch_error(url, limits, *error);
+            }
+            return refused(format!("{url}: the response could not be read"));
         }
+        fetch_error(url, limits, ureq::Error::Io(e))
     })?;
     *body_bytes_left -= read.min(*body_bytes_left);
-    let recorder = Arc::try_unwrap(recorder)
-        .map(|m| m.into_inner().unwrap_or_else(PoisonError::into_inner))
-        .map_err(|_| refused(format!("{url}: the connection outlived its response")))?;
-    if let Some(error) = recorder.error {
-        return Err(FetchError::Spool(error));
-    }
-    if recorder.overflow {
-        return Err(too_large(url, limits));
-    }
+    // The connection is done with: what it recorded is the exchange.
+    drop(body);
+    drop(agent);
+    let (request, response, response_len) = with(&recorder, |r| {
+        if let Some(error) = r.error.take() {
+            return Err(FetchError::Spool(error));
+        }
+        if r.overflow {
+            return Err(too_large(url, limits));
+        }
+        let response = r.received.try_clone().map_err(FetchError::Spool)?;
+        Ok((std::mem::take(&mut r.sent), response, r.received_len))
+    })?;
     let mut exchange = Exchange {
         url: url.to_owned(),
         at,
-        request: recorder.sent,
-        response: recorder.received,
-        response_len: recorder.received_len,
+        request,
+        response,
+        response_len,
         head_len: 0,
         status,
     };

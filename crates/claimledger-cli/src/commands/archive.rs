@@ -299,8 +299,7 @@ fn add_error(args: &ArchiveArgs, error: AddError) -> CliError {
     };
     match error {
         AddError::TooLarge { limit } => CliError::input(format!(
-            "{what}: larger than {} (--max-size {}); nothing was written",
-            output::bytes(limit),
+            "{what}: larger than --max-size {} MB ({limit} bytes); nothing was written",
             args.max_size
         )),
         AddError::Empty => {
