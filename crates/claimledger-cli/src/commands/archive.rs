@@ -12,11 +12,12 @@ use crate::env::Env;
 use crate::error::{CliError, CliResult};
 use crate::output;
 use claimledger_cli::fetch::{self, FetchError, Limits};
+use claimledger_core::decide::ClaimState;
 use claimledger_core::evidence::check_media_type;
 use claimledger_core::input::{ClaimChanges, Command, ReviseCommand};
 use claimledger_core::{Archived, Date, RevisionKind};
 use claimledger_store::evidence::{AddError, Staged};
-use claimledger_store::{EvidenceStore, StoreError};
+use claimledger_store::{EvidenceStore, Ledger, Receipt, Storage, StoreError, SubmitContext};
 use serde_json::json;
 use std::io::{Read, Write};
 use std::process::ExitCode;
@@ -199,29 +200,17 @@ pub fn cmd_archive(env: &Env, args: ArchiveArgs) -> CliResult<ExitCode> {
             source.archived.len()
         )));
     }
-    item.validate()
-        .map_err(|e| CliError::input(format!("the snapshot: {e}")))?;
-    let mut sources = state.claim.sources.clone();
-    sources[index].archived.push(item.clone());
-    let command = Command::Revise(ReviseCommand {
-        claim: state.id.to_string(),
+    let receipt = record_snapshot(
+        &mut ledger,
+        &store,
+        &state,
+        index,
+        staged,
+        item.clone(),
         reason,
-        kind: RevisionKind::Evidence,
-        expected_revision: Some(state.revision),
-        changes: ClaimChanges {
-            sources: Some(sources),
-            ..ClaimChanges::default()
-        },
-        author: None,
-        note: args.note.clone(),
-    });
-    let mut staged: Option<Staged> = Some(staged);
-    let receipts = ledger.submit_with(&[command], &context, &mut || {
-        let staged = staged.take().expect("the snapshot is put in place once");
-        store.put(staged).map_err(store_error)?;
-        Ok(())
-    })?;
-    let receipt = &receipts[0];
+        args.note.clone(),
+        &context,
+    )?;
     let mut out = std::io::stdout().lock();
     if args.json {
         super::print_json(
@@ -248,6 +237,51 @@ pub fn cmd_archive(env: &Env, args: ArchiveArgs) -> CliResult<ExitCode> {
         receipt.seq
     ));
     Ok(ExitCode::SUCCESS)
+}
+
+/// Records `item`, the snapshot `staged` holds, in source `index` of the claim `state` as an
+/// evidence revision: decided first, then the snapshot put in place durably, then the entry
+/// written (`Ledger::submit_with`).
+#[allow(clippy::too_many_arguments)]
+pub(super) fn record_snapshot<S: Storage>(
+    ledger: &mut Ledger<S>,
+    store: &EvidenceStore,
+    state: &ClaimState,
+    index: usize,
+    staged: Staged,
+    item: Archived,
+    reason: String,
+    note: Option<String>,
+    context: &SubmitContext,
+) -> CliResult<Receipt> {
+    item.validate()
+        .map_err(|e| CliError::input(format!("the snapshot: {e}")))?;
+    let mut sources = state.claim.sources.clone();
+    let source = sources
+        .get_mut(index)
+        .ok_or_else(|| CliError::input(format!("the claim has no source {}", index + 1)))?;
+    source.archived.push(item);
+    let command = Command::Revise(ReviseCommand {
+        claim: state.id.to_string(),
+        reason,
+        kind: RevisionKind::Evidence,
+        expected_revision: Some(state.revision),
+        changes: ClaimChanges {
+            sources: Some(sources),
+            ..ClaimChanges::default()
+        },
+        author: None,
+        note,
+    });
+    let mut staged: Option<Staged> = Some(staged);
+    let mut receipts = ledger.submit_with(&[command], context, &mut || {
+        let staged = staged.take().expect("the snapshot is put in place once");
+        store.put(staged).map_err(store_error)?;
+        Ok(())
+    })?;
+    receipts
+        .pop()
+        .ok_or_else(|| CliError::integrity("the ledger wrote no entry for the snapshot"))
 }
 
 /// A media type from a file's first bytes: the `infer` crate's signatures, then the shapes it
@@ -292,7 +326,7 @@ fn seconds_date(at: claimledger_core::Timestamp) -> Date {
     Date::parse(&text).expect("a UTC time to the second is a DATE")
 }
 
-fn add_error(args: &ArchiveArgs, error: AddError) -> CliError {
+pub(super) fn add_error(args: &ArchiveArgs, error: AddError) -> CliError {
     let what = match &args.file {
         Some(path) => path.display().to_string(),
         None => "--fetch".to_owned(),
