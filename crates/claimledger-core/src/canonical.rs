@@ -221,17 +221,28 @@ impl<'a> ClaimView<'a> {
     /// The claim object's stored bytes but its `status` field and its sources' `archived`
     /// fields, in order: equal for two claims exactly when they differ in nothing but their
     /// status and their snapshots.
-    pub fn bytes_without_status_and_archived(&self) -> Vec<&'a [u8]> {
-        let mut parts = Vec::with_capacity(2 + self.archived_fields.len());
-        let mut from = 0;
-        let status = (0, self.status_field.0, self.status_field.1);
+    pub fn bytes_without_status_and_archived(&self) -> impl Iterator<Item = &'a [u8]> + '_ {
+        let bytes: &'a [u8] = self.bytes;
         // The archived fields all come before the status, in the sources.
-        for &(_, start, end) in self.archived_fields.iter().chain([&status]) {
-            parts.push(&self.bytes[from..start]);
-            from = end;
-        }
-        parts.push(&self.bytes[from..]);
-        parts
+        let mut cuts = self
+            .archived_fields
+            .iter()
+            .map(|&(_, start, end)| (start, end))
+            .chain(std::iter::once(self.status_field));
+        let mut from = Some(0);
+        std::iter::from_fn(move || {
+            let start = from?;
+            match cuts.next() {
+                Some((cut, end)) => {
+                    from = Some(end);
+                    Some(&bytes[start..cut])
+                }
+                None => {
+                    from = None;
+                    Some(&bytes[start..])
+                }
+            }
+        })
     }
 
     /// Each source's `,"archived":[...]` field as stored, with the source's index.
@@ -1455,7 +1466,11 @@ mod tests {
             "field `claim.sources[0].archived[1].sha256`: snapshot e3b0c442",
         );
         let view = EntryView::parse(base.as_bytes()).expect("valid");
-        let without: Vec<u8> = view.claim.bytes_without_status_and_archived().concat();
+        let without: Vec<u8> = view
+            .claim
+            .bytes_without_status_and_archived()
+            .collect::<Vec<_>>()
+            .concat();
         let plain = EntryView::parse(RECORDED.as_bytes()).expect("valid");
         let (before, after) = plain.claim.bytes_without_status();
         assert_eq!(without, [before, after].concat());

@@ -184,6 +184,10 @@ struct Summary {
 
 /// 128 bits of BLAKE3 of the concatenated `parts`.
 fn digest128(parts: &[&[u8]]) -> u128 {
+    digest128_of(parts.iter().copied())
+}
+
+fn digest128_of<'a>(parts: impl Iterator<Item = &'a [u8]>) -> u128 {
     let mut hasher = blake3::Hasher::new();
     for part in parts {
         hasher.update(part);
@@ -255,7 +259,7 @@ impl Summary {
             kind,
             facts,
             labels,
-            claim: digest128(&claim.bytes_without_status_and_archived()),
+            claim: digest128_of(claim.bytes_without_status_and_archived()),
             status: claim.status,
             archived,
             snapshots,
