@@ -370,6 +370,26 @@ pub fn sign_checkpoint(
     Ok(signed)
 }
 
+/// The verifier key of a signing key from [`generate_signing_key`]: what a server that signs
+/// with it names on its pages, for readers to compare with the key published elsewhere.
+pub fn verifier_key_of(signing_key: &str) -> Result<VerifierKeyText, CheckpointError> {
+    let signer = parse_signing_key(signing_key)?;
+    let bad = || CheckpointError::SigningKey {
+        problem: "expected PRIVATE+KEY+<name>+<8 hex digits>+<base64 of 0x01 and a 32-byte \
+                  Ed25519 seed>"
+            .into(),
+    };
+    // The parse above checked the form, the algorithm and the key id.
+    let encoded = signing_key.rsplit('+').next().ok_or_else(bad)?;
+    let bytes = BASE64_STANDARD.decode(encoded).map_err(|_| bad())?;
+    let seed: [u8; 32] = bytes
+        .get(1..)
+        .and_then(|s| s.try_into().ok())
+        .ok_or_else(bad)?;
+    let (_, verifier) = generate_signing_key(signer.name(), seed)?;
+    Ok(verifier)
+}
+
 /// Verifies that `verifier_key` signed the checkpoint note, then parses its body and checks that
 /// the key's name is the checkpoint's origin.
 ///
@@ -716,6 +736,20 @@ mod tests {
                 "{body:?}"
             );
         }
+    }
+
+    #[test]
+    fn a_signing_key_gives_its_verifier_key() {
+        for seed in [0u8, 7, 255] {
+            let (signing, verifier) = keys(ORIGIN, seed);
+            assert_eq!(verifier_key_of(signing.expose_secret()), Ok(verifier));
+        }
+        let (signing, _) = keys(ORIGIN, 1);
+        let damaged = signing
+            .expose_secret()
+            .replace("PRIVATE+KEY+", "PRIVATE+KEY+x");
+        assert!(verifier_key_of(&damaged).is_err());
+        assert!(verifier_key_of("not a key").is_err());
     }
 
     #[test]

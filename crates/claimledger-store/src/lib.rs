@@ -38,8 +38,8 @@ mod verify;
 pub mod watch;
 
 pub use ledger::{
-    id_after, Filter, IdBits, Ledger, Receipt, RejectReason, Revision, StreamError, SubmitContext,
-    SubmitError, Submitted, INDEX_BATCH_ENTRIES, LARGE_COMMIT_ENTRIES,
+    id_after, Filter, IdBits, Ledger, LedgerView, Receipt, RejectReason, Revision, ShareRead,
+    StreamError, SubmitContext, SubmitError, Submitted, INDEX_BATCH_ENTRIES, LARGE_COMMIT_ENTRIES,
 };
 pub use memory::{MemoryStorage, MEMORY_ORIGIN};
 pub use sled_store::{default_origin, default_origin_with, SledStorage, DEFAULT_WAIT};
