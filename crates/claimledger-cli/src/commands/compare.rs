@@ -5,11 +5,10 @@ use crate::cli::{CompareArgs, CompareSort};
 use crate::env::Env;
 use crate::error::{CliError, CliResult};
 use crate::output;
-use claimledger_cli::view::{by_amount, by_stated};
+use claimledger_cli::view::{compare_row_json, sort_by_amount, sort_by_stated};
 use claimledger_core::decide::ClaimState;
 use claimledger_core::{Seq, Subject};
 use claimledger_store::{Filter, Ledger, Storage};
-use serde_json::json;
 use std::io::Write;
 use std::process::ExitCode;
 
@@ -25,20 +24,7 @@ pub fn cmd_compare(env: &Env, args: CompareArgs) -> CliResult<ExitCode> {
     }
     let mut out = std::io::stdout().lock();
     if args.json {
-        let rows = claims.iter().map(|c| {
-            json!({
-                "id": c.id.to_string(),
-                "key": c.key.as_ref().map(|k| k.to_string()),
-                "claimant": c.claim.claimant,
-                "figure": c.claim.value.as_ref().map(output::figure),
-                "value": c.claim.value,
-                "period": c.claim.period,
-                "stated_on": c.claim.stated_on,
-                "revisions": c.revision,
-                "status": c.claim.status,
-                "statement": c.claim.statement,
-            })
-        });
+        let rows = claims.iter().map(compare_row_json);
         print_json_array(&mut out, rows)?;
     } else {
         write_comparison(&mut out, &claims)?;
@@ -68,8 +54,8 @@ pub fn comparison<S: Storage>(
         .filter(|c| &c.claim.subject == subject)
         .collect();
     match sort {
-        CompareSort::Stated => claims.sort_by(|a, b| by_stated(a, b).then_with(|| by_amount(a, b))),
-        CompareSort::Amount => claims.sort_by(|a, b| by_amount(a, b).then_with(|| by_stated(a, b))),
+        CompareSort::Stated => sort_by_stated(&mut claims),
+        CompareSort::Amount => sort_by_amount(&mut claims),
     }
     Ok(claims)
 }

@@ -5,45 +5,34 @@ use crate::cli::SubjectsArgs;
 use crate::env::Env;
 use crate::error::CliResult;
 use crate::output;
-use claimledger_core::Date;
+use claimledger_cli::view;
 use claimledger_store::Filter;
-use serde_json::json;
-use std::collections::BTreeMap;
 use std::io::Write;
 use std::process::ExitCode;
 
 pub fn cmd_subjects(env: &Env, args: SubjectsArgs) -> CliResult<ExitCode> {
     let ledger = env.open()?;
-    // Subject → (claim count, latest statement date).
-    let mut subjects: BTreeMap<String, (u64, Option<Date>)> = BTreeMap::new();
-    for state in ledger.list(&Filter::default())? {
-        let entry = subjects.entry(state.claim.subject.to_string()).or_default();
-        entry.0 += 1;
-        if let Some(stated) = state.claim.stated_on {
-            if entry
-                .1
-                .as_ref()
-                .is_none_or(|latest| stated.cmp_chronological(latest).is_gt())
-            {
-                entry.1 = Some(stated);
-            }
-        }
-    }
+    let claims = ledger.list(&Filter::default())?;
+    let subjects = view::subjects(&claims);
     let mut out = std::io::stdout().lock();
     if args.json {
         let rows = subjects
             .iter()
-            .map(|(subject, (count, latest))| json!({"subject": subject, "claims": count, "latest_stated_on": latest}))
+            .map(|(subject, summary)| view::subject_json(subject, summary))
             .collect();
         print_json(&mut out, &serde_json::Value::Array(rows))?;
     } else {
         let rows = subjects
             .iter()
-            .map(|(subject, (count, latest))| {
+            .map(|(subject, summary)| {
                 vec![
                     subject.clone(),
-                    count.to_string(),
-                    latest.as_ref().map(ToString::to_string).unwrap_or_default(),
+                    summary.claims.to_string(),
+                    summary
+                        .latest_stated_on
+                        .as_ref()
+                        .map(ToString::to_string)
+                        .unwrap_or_default(),
                 ]
             })
             .collect();
