@@ -379,8 +379,9 @@ pub fn verifier_key_of(signing_key: &str) -> Result<VerifierKeyText, CheckpointE
                   Ed25519 seed>"
             .into(),
     };
-    // The parse above checked the form, the algorithm and the key id.
-    let encoded = signing_key.rsplit('+').next().ok_or_else(bad)?;
+    // The parse above checked the form, the algorithm and the key id. A name holds no `+`,
+    // but the base64 may.
+    let encoded = signing_key.splitn(5, '+').nth(4).ok_or_else(bad)?;
     let bytes = BASE64_STANDARD.decode(encoded).map_err(|_| bad())?;
     let seed: [u8; 32] = bytes
         .get(1..)
@@ -740,7 +741,8 @@ mod tests {
 
     #[test]
     fn a_signing_key_gives_its_verifier_key() {
-        for seed in [0u8, 7, 255] {
+        // Seeds whose base64 holds a `+` or a `/`.
+        for seed in [0u8, 7, 0xfb, 0xfe, 255] {
             let (signing, verifier) = keys(ORIGIN, seed);
             assert_eq!(verifier_key_of(signing.expose_secret()), Ok(verifier));
         }
