@@ -23,6 +23,7 @@ mod pipes;
 mod proofs;
 mod research;
 mod revise;
+mod serve;
 mod sled_flips;
 mod support;
 mod tamper;
