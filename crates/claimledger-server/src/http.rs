@@ -93,8 +93,19 @@ async fn not_found(request: Request) -> Response {
 /// Ends a request that takes longer than the limit (reading its body included) with 503.
 async fn time_limit(State(limit): State<Duration>, request: Request, next: Next) -> Response {
     let api = request.uri().path().starts_with("/api/");
+    let started = std::time::Instant::now();
     match tokio::time::timeout(limit, next.run(request)).await {
-        Ok(response) => response,
+        Ok(mut response) => {
+            // How long the server took, for operators and the benchmark (a streamed body's
+            // time is not in it).
+            let timing = format!("app;dur={:.3}", started.elapsed().as_secs_f64() * 1000.0);
+            if let Ok(value) = HeaderValue::from_str(&timing) {
+                response
+                    .headers_mut()
+                    .insert(header::HeaderName::from_static("server-timing"), value);
+            }
+            response
+        }
         Err(_) => {
             let message = format!(
                 "the request took longer than {} s; nothing of it was written unless it was \
