@@ -174,8 +174,14 @@ fn claims(binary: &Path, ledger: &Path) -> Command {
 
 fn main() -> Result<()> {
     let args = Args::parse();
-    ensure!(args.seconds >= 1 && args.seconds <= 120, "--seconds: from 1 to 120");
-    ensure!(args.clients >= 1 && args.clients <= 1024, "--clients: from 1 to 1024");
+    ensure!(
+        args.seconds >= 1 && args.seconds <= 120,
+        "--seconds: from 1 to 120"
+    );
+    ensure!(
+        args.clients >= 1 && args.clients <= 1024,
+        "--clients: from 1 to 1024"
+    );
     let binary = match args.claims_binary {
         Some(path) => path,
         None => std::env::current_exe()?
@@ -192,7 +198,10 @@ fn main() -> Result<()> {
     let input = work.path().join("input.jsonl");
     {
         let mut file = std::io::BufWriter::new(std::fs::File::create(&input)?);
-        let seed = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/seed-claims.jsonl");
+        let seed = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../examples/seed-claims.jsonl"
+        );
         file.write_all(&std::fs::read(seed)?)?;
         for i in 0..args.claims {
             writeln!(
@@ -205,7 +214,10 @@ fn main() -> Result<()> {
         }
     }
     eprintln!("importing {} claims", args.claims);
-    let status = claims(&binary, &ledger).arg("import").arg(&input).status()?;
+    let status = claims(&binary, &ledger)
+        .arg("import")
+        .arg(&input)
+        .status()?;
     ensure!(status.success(), "claims import failed");
     let tokens = work.path().join("tokens.txt");
     let token = claims(&binary, &ledger)
@@ -242,7 +254,15 @@ fn main() -> Result<()> {
     let mut acknowledged = Vec::new();
     for (phase, share) in [("adds", 100), ("reads", 0), ("mixed", 50)] {
         eprintln!("phase {phase}: {} s", args.seconds);
-        let (tally, elapsed) = run_phase(&base, &token, args.clients, args.seconds, share, existing, phase)?;
+        let (tally, elapsed) = run_phase(
+            &base,
+            &token,
+            args.clients,
+            args.seconds,
+            share,
+            existing,
+            phase,
+        )?;
         let per_s = |n: usize| format!("{:.0}", n as f64 / elapsed.as_secs_f64());
         report.push_str(&format!(
             "| {phase} | {} | {} | {} | {} | {} | {} | {} |\n",
@@ -264,7 +284,11 @@ fn main() -> Result<()> {
         let response = agent
             .get(format!("{base}/subjects/russia/military-deaths"))
             .call()?;
-        ensure!(response.status() == 200, "the subject page answered {}", response.status());
+        ensure!(
+            response.status() == 200,
+            "the subject page answered {}",
+            response.status()
+        );
         let timing = response
             .headers()
             .get("server-timing")
@@ -284,29 +308,49 @@ fn main() -> Result<()> {
     // Stop with SIGTERM; everything acknowledged must be in the ledger, and verify pass.
     let mut serving = serving;
     let pid = serving.0.id().to_string();
-    ensure!(Command::new("kill").args(["-TERM", &pid]).status()?.success(), "kill failed");
+    ensure!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()?
+            .success(),
+        "kill failed"
+    );
     let stopped = Instant::now();
     let status = loop {
         if let Some(status) = serving.0.try_wait()? {
             break status;
         }
-        ensure!(stopped.elapsed() < Duration::from_secs(60), "the server did not stop");
+        ensure!(
+            stopped.elapsed() < Duration::from_secs(60),
+            "the server did not stop"
+        );
         std::thread::sleep(Duration::from_millis(20));
     };
     ensure!(status.success(), "claims serve exited with {status}");
     let export = claims(&binary, &ledger).arg("export").output()?;
     ensure!(export.status.success(), "claims export failed");
     let mut keys: HashSet<String> = HashSet::new();
-    for line in export.stdout.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
+    for line in export
+        .stdout
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty())
+    {
         let entry: serde_json::Value = serde_json::from_slice(line)?;
         if let Some(key) = entry["key"].as_str() {
             keys.insert(key.to_owned());
         }
     }
     let missing = acknowledged.iter().filter(|k| !keys.contains(*k)).count();
-    ensure!(missing == 0, "{missing} acknowledged adds are not in the ledger");
+    ensure!(
+        missing == 0,
+        "{missing} acknowledged adds are not in the ledger"
+    );
     let verify = claims(&binary, &ledger).arg("verify").output()?;
-    ensure!(verify.status.success(), "claims verify failed: {}", String::from_utf8_lossy(&verify.stdout));
+    ensure!(
+        verify.status.success(),
+        "claims verify failed: {}",
+        String::from_utf8_lossy(&verify.stdout)
+    );
     report.push_str(&format!(
         "\nAfter SIGTERM (stopped in {:.2} s): all {} acknowledged adds are in the ledger; `claims verify`: {}",
         stopped.elapsed().as_secs_f64(),
