@@ -29,7 +29,7 @@ fuzz_target!(|data: &[u8]| {
         let key = VerifierKeyText::parse(SEED_KEY.trim()).expect("the seed key parses");
         for key in [None, Some(&key)] {
             let verdict = match proof_file::verify(text, key) {
-                Ok(proven) => proven,
+                Ok(proven) => proven.to_string(),
                 Err(reason) => reason,
             };
             assert!(!verdict.chars().any(char::is_control), "{verdict:?}");

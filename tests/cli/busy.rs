@@ -117,3 +117,23 @@ fn waits_its_turn() {
     );
     assert_eq!(ledger.head_count(), 1);
 }
+
+/// The time waited is written for people: `1.01 s`, not `1.0066735 s`.
+#[test]
+fn the_wait_is_written_for_people() {
+    let ledger = Ledger::new();
+    let _held = hold_lock(&ledger);
+    let out = ledger.run(&["head", "--wait", "1"]);
+    assert_error(&out, EXIT_BUSY, "busy");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let waited = stderr
+        .split_once(" for ")
+        .and_then(|(_, rest)| rest.split_once(" s;"))
+        .map(|(seconds, _)| seconds.to_owned())
+        .unwrap_or_else(|| panic!("no time waited in {stderr}"));
+    let decimals = waited.split_once('.').map_or(0, |(_, d)| d.len());
+    assert!(
+        waited.parse::<f64>().is_ok_and(|s| (1.0..3.0).contains(&s)) && decimals <= 2,
+        "{stderr}"
+    );
+}

@@ -359,10 +359,12 @@ impl Harness {
         self.last_writes.clear();
 
         let head = self.read(&["head"]);
+        let noun =
+            |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
         let expected_verify = format!(
-            "OK: {} entries, {} claims; head {head}",
-            self.model.entries,
-            self.model.claims.len()
+            "OK: {}, {}; head {head}",
+            noun(self.model.entries as usize, "entry", "entries"),
+            noun(self.model.claims.len(), "claim", "claims")
         );
         if verify != expected_verify {
             self.fail(format_args!(

@@ -7,9 +7,10 @@
 //!   kept, and once there is room again the ledger verifies and takes writes.
 //! - **A read-only ledger.** A read-only bind mount (as root), and an unprivileged user
 //!   (`setpriv`, as nobody) on a copy without write permission. sled opens its files for
-//!   writing even to read, and the ledger's lock file is opened for writing, so every
-//!   command, read or write, fails with one line and exit code 4 naming the I/O error; the
-//!   ledger is left exactly as it was.
+//!   writing even to read, so commands that only read go through a private copy of the ledger
+//!   (docs/RELIABILITY.md) and give what they give on the ledger itself, with a note on
+//!   standard error; a write fails with one line and exit code 4 that says what it needs; the
+//!   ledger is left exactly as it was, byte for byte.
 //!
 //! A mechanism that is unavailable (no `mount` permission, no `prlimit` or `setpriv`) is
 //! skipped with a message; the others still run.
@@ -221,36 +222,88 @@ fn a_full_disk_fails_writes_cleanly_and_loses_nothing() {
     assert!(ran > 0, "no full-disk mechanism was available");
 }
 
-/// Every command fails with one line and exit code 4, and the ledger is unchanged.
-fn read_only_refuses(dir: &Path, wrapper: Option<&str>, what: &str) {
-    let args = record(7);
-    let add: Vec<&str> = args.iter().map(String::as_str).collect();
-    for args in [
-        &["verify"][..],
-        &["head"],
-        &["show", "c1"],
-        &["list"],
-        &["export"],
-        &add,
-    ] {
-        let out = claims_in(dir, wrapper, args);
-        if let Err(why) = one_line_error(&out, EXIT_IO) {
-            panic!("{what}: claims {}: {why}", args[0]);
+/// Every file's name and bytes under `dir`.
+fn files(dir: &Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
+    let mut found = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(at) = pending.pop() {
+        for item in std::fs::read_dir(&at).expect("read_dir") {
+            let path = item.expect("an entry").path();
+            if path.is_dir() {
+                pending.push(path);
+            } else {
+                let bytes = std::fs::read(&path).expect("read");
+                found.push((path, bytes));
+            }
         }
+    }
+    found.sort();
+    found
+}
+
+/// Commands that only read give what they give on a writable ledger (`expected`: the
+/// owner's output of each), with one note on standard error; a write fails with one line and
+/// exit code 4 saying what it needs; a copy larger than allowed is refused, saying what to
+/// do; and not a byte of the ledger changes.
+fn read_only_reads(dir: &Path, wrapper: Option<&str>, what: &str, expected: &[(&[&str], String)]) {
+    let before = files(dir);
+    for (args, output) in expected {
+        let out = claims_in(dir, wrapper, args);
         let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{what}: claims {args:?}: {stderr}");
+        assert_eq!(
+            &String::from_utf8_lossy(&out.stdout),
+            output,
+            "{what}: claims {args:?}"
+        );
+        assert_eq!(
+            stderr.lines().filter(|l| l.starts_with("note: ")).count(),
+            1,
+            "{what}: one note: {stderr}"
+        );
         assert!(
-            stderr.contains("Read-only file system") || stderr.contains("Permission denied"),
+            stderr.starts_with("note: you may not write to the ledger in ")
+                && stderr.contains("so this reads a private copy of it: ")
+                && stderr.contains("removed afterwards"),
             "{what}: {stderr}"
         );
     }
+    let args = record(7);
+    let add: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = claims_in(dir, wrapper, &add);
+    if let Err(why) = one_line_error(&out, EXIT_IO) {
+        panic!("{what}: claims add: {why}");
+    }
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("cannot write to the ledger in ")
+            && (stderr.contains("Read-only file system") || stderr.contains("Permission denied"))
+            && stderr.contains("commands that only read work without it"),
+        "{what}: {stderr}"
+    );
+    let line = match wrapper {
+        Some(line) => format!("export CLAIMS_COPY_MAX_MB=0; {line}"),
+        None => "export CLAIMS_COPY_MAX_MB=0; exec \"$@\"".to_owned(),
+    };
+    let out = claims_in(dir, Some(&line), &["verify"]);
+    if let Err(why) = one_line_error(&out, EXIT_IO) {
+        panic!("{what}: a copy too large: {why}");
+    }
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("raise CLAIMS_COPY_MAX_MB"),
+        "{what}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(files(dir), before, "{what}: the ledger changed");
     println!(
-        "{what}: every command refused with one line, e.g. {}",
-        String::from_utf8_lossy(&claims_in(dir, wrapper, &["list"]).stderr).trim_end()
+        "{what}: reads went through a private copy, e.g. {}; a write was refused: {}",
+        String::from_utf8_lossy(&claims_in(dir, wrapper, &["head"]).stderr).trim_end(),
+        stderr.trim_end()
     );
 }
 
 #[test]
-fn a_read_only_ledger_is_refused_clearly_and_left_intact() {
+fn a_read_only_ledger_can_be_read_and_is_left_intact() {
     let mut ran = 0;
     let ledger = Ledger::new();
     ledger.import(
@@ -259,6 +312,16 @@ fn a_read_only_ledger_is_refused_clearly_and_left_intact() {
     );
     let export = ledger.ok(&["export"]);
     let head = ledger.head();
+    let reads: [&[&str]; 6] = [
+        &["verify"],
+        &["head"],
+        &["show", "c1"],
+        &["list"],
+        &["export"],
+        &["history", "c1", "--json"],
+    ];
+    let expected: Vec<(&[&str], String)> =
+        reads.iter().map(|args| (*args, ledger.ok(args))).collect();
 
     // A read-only bind mount: as root, nothing can write through it.
     let target = ledger.dir();
@@ -276,7 +339,7 @@ fn a_read_only_ledger_is_refused_clearly_and_left_intact() {
             .status()
             .is_ok_and(|s| s.success());
         if ro {
-            read_only_refuses(target, None, "read-only bind mount");
+            read_only_reads(target, None, "read-only bind mount", &expected);
             ran += 1;
         }
         drop(_unmount);
@@ -323,7 +386,24 @@ fn a_read_only_ledger_is_refused_clearly_and_left_intact() {
             .status()
             .is_ok_and(|s| s.success());
         if probe {
-            read_only_refuses(&copy, Some(wrapper), "unwritable copy, as nobody");
+            read_only_reads(
+                &copy,
+                Some(wrapper),
+                "unwritable copy, as nobody",
+                &expected,
+            );
+            // Files nobody may read: a read says what it needs.
+            chmod("go-r", &copy.join("db"));
+            let out = claims_in(&copy, Some(wrapper), &["head"]);
+            if let Err(why) = one_line_error(&out, EXIT_IO) {
+                panic!("unreadable files, as nobody: {why}");
+            }
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert!(
+                stderr.contains("cannot read the ledger in ")
+                    && stderr.contains("reading it needs read access to its files"),
+                "{stderr}"
+            );
             chmod("u+w", &copy);
             let out = claims_in(&copy, None, &["export"]);
             assert_eq!(String::from_utf8_lossy(&out.stdout), export);

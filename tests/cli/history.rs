@@ -334,7 +334,8 @@ fn log_text_and_range() {
     assert_eq!(tail.lines().count(), 2, "{tail}");
 }
 
-/// Every row of `log` has its columns under their headings, whatever the entry's type.
+/// Every row of `log` has its columns under their headings, whatever the entry's type, and
+/// names its claim by key where the claim has one (the entry of a revision holds only the id).
 #[test]
 fn log_columns_align() {
     let ledger = small_ledger();
@@ -343,11 +344,29 @@ fn log_columns_align() {
     let header = lines.next().expect("a header");
     let claim_column = header.find("CLAIM").expect("a CLAIM column");
     let recorded_column = header.find("RECORDED").expect("a RECORDED column");
+    let mut keys = std::collections::HashMap::new();
+    let mut by_key = 0;
     for (line, entry) in lines.zip(log_json(&ledger)) {
-        let id = str_at(&entry, "/entry/claim_id");
-        assert_eq!(line.find(id), Some(claim_column), "{log}");
+        let id = str_at(&entry, "/entry/claim_id").to_owned();
+        if let Some(key) = entry["entry"]["key"].as_str() {
+            keys.insert(id.clone(), key.to_owned());
+        }
+        let name = keys.get(&id).cloned().unwrap_or(id);
+        by_key += usize::from(
+            entry["entry"]["type"] == "claim_revised"
+                && keys.contains_key(str_at(&entry, "/entry/claim_id")),
+        );
+        assert_eq!(
+            line.find(&format!(" {name} ")).map(|at| at + 1),
+            Some(claim_column),
+            "{log}"
+        );
         assert_eq!(line.find("2025-08-13"), Some(recorded_column), "{log}");
     }
+    assert!(
+        by_key > 0,
+        "revisions are named by their claim's key: {log}"
+    );
 }
 
 /// `history` indents every line under its revision, as `show` does, including the second

@@ -12,17 +12,19 @@ fn check(lines: &str, recorded: usize, revised: usize) -> Ledger {
     let ledger = Ledger::new();
     let report = ledger.import(lines);
     let head = ledger.head();
+    let noun = |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
     assert_eq!(
         report,
         format!(
-            "imported {} entries ({recorded} recorded, {revised} revised); head {head}",
-            recorded + revised
+            "imported {} ({recorded} recorded, {revised} revised); head {head}",
+            noun(recorded + revised, "entry", "entries")
         )
     );
     assert_eq!(ledger.head_count(), (recorded + revised) as u64);
     assert!(ledger.assert_verifies().starts_with(&format!(
-        "OK: {} entries, {recorded} claims;",
-        recorded + revised
+        "OK: {}, {};",
+        noun(recorded + revised, "entry", "entries"),
+        noun(recorded, "claim", "claims")
     )),);
     ledger
 }

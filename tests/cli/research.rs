@@ -52,11 +52,21 @@ fn compare_sorts_by_date_and_by_figure() {
         positions.windows(2).all(|w| w[0] < w[1]),
         "5,937 < 121,507 < 165,000: {by_amount:?}"
     );
-    // Sub-subjects (breakdowns) are not part of the comparison.
+    // Sub-subjects (breakdowns) are part of the comparison, as of `list --subject`, unless
+    // --exact.
     assert!(
-        !by_date.iter().any(|k| k.contains("volunteers")),
+        by_date.iter().any(|k| k.contains("volunteers")),
         "{by_date:?}"
     );
+    let exact: Vec<String> = ledger
+        .json(&["compare", "russia/military-deaths", "--exact", "--json"])
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["key"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(!exact.iter().any(|k| k.contains("volunteers")), "{exact:?}");
+    assert!(exact.contains(&"mediazona-named-dead".to_owned()));
 }
 
 #[test]
@@ -355,7 +365,7 @@ fn time_travel_by_entry_and_by_time() {
     assert_error(
         &ledger.run(&["list", "--as-of", "yesterday"]),
         EXIT_INPUT,
-        "expected an entry number or an RFC 3339 time",
+        "is not an entry number or a time; expected SEQ, YYYY-MM, YYYY-MM-DD or an RFC 3339 time",
     );
 }
 

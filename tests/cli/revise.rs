@@ -141,8 +141,8 @@ fn flags() {
         json!({"stated_on": "2025-08"}),
     );
     check(
-        &["mz", "--reason", "r", "--publisher", "Reuters"],
-        json!({"sources": [{"publisher": "Reuters"}]}),
+        &["mz", "--reason", "r", "--low", "1", "--high", "2"],
+        json!({"value": {"bound": "range", "low": "1", "high": "2", "unit": "soldiers"}}),
     );
     check(
         &["mz", "--reason", "r", "--tag", "a", "--tag", "b"],
@@ -187,6 +187,61 @@ fn flags() {
             "x",
         ],
         json!({"statement": "x"}),
+    );
+}
+
+/// Source flags add sources to the claim's own; `--replace-sources` replaces them. A source
+/// flag given again starts the next source.
+#[test]
+fn sources() {
+    check(
+        &["mz", "--reason", "r", "--publisher", "Reuters"],
+        json!({"sources": [{"publisher": "AFP"}, {"publisher": "Reuters"}]}),
+    );
+    check(
+        &[
+            "mz",
+            "--reason",
+            "r",
+            "--replace-sources",
+            "--publisher",
+            "Reuters",
+            "--quote",
+            "121,507",
+        ],
+        json!({"sources": [{"publisher": "Reuters", "quote": "121,507"}]}),
+    );
+    check(
+        &[
+            "mz",
+            "--reason",
+            "r",
+            "--source-url",
+            "https://a.example/",
+            "--publisher",
+            "A",
+            "--source-url",
+            "https://b.example/",
+            "--quote",
+            "said by B",
+        ],
+        json!({"sources": [
+            {"publisher": "AFP"},
+            {"url": "https://a.example/", "publisher": "A"},
+            {"url": "https://b.example/", "quote": "said by B"},
+        ]}),
+    );
+}
+
+/// `--replace-sources` with no source flag is refused: removing every source is `--clear`.
+#[test]
+fn replace_sources_needs_sources() {
+    let (ledger, _) = ledger_with_record();
+    let out = ledger.run(&["revise", "mz", "--reason", "r", "--replace-sources"]);
+    crate::support::assert_error(
+        &out,
+        crate::support::EXIT_INPUT,
+        "--replace-sources: give the new sources with the source flags",
     );
 }
 
@@ -318,4 +373,41 @@ fn successive_revisions_and_expected_revision() {
         .collect();
     assert_eq!(amounts, ["95300", "100000", "110000", "121507"]);
     assert_eq!(ledger.head_count(), 4);
+}
+
+/// `history` shows what changed inside the sources, not only who published them.
+#[test]
+fn history_shows_changes_inside_sources() {
+    let ledger = Ledger::new();
+    ledger.import(concat!(
+        r#"{"key":"k","subject":"s","claimant":"C","statement":"S","sources":[{"publisher":"Example News","url":"https://example.org/a","quote":"95,300"}]}"#,
+        "\n",
+        r#"{"op":"revise","claim":"k","reason":"moved","sources":[{"publisher":"Example News","url":"https://example.org/b","quote":"121,507"}]}"#,
+        "\n"
+    ));
+    ledger.ok(&[
+        "revise",
+        "k",
+        "--reason",
+        "another",
+        "--publisher",
+        "AFP",
+        "--quote",
+        "it said so",
+    ]);
+    let history = ledger.ok(&["history", "k"]);
+    for line in [
+        "  sources[0].url: https://example.org/a → https://example.org/b",
+        "  sources[0].quote: “95,300” → “121,507”",
+        "  sources[1]: added: publisher AFP, quote “it said so”",
+    ] {
+        assert!(
+            history.lines().any(|l| l == line),
+            "{line:?} in:\n{history}"
+        );
+    }
+    assert!(
+        !history.contains("Example News → Example News"),
+        "{history}"
+    );
 }

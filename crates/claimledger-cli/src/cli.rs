@@ -4,19 +4,29 @@ pub use claimledger_cli::fields::FieldArgs;
 use clap::{Args as ClapArgs, Parser, Subcommand};
 use std::path::PathBuf;
 
+/// The heading of the flags every command takes, listed after the command's own.
+const GLOBAL: &str = "Global options";
+
+/// How the two times of a claim differ, under the help of the commands that take both.
+const TWO_TIMES: &str = "Two times: --as-of is recording time, when the ledger learnt \
+something (what did the ledger hold then?); --stated-by is stated time, when the claimant said \
+it (what had each claimant said by then?). A date alone (2025, 2025-03, 2025-03-01) means the \
+end of that year, month or day, in UTC.";
+
 /// A tamper-evident ledger of claims: who asserted what figure, when, about which subject, on
 /// which sources, and how each claim was later revised.
 #[derive(Debug, Parser)]
 #[command(name = "claims", version, about, max_term_width = 100)]
 pub struct Args {
     /// The ledger directory [default: ./.claims]
-    #[arg(long, global = true, env = "CLAIMS_LEDGER", value_name = "DIR")]
+    #[arg(long, global = true, help_heading = GLOBAL, env = "CLAIMS_LEDGER", value_name = "DIR")]
     pub ledger: Option<PathBuf>,
 
     /// Seconds to wait for another process using the ledger before giving up
     #[arg(
         long,
         global = true,
+        help_heading = GLOBAL,
         value_name = "SECONDS",
         default_value_t = 10.0,
         allow_negative_numbers = true
@@ -24,15 +34,31 @@ pub struct Args {
     pub wait: f64,
 
     /// Who enters claims into the ledger [default: $CLAIMS_AUTHOR, then the OS user name]
-    #[arg(long, global = true, env = "CLAIMS_AUTHOR", value_name = "NAME")]
+    #[arg(long, global = true, help_heading = GLOBAL, env = "CLAIMS_AUTHOR", value_name = "NAME")]
     pub author: Option<String>,
 
     /// Print nothing but results and errors
-    #[arg(long, short, global = true)]
+    #[arg(long, short, global = true, help_heading = GLOBAL)]
     pub quiet: bool,
 
     #[command(subcommand)]
     pub command: Command,
+}
+
+impl Args {
+    /// Parses the command line as `Args::try_parse` does, then groups the source flags of `add`
+    /// and `revise` by where they stood ([`FieldArgs::group_sources`]).
+    pub fn parse_with_sources() -> Result<Args, clap::Error> {
+        use clap::{CommandFactory, FromArgMatches};
+        let matches = Args::command().try_get_matches()?;
+        let mut args = Args::from_arg_matches(&matches)?;
+        match (&mut args.command, matches.subcommand()) {
+            (Command::Add(add), Some(("add", sub))) => add.fields.group_sources(sub),
+            (Command::Revise(revise), Some(("revise", sub))) => revise.fields.group_sources(sub),
+            _ => {}
+        }
+        Ok(args)
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -46,12 +72,16 @@ pub enum Command {
     /// Record claims and revisions from a JSON Lines file, all or nothing
     Import(ImportArgs),
     /// Show a claim as of its latest revision
+    #[command(after_help = TWO_TIMES)]
     Show(ShowArgs),
     /// List claims, optionally filtered
+    #[command(after_help = TWO_TIMES)]
     List(ListArgs),
     /// Show every revision of a claim, with what changed and why
-    History(ShowArgs),
-    /// Compare every claim about one subject: who says how much, for when
+    History(HistoryArgs),
+    /// Compare the claims about a subject (and the subjects below it): who says how much, for
+    /// when
+    #[command(after_help = TWO_TIMES)]
     Compare(CompareArgs),
     /// List the subjects, with how many claims each has and the latest statement date
     Subjects(SubjectsArgs),
@@ -70,8 +100,8 @@ pub enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
-    /// Print the manual page (roff): claims man > claims.1
-    Man,
+    /// Print the manual page (roff): claims man > claims.1; --dir DIR writes one per command
+    Man(ManArgs),
     /// Make a key for signing the ledger's checkpoints
     Key(KeyArgs),
     /// Print the ledger's checkpoint (origin, entry count, Merkle root), signed with --sign
@@ -155,8 +185,12 @@ pub struct ReviseArgs {
     /// Remove an optional field: value, period, stated_on, method, sources or tags
     #[arg(long, value_name = "FIELD")]
     pub clear: Vec<String>,
+    /// Make the sources given with the source flags the claim's only sources, instead of
+    /// adding them to its own
+    #[arg(long, help_heading = "Source options")]
+    pub replace_sources: bool,
     /// Read the revision as one JSON object from FILE, or - for standard input
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["reason", "kind", "expect_revision", "clear"])]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["reason", "kind", "expect_revision", "clear", "replace_sources"])]
     pub json: Option<PathBuf>,
     #[command(flatten)]
     pub fields: FieldArgs,
@@ -178,6 +212,20 @@ pub struct ShowArgs {
     pub claim: String,
     #[command(flatten)]
     pub as_of: AsOfArg,
+    #[command(flatten)]
+    pub stated_by: StatedByArg,
+    /// Print JSON instead of text
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, ClapArgs)]
+pub struct HistoryArgs {
+    /// The claim's id or key
+    #[arg(value_name = "ID|KEY")]
+    pub claim: String,
+    #[command(flatten)]
+    pub as_of: AsOfArg,
     /// Print JSON instead of text
     #[arg(long)]
     pub json: bool,
@@ -187,12 +235,20 @@ pub struct ShowArgs {
 pub struct ListArgs {
     #[command(flatten)]
     pub as_of: AsOfArg,
+    #[command(flatten)]
+    pub stated_by: StatedByArg,
     /// Only claims whose period covers this date (YYYY, YYYY-MM, YYYY-MM-DD or RFC 3339)
     #[arg(long, value_name = "DATE")]
     pub covering: Option<String>,
+    /// Only claims whose statement, claimant or key contains TEXT, in any case
+    #[arg(long, value_name = "TEXT")]
+    pub text: Option<String>,
     /// Only claims about this subject or a subject below it
     #[arg(long)]
     pub subject: Option<String>,
+    /// With --subject: only claims about exactly that subject
+    #[arg(long, requires = "subject")]
+    pub exact: bool,
     /// Only claims by this claimant (exact name)
     #[arg(long)]
     pub claimant: Option<String>,
@@ -202,9 +258,25 @@ pub struct ListArgs {
     /// Only claims with this tag
     #[arg(long)]
     pub tag: Option<String>,
+    /// Show at most N claims
+    #[arg(long, value_name = "N")]
+    pub limit: Option<u64>,
+    /// Skip the first N claims that match (with --limit: pages of a long listing)
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub offset: u64,
+    #[command(flatten)]
+    pub format: FormatArg,
+}
+
+/// How a listing is printed.
+#[derive(Debug, Default, ClapArgs)]
+pub struct FormatArg {
     /// Print JSON instead of text
-    #[arg(long)]
+    #[arg(long, conflicts_with = "csv")]
     pub json: bool,
+    /// Print CSV (a header row, then a claim a row), for spreadsheets
+    #[arg(long)]
+    pub csv: bool,
 }
 
 #[derive(Debug, ClapArgs)]
@@ -222,19 +294,23 @@ pub struct LogArgs {
 
 #[derive(Debug, ClapArgs)]
 pub struct CompareArgs {
-    /// The subject, exactly: russia/military-deaths
+    /// The subject: russia/military-deaths takes in russia/military-deaths/2024 too
     pub subject: String,
+    /// Only claims about exactly SUBJECT, not the subjects below it
+    #[arg(long)]
+    pub exact: bool,
     #[command(flatten)]
     pub as_of: AsOfArg,
+    #[command(flatten)]
+    pub stated_by: StatedByArg,
     /// Only claims whose period covers this date (YYYY, YYYY-MM, YYYY-MM-DD or RFC 3339)
     #[arg(long, value_name = "DATE")]
     pub covering: Option<String>,
     /// Order rows by statement date or by figure
     #[arg(long, value_enum, default_value_t = CompareSort::Stated)]
     pub sort: CompareSort,
-    /// Print JSON instead of text
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub format: FormatArg,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -245,12 +321,22 @@ pub enum CompareSort {
     Amount,
 }
 
-/// Transaction time: the ledger as it stood at an earlier point.
+/// Recording time: the ledger as it stood at an earlier point.
 #[derive(Debug, Default, ClapArgs)]
 pub struct AsOfArg {
-    /// The ledger as it stood after entry SEQ, or at an RFC 3339 time
+    /// Recording time: the ledger as it stood after entry SEQ, or at TIME (a date alone is
+    /// the end of that day, month or year, UTC; or RFC 3339)
     #[arg(long, value_name = "SEQ|TIME")]
     pub as_of: Option<String>,
+}
+
+/// Stated time: each claim as its claimant had stated it by a date.
+#[derive(Debug, Default, ClapArgs)]
+pub struct StatedByArg {
+    /// Stated time: each claim at its latest revision stated on or before DATE (YYYY, YYYY-MM,
+    /// YYYY-MM-DD or RFC 3339); claims with no statement dated by then are left out
+    #[arg(long, value_name = "DATE")]
+    pub stated_by: Option<String>,
 }
 
 #[derive(Debug, ClapArgs)]
@@ -288,6 +374,13 @@ pub struct SubjectsArgs {
 }
 
 #[derive(Debug, ClapArgs)]
+pub struct ManArgs {
+    /// Write one page per command into DIR (claims.1, claims-add.1, ...) instead
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+}
+
+#[derive(Debug, ClapArgs)]
 pub struct KeyArgs {
     #[command(subcommand)]
     pub command: KeyCommand,
@@ -298,6 +391,18 @@ pub enum KeyCommand {
     /// Make a new Ed25519 signing key: write it to a file only you can read, and print its
     /// verifier key for publishing
     Generate(KeyGenerateArgs),
+    /// Print the verifier key of a signing key file again, for publishing
+    Verifier(KeyVerifierArgs),
+}
+
+#[derive(Debug, ClapArgs)]
+pub struct KeyVerifierArgs {
+    /// The private key file, as `claims key generate` wrote it
+    #[arg(value_name = "KEYFILE")]
+    pub key_file: PathBuf,
+    /// Print JSON instead of text
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, ClapArgs)]
@@ -310,6 +415,9 @@ pub struct KeyGenerateArgs {
     /// / replaced by _]
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// Print JSON instead of text
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, ClapArgs)]
@@ -317,6 +425,9 @@ pub struct CheckpointArgs {
     /// Sign it with the private key in KEYFILE (from `claims key generate`)
     #[arg(long, value_name = "KEYFILE")]
     pub sign: Option<PathBuf>,
+    /// Print JSON instead of the checkpoint's text
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, ClapArgs)]
@@ -347,4 +458,7 @@ pub struct VerifyProofArgs {
     /// it): the proof's checkpoints must be signed with it
     #[arg(long, value_name = "VERIFIER_KEY")]
     pub key: Option<String>,
+    /// Print JSON instead of text
+    #[arg(long)]
+    pub json: bool,
 }

@@ -3,8 +3,11 @@
 
 use crate::cli::Args;
 use crate::error::{CliError, CliResult};
+use crate::output;
 use claimledger_core::{input, Timestamp};
-use claimledger_store::{IdBits, Ledger, SledStorage, SubmitContext, Watched};
+use claimledger_store::{
+    is_not_writable, IdBits, Ledger, SledStorage, StoreError, SubmitContext, Watched,
+};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -17,6 +20,21 @@ pub const NOW_VAR: &str = "CLAIMS_NOW";
 /// How long a storage operation may make no progress before `claims` gives up on the ledger
 /// as damaged, in seconds; 0 never gives up (watchdog.rs).
 pub const STALL_TIMEOUT_VAR: &str = "CLAIMS_STALL_TIMEOUT";
+
+/// The largest ledger, in MB (10^6 bytes), that a read command copies to read it when the user
+/// may not write it; default [`COPY_MAX_MB_DEFAULT`].
+pub const COPY_MAX_VAR: &str = "CLAIMS_COPY_MAX_MB";
+
+/// The default of [`COPY_MAX_VAR`]: a copy of up to 1 GB.
+const COPY_MAX_MB_DEFAULT: u64 = 1000;
+
+/// Why an open failed, for a message: the operating system's words.
+fn io_reason(error: &StoreError) -> String {
+    match error {
+        StoreError::Io { path, source } => format!("{source} on {}", path.display()),
+        other => other.to_string(),
+    }
+}
 
 /// The ledger as commands use it: sled, watched for progress (watchdog.rs).
 pub type CliLedger = Ledger<Watched<SledStorage>>;
@@ -35,6 +53,8 @@ pub struct Env {
     pub pinned_now: Option<Timestamp>,
     /// The watchdog's limit; `None`: off.
     pub stall_timeout: Option<Duration>,
+    /// The largest private copy a read command makes of a ledger the user may not write.
+    pub copy_bytes_max: u64,
 }
 
 impl Env {
@@ -65,7 +85,19 @@ impl Env {
                 }
             },
         };
+        let copy_bytes_max = match std::env::var(COPY_MAX_VAR) {
+            Err(_) => COPY_MAX_MB_DEFAULT * 1_000_000,
+            Ok(text) => match text.trim().parse::<u64>() {
+                Ok(mb) if mb <= u64::MAX / 1_000_000 => mb * 1_000_000,
+                _ => {
+                    return Err(CliError::input(format!(
+                        "{COPY_MAX_VAR}={text:?}: expected a whole number of megabytes"
+                    )))
+                }
+            },
+        };
         Ok(Env {
+            copy_bytes_max,
             ledger_dir: args
                 .ledger
                 .clone()
@@ -80,15 +112,73 @@ impl Env {
     }
 
     /// Opens the ledger to read it (`SledStorage::open_read`: nothing past the head is
-    /// removed).
+    /// removed). A ledger this user may not write (someone else's, or on a read-only mount) is
+    /// read through a private copy (`SledStorage::open_private_copy`, docs/RELIABILITY.md),
+    /// with a remark that says so and what it cost.
     pub fn open(&self) -> CliResult<CliLedger> {
-        let storage = SledStorage::open_read(&self.ledger_dir, self.wait)?;
+        let storage = match SledStorage::open_read(&self.ledger_dir, self.wait) {
+            Ok(storage) => storage,
+            Err(error) if is_not_writable(&error) => {
+                let limit = self.copy_bytes_max;
+                let (storage, copy) = SledStorage::open_private_copy(
+                    &self.ledger_dir,
+                    self.wait,
+                    limit,
+                )
+                .map_err(|e| match e {
+                    StoreError::CopyTooLarge { path, bytes, limit } => CliError::io(format!(
+                        "{} is read-only for you ({error}), and reading it means copying \
+                                 it, but it holds {}, more than {COPY_MAX_VAR} allows ({}); \
+                                 raise {COPY_MAX_VAR}, or ask its owner for an export \
+                                 (`claims export`) and read that with `claims verify --bundle` \
+                                 or `claims init --from-bundle`",
+                        path.display(),
+                        output::bytes(bytes),
+                        output::bytes(limit)
+                    )),
+                    StoreError::Io { path, source }
+                        if source.kind() == std::io::ErrorKind::PermissionDenied =>
+                    {
+                        CliError::io(format!(
+                            "cannot read the ledger in {}: {source} on {}; reading it needs \
+                             read access to its files (ask its owner for that, or for an export \
+                             to check with `claims verify --bundle`)",
+                            self.ledger_dir.display(),
+                            path.display()
+                        ))
+                    }
+                    other => CliError::from(other),
+                })?;
+                self.say(format_args!(
+                    "note: you may not write to the ledger in {} ({}), so this reads a private \
+                     copy of it: {} copied in {} to {}, removed afterwards",
+                    self.ledger_dir.display(),
+                    io_reason(&error),
+                    output::bytes(copy.bytes),
+                    output::duration(copy.elapsed),
+                    copy.dir.display()
+                ));
+                storage
+            }
+            Err(error) => return Err(error.into()),
+        };
         Ok(Ledger::open(Watched::new(storage))?)
     }
 
     /// Opens the ledger to append to it.
     pub fn open_to_write(&self) -> CliResult<CliLedger> {
-        let storage = SledStorage::open(&self.ledger_dir, self.wait)?;
+        let storage = SledStorage::open(&self.ledger_dir, self.wait).map_err(|error| {
+            if is_not_writable(&error) {
+                CliError::io(format!(
+                    "cannot write to the ledger in {}: {}; writing needs write access to the \
+                     directory and its files (commands that only read work without it)",
+                    self.ledger_dir.display(),
+                    io_reason(&error)
+                ))
+            } else {
+                error.into()
+            }
+        })?;
         Ok(Ledger::open(Watched::new(storage))?)
     }
 
@@ -119,7 +209,7 @@ impl Env {
     /// Prints a remark for people (not a result) on standard error, unless --quiet.
     pub fn say(&self, message: impl std::fmt::Display) {
         if !self.quiet {
-            eprintln!("{message}");
+            crate::error::stderr_line(&message.to_string());
         }
     }
 }

@@ -14,6 +14,8 @@ pub enum ExitKind {
     Busy = 3,
     /// The environment failed: I/O, a full disk, permissions.
     Io = 4,
+    /// Interrupted (Ctrl-C) before anything was written: 128 + SIGINT, as shells report it.
+    Interrupted = 130,
 }
 
 #[derive(Debug)]
@@ -48,17 +50,46 @@ impl CliError {
         }
     }
 
+    /// A file the user named could not be opened, read, created or written. Whether that is
+    /// bad input or the environment depends on why (CLI.md, "Exit codes"): a path that names
+    /// nothing, a directory, or a file that must not be replaced is bad input, exit 2; the
+    /// system refusing (permissions, a read-only or full disk, an I/O error) is exit 4.
+    pub fn file(action: &str, path: &std::path::Path, error: &std::io::Error) -> CliError {
+        use std::io::ErrorKind as K;
+        let message = format!("cannot {action} {}: {error}", path.display());
+        match error.kind() {
+            K::NotFound
+            | K::NotADirectory
+            | K::IsADirectory
+            | K::AlreadyExists
+            | K::InvalidInput
+            | K::InvalidFilename => CliError::input(message),
+            _ => CliError::io(message),
+        }
+    }
+
     /// Prints the error as one line on standard error and gives the exit code.
     pub fn report(self) -> ExitCode {
         match self {
             CliError::BrokenPipe => ExitCode::SUCCESS,
             CliError::Failed { kind, message } => {
                 let one_line = message.replace(['\n', '\r'], " ");
-                eprintln!("error: {one_line}");
+                // Standard error itself may be closed or full; the exit code still tells.
+                stderr_line(&format!("error: {one_line}"));
                 ExitCode::from(kind as u8)
             }
         }
     }
+}
+
+/// Writes one line to standard error, ignoring failure: `eprintln!` would panic on a closed
+/// or full standard error.
+pub fn stderr_line(line: &str) {
+    use std::io::Write;
+    let mut stderr = std::io::stderr().lock();
+    let _ = stderr
+        .write_all(line.as_bytes())
+        .and_then(|()| stderr.write_all(b"\n"));
 }
 
 /// What sled says when its own files do not hold what it wrote (a `conf` it cannot read, a
@@ -72,7 +103,15 @@ const SLED_REFUSALS: [&str; 3] = [
 impl From<StoreError> for CliError {
     fn from(error: StoreError) -> CliError {
         let (kind, mut message) = match &error {
-            StoreError::Busy { .. } => (ExitKind::Busy, error.to_string()),
+            StoreError::Busy { path, waited } => (
+                ExitKind::Busy,
+                format!(
+                    "ledger busy: another claims process held {} for {}; try again, or wait \
+                     longer with --wait",
+                    path.display(),
+                    crate::output::duration(*waited)
+                ),
+            ),
             StoreError::NotALedger(_) | StoreError::AlreadyExists(_) => {
                 (ExitKind::Input, error.to_string())
             }
@@ -84,6 +123,7 @@ impl From<StoreError> for CliError {
             StoreError::NewerFormat { .. }
             | StoreError::OlderFormat { .. }
             | StoreError::Io { .. }
+            | StoreError::CopyTooLarge { .. }
             | StoreError::Backend(_) => (ExitKind::Io, error.to_string()),
         };
         // sled's corruption report ends in a backtrace: not for users.
@@ -120,15 +160,19 @@ pub type CliResult<T = ()> = Result<T, CliError>;
 pub fn usage(error: clap::Error) -> ExitCode {
     use clap::error::ErrorKind;
     match error.kind() {
-        ErrorKind::DisplayHelp
-        | ErrorKind::DisplayVersion
-        | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
-            let _ = error.print();
-            if error.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
-                ExitCode::from(ExitKind::Input as u8)
-            } else {
-                ExitCode::SUCCESS
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
+            // Written here rather than by clap, which ignores a failed write.
+            use std::io::Write;
+            let text = error.render().to_string();
+            let mut out = std::io::stdout().lock();
+            match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => CliError::from(e).report(),
             }
+        }
+        ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            let _ = error.print();
+            ExitCode::from(ExitKind::Input as u8)
         }
         _ => {
             let rendered = error.render().to_string();

@@ -5,6 +5,16 @@
 use clap::Args as ClapArgs;
 use serde_json::{Map, Value as Json};
 
+/// The flags that describe one source, with the field each sets.
+const SOURCE_FLAGS: [(&str, &str); 6] = [
+    ("source_url", "url"),
+    ("publisher", "publisher"),
+    ("source_title", "title"),
+    ("published_on", "published_on"),
+    ("retrieved_on", "retrieved_on"),
+    ("quote", "quote"),
+];
+
 /// The claim fields that `add` and `revise` take as flags.
 #[derive(Debug, Default, ClapArgs)]
 pub struct FieldArgs {
@@ -20,10 +30,10 @@ pub struct FieldArgs {
     /// The figure, an exact decimal: 121507 or 0.5
     #[arg(long, allow_hyphen_values = true)]
     pub amount: Option<String>,
-    /// The low end of a range (with --bound range)
+    /// The low end of a range (--low and --high alone make the bound a range)
     #[arg(long, allow_hyphen_values = true)]
     pub low: Option<String>,
-    /// The high end of a range (with --bound range)
+    /// The high end of a range
     #[arg(long, allow_hyphen_values = true)]
     pub high: Option<String>,
     /// exact, at_least ("more than"), at_most ("up to"), approx ("around") or range
@@ -44,24 +54,25 @@ pub struct FieldArgs {
     /// How the claimant arrived at it
     #[arg(long)]
     pub method: Option<String>,
-    /// The source's URL (http or https)
-    #[arg(long, value_name = "URL")]
-    pub source_url: Option<String>,
-    /// The source's publisher: AFP
-    #[arg(long)]
-    pub publisher: Option<String>,
-    /// The source's title
-    #[arg(long)]
-    pub source_title: Option<String>,
-    /// When the source was published
-    #[arg(long, value_name = "DATE")]
-    pub published_on: Option<String>,
-    /// When the source was retrieved
-    #[arg(long, value_name = "DATE")]
-    pub retrieved_on: Option<String>,
-    /// The exact words relied on
-    #[arg(long)]
-    pub quote: Option<String>,
+    /// A source's URL (http or https). The source flags describe one source; give one of
+    /// them again to start the next: --source-url A --quote "..." --source-url B
+    #[arg(long, value_name = "URL", help_heading = SOURCES)]
+    pub source_url: Vec<String>,
+    /// A source's publisher: AFP
+    #[arg(long, value_name = "NAME", help_heading = SOURCES)]
+    pub publisher: Vec<String>,
+    /// A source's title
+    #[arg(long, value_name = "TITLE", help_heading = SOURCES)]
+    pub source_title: Vec<String>,
+    /// When a source was published
+    #[arg(long, value_name = "DATE", help_heading = SOURCES)]
+    pub published_on: Vec<String>,
+    /// When a source was retrieved
+    #[arg(long, value_name = "DATE", help_heading = SOURCES)]
+    pub retrieved_on: Vec<String>,
+    /// The exact words of a source relied on
+    #[arg(long, value_name = "TEXT", help_heading = SOURCES)]
+    pub quote: Vec<String>,
     /// A free label; repeat for several
     #[arg(long = "tag", value_name = "TAG")]
     pub tags: Vec<String>,
@@ -71,7 +82,15 @@ pub struct FieldArgs {
     /// A remark by the person recording it
     #[arg(long)]
     pub note: Option<String>,
+    /// The sources the source flags describe, in the order given: set by
+    /// [`FieldArgs::group_sources`] from where each flag stood on the command line. Without
+    /// it, the nth value of each source flag describes the nth source.
+    #[arg(skip)]
+    pub source_groups: Option<Vec<Map<String, Json>>>,
 }
+
+/// The help heading of the source flags.
+const SOURCES: &str = "Source options";
 
 /// Sets `name` to a string if given.
 fn set(object: &mut Map<String, Json>, name: &str, value: &Option<String>) {
@@ -81,9 +100,83 @@ fn set(object: &mut Map<String, Json>, name: &str, value: &Option<String>) {
 }
 
 impl FieldArgs {
+    /// Groups the source flags into sources by where they stood on the command line
+    /// (`matches` are those of the command these flags belong to): each source flag starts a
+    /// new source when the current one already has that field. `--publisher AFP --quote A
+    /// --publisher Reuters --quote B` makes two sources; so does `--source-url A --source-url B
+    /// --quote Q`, whose quote goes with B.
+    pub fn group_sources(&mut self, matches: &clap::ArgMatches) {
+        let mut given: Vec<(usize, &str, String)> = Vec::new();
+        for (id, field) in SOURCE_FLAGS {
+            let (Some(indices), Ok(Some(values))) =
+                (matches.indices_of(id), matches.try_get_many::<String>(id))
+            else {
+                continue;
+            };
+            given.extend(
+                indices
+                    .zip(values)
+                    .map(|(index, value)| (index, field, value.clone())),
+            );
+        }
+        given.sort_by_key(|(index, _, _)| *index);
+        let mut groups: Vec<Map<String, Json>> = Vec::new();
+        for (_, field, value) in given {
+            match groups.last_mut() {
+                Some(group) if !group.contains_key(field) => {
+                    group.insert(field.to_owned(), Json::String(value));
+                }
+                _ => {
+                    let mut group = Map::new();
+                    group.insert(field.to_owned(), Json::String(value));
+                    groups.push(group);
+                }
+            }
+        }
+        self.source_groups = Some(groups);
+    }
+
+    /// The sources the source flags describe (none when no source flag is given).
+    pub fn sources(&self) -> Vec<Map<String, Json>> {
+        if let Some(groups) = &self.source_groups {
+            return groups.clone();
+        }
+        let lists = [
+            ("url", &self.source_url),
+            ("publisher", &self.publisher),
+            ("title", &self.source_title),
+            ("published_on", &self.published_on),
+            ("retrieved_on", &self.retrieved_on),
+            ("quote", &self.quote),
+        ];
+        let count = lists.iter().map(|(_, l)| l.len()).max().unwrap_or(0);
+        (0..count)
+            .map(|i| {
+                lists
+                    .iter()
+                    .filter_map(|(field, list)| {
+                        list.get(i)
+                            .map(|v| ((*field).to_owned(), Json::String(v.clone())))
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
     /// The input-format fields these flags set. `current` is the claim's stored JSON when
-    /// revising: value, period and source flags then change only the parts they name.
+    /// revising: value, period and source flags then change only the parts they name, and
+    /// the sources given are added after the claim's own unless `replace_sources`.
     pub fn to_json(&self, current: Option<&Map<String, Json>>) -> Map<String, Json> {
+        self.to_json_with(current, false)
+    }
+
+    /// [`FieldArgs::to_json`], with the sources given replacing the claim's own when
+    /// `replace_sources` (`revise --replace-sources`).
+    pub fn to_json_with(
+        &self,
+        current: Option<&Map<String, Json>>,
+        replace_sources: bool,
+    ) -> Map<String, Json> {
         let mut object = Map::new();
         set(&mut object, "subject", &self.subject);
         set(&mut object, "claimant", &self.claimant);
@@ -102,7 +195,14 @@ impl FieldArgs {
             .any(|f| f.is_some())
         {
             let mut value = part("value");
-            if self.bound.as_deref().is_some_and(|b| b == "range") {
+            // --low and --high without --bound or --amount can only mean a range.
+            let implied_range = self.bound.is_none()
+                && self.amount.is_none()
+                && (self.low.is_some() || self.high.is_some());
+            if implied_range {
+                value.insert("bound".into(), "range".into());
+            }
+            if implied_range || self.bound.as_deref().is_some_and(|b| b == "range") {
                 value.remove("amount");
             } else if self.amount.is_some()
                 && self.bound.is_none()
@@ -127,23 +227,14 @@ impl FieldArgs {
             set(&mut period, "to", &self.to);
             object.insert("period".into(), Json::Object(period));
         }
-        let source_flags = [
-            &self.source_url,
-            &self.publisher,
-            &self.source_title,
-            &self.published_on,
-            &self.retrieved_on,
-            &self.quote,
-        ];
-        if source_flags.iter().any(|f| f.is_some()) {
-            let mut source = Map::new();
-            set(&mut source, "url", &self.source_url);
-            set(&mut source, "publisher", &self.publisher);
-            set(&mut source, "title", &self.source_title);
-            set(&mut source, "published_on", &self.published_on);
-            set(&mut source, "retrieved_on", &self.retrieved_on);
-            set(&mut source, "quote", &self.quote);
-            object.insert("sources".into(), Json::Array(vec![Json::Object(source)]));
+        let given = self.sources();
+        if !given.is_empty() {
+            let mut sources = match current.and_then(|c| c.get("sources")) {
+                Some(Json::Array(existing)) if !replace_sources => existing.clone(),
+                _ => Vec::new(),
+            };
+            sources.extend(given.into_iter().map(Json::Object));
+            object.insert("sources".into(), Json::Array(sources));
         }
         if !self.tags.is_empty() {
             object.insert(

@@ -5,11 +5,11 @@ mod cli;
 mod commands;
 mod env;
 mod error;
+mod interrupt;
 mod output;
 mod progress;
 mod watchdog;
 
-use clap::Parser;
 use std::process::ExitCode;
 
 /// mimalloc instead of the system allocator: verify, import and listings allocate for every
@@ -20,7 +20,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
     watchdog::install_panic_hook();
-    let args = match cli::Args::try_parse() {
+    let args = match cli::Args::parse_with_sources() {
         Ok(args) => args,
         Err(error) => return error::usage(error),
     };

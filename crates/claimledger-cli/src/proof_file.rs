@@ -39,8 +39,78 @@ pub enum ProofFile {
     },
 }
 
-/// Checks a proof file's text: what it proves, or why it does not verify (one line each).
-pub fn verify(text: &str, key: Option<&VerifierKeyText>) -> Result<String, String> {
+/// What a proof file was found to prove. Its `Display` is the one line `claims verify-proof`
+/// prints; its JSON (`serde`) the object `verify-proof --json` prints (docs/CLI.md).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "type", rename_all = "lowercase")]
+pub enum Proven {
+    /// Entry `seq` is in the ledger `origin` of `size` entries.
+    Inclusion {
+        seq: u64,
+        claim_id: String,
+        /// The claim's key, when the entry holds it (the entry of revision 1 does).
+        key: Option<String>,
+        revision: u32,
+        origin: String,
+        size: u64,
+        /// `<name>+<key id>` of the key that signed the checkpoint; `None` without --key.
+        signed_by: Option<String>,
+    },
+    /// The ledger `origin` of `size` entries extends its checkpoint of `old_size` entries.
+    Consistency {
+        origin: String,
+        size: u64,
+        old_size: u64,
+        signed_by: Option<String>,
+    },
+}
+
+fn entries(n: u64) -> String {
+    format!("{n} {}", if n == 1 { "entry" } else { "entries" })
+}
+
+impl std::fmt::Display for Proven {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Proven::Inclusion {
+                seq,
+                claim_id,
+                key,
+                revision,
+                origin,
+                size,
+                signed_by,
+            } => {
+                let claim = match key {
+                    Some(key) => format!("{key} ({claim_id})"),
+                    None => claim_id.clone(),
+                };
+                write!(
+                    f,
+                    "entry {seq} (revision {revision} of claim {claim}) is in the ledger \
+                     {origin} of {}; {}",
+                    entries(*size),
+                    vouched(signed_by.as_deref(), "checkpoint")
+                )
+            }
+            Proven::Consistency {
+                origin,
+                size,
+                old_size,
+                signed_by,
+            } => write!(
+                f,
+                "the ledger {origin} of {} extends its checkpoint of {}; {}",
+                entries(*size),
+                entries(*old_size),
+                vouched(signed_by.as_deref(), "checkpoints")
+            ),
+        }
+    }
+}
+
+/// Checks a proof file's text: what it proves, or why it does not verify (one line).
+pub fn verify(text: &str, key: Option<&VerifierKeyText>) -> Result<Proven, String> {
     // serde quotes an unknown type or field name as it is: escaped, a message stays one line
     // and cannot drive a terminal.
     let proof = serde_json::from_str::<ProofFile>(text).map_err(|e| {
@@ -96,9 +166,9 @@ fn parse_path(path: &[String]) -> Result<Vec<NodeHash>, String> {
 }
 
 /// How the OK line ends: who vouches for the checkpoints.
-fn vouched(key: Option<&VerifierKeyText>, checkpoints: &str) -> String {
-    match key {
-        Some(key) => format!("{checkpoints} signed by {}", key_label(key)),
+fn vouched(signed_by: Option<&str>, checkpoints: &str) -> String {
+    match signed_by {
+        Some(label) => format!("{checkpoints} signed by {label}"),
         None => format!(
             "{checkpoints} signature not checked (no --key): this shows only that the hashes \
              agree"
@@ -113,7 +183,7 @@ fn check_inclusion(
     path: &[String],
     checkpoint_text: &str,
     key: Option<&VerifierKeyText>,
-) -> Result<String, String> {
+) -> Result<Proven, String> {
     let checkpoint = open_checkpoint(checkpoint_text, key, "checkpoint")?;
     // The path does not commit to the size: the size must be the checkpoint's.
     if tree_size != checkpoint.size {
@@ -141,14 +211,21 @@ fn check_inclusion(
         &NodeHash(checkpoint.root),
     )
     .map_err(|e| e.to_string())?;
-    Ok(format!(
-        "entry {seq} (revision {} of claim {}) is in the ledger {} of {} entries; {}",
-        entry.event.revision(),
-        entry.event.claim_id(),
-        checkpoint.origin,
-        checkpoint.size,
-        vouched(key, "checkpoint")
-    ))
+    let key_of_claim = match &entry.event {
+        claimledger_core::Event::ClaimRecorded(recorded) => {
+            recorded.key.as_ref().map(|k| k.to_string())
+        }
+        claimledger_core::Event::ClaimRevised(_) => None,
+    };
+    Ok(Proven::Inclusion {
+        seq,
+        claim_id: entry.event.claim_id().to_string(),
+        key: key_of_claim,
+        revision: entry.event.revision(),
+        origin: checkpoint.origin,
+        size: checkpoint.size,
+        signed_by: key.map(key_label),
+    })
 }
 
 fn check_consistency(
@@ -156,7 +233,7 @@ fn check_consistency(
     new_text: &str,
     path: &[String],
     key: Option<&VerifierKeyText>,
-) -> Result<String, String> {
+) -> Result<Proven, String> {
     let old = open_checkpoint(old_text, key, "old_checkpoint")?;
     let new = open_checkpoint(new_text, key, "checkpoint")?;
     if old.origin != new.origin {
@@ -174,11 +251,10 @@ fn check_consistency(
         &NodeHash(new.root),
     )
     .map_err(|e| e.to_string())?;
-    Ok(format!(
-        "the ledger {} of {} entries extends its checkpoint of {} entries; {}",
-        new.origin,
-        new.size,
-        old.size,
-        vouched(key, "checkpoints")
-    ))
+    Ok(Proven::Consistency {
+        origin: new.origin,
+        size: new.size,
+        old_size: old.size,
+        signed_by: key.map(key_label),
+    })
 }

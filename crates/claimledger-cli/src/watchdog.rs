@@ -39,27 +39,18 @@ pub fn start(timeout: Option<Duration>) {
                     last = ticks;
                     since = Instant::now();
                 } else if since.elapsed() >= timeout {
-                    eprintln!(
+                    crate::error::stderr_line(&format!(
                         "error: storage corrupted: no progress reading the ledger for {} s; the \
                          storage engine is stuck, most likely on damaged data (run `claims \
                          verify`; CLAIMS_STALL_TIMEOUT sets this limit)",
-                        seconds(timeout)
-                    );
+                        crate::output::duration(timeout).trim_end_matches(" s")
+                    ));
                     std::process::exit(EXIT);
                 }
             }
         });
     // Without the thread, commands still work; they only lose the bound on a stuck read.
     drop(spawned);
-}
-
-fn seconds(duration: Duration) -> String {
-    let s = duration.as_secs_f64();
-    if s.fract() == 0.0 {
-        format!("{s:.0}")
-    } else {
-        format!("{s}")
-    }
 }
 
 /// Turns panics during storage work, or in sled, into one line and exit code 1.
@@ -88,7 +79,7 @@ pub fn install_panic_hook() {
                  `claims verify`"
             )
             .replace(['\n', '\r'], " ");
-            eprintln!("{line}");
+            crate::error::stderr_line(&line);
             std::process::exit(EXIT);
         }
         default(info);

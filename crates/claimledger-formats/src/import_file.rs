@@ -40,6 +40,9 @@ fn at(line: u64, reason: impl Into<String>) -> LineError {
     }
 }
 
+/// The UTF-8 byte order mark, which some editors put at the start of a file.
+pub const BOM: &[u8] = b"\xEF\xBB\xBF";
+
 /// Input bytes as text, or where they stop being UTF-8 (counting bytes from 1).
 pub fn utf8(bytes: &[u8]) -> Result<&str, String> {
     std::str::from_utf8(bytes)
@@ -137,6 +140,17 @@ impl<R: BufRead> Lines<R> {
                 return Err(at(number, format!("longer than {LINE_LEN_MAX} bytes")));
             }
             line.truncate(content_len);
+            // A byte order mark, as some editors write, is accepted at the start of the file
+            // (as CSV accepts it); anywhere else it is named rather than left to the JSON parser.
+            if let Some(rest) = line.strip_prefix(BOM) {
+                if number != 1 {
+                    return Err(at(
+                        number,
+                        "starts with a byte order mark (U+FEFF), which may only start the file",
+                    ));
+                }
+                line = rest.to_vec();
+            }
             lines.push((number, line));
         }
         let parsed: Vec<Result<Option<(u64, Command)>, LineError>> = lines

@@ -5,7 +5,11 @@ use claimledger_core::{Bound, Decimal, Period, Timestamp, Value};
 
 /// `1234567.5` as `1,234,567.5`.
 pub fn group_thousands(decimal: &Decimal) -> String {
-    let text = decimal.as_str();
+    group_digits(decimal.as_str())
+}
+
+/// A number's text with its integer digits in groups of three: `-1234.56` as `-1,234.56`.
+pub fn group_digits(text: &str) -> String {
     let (sign, unsigned) = match text.strip_prefix('-') {
         Some(rest) => ("-", rest),
         None => ("", text),

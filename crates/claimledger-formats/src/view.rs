@@ -61,6 +61,7 @@ pub fn compare_row_json(state: &ClaimState) -> Json {
     json!({
         "id": state.id.to_string(),
         "key": state.key.as_ref().map(|k| k.to_string()),
+        "subject": claim.subject,
         "claimant": claim.claimant,
         "figure": claim.value.as_ref().map(crate::text::figure),
         "value": claim.value,

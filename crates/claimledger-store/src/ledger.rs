@@ -639,6 +639,23 @@ impl<S: Storage> Ledger<S> {
         filter: &Filter,
         as_of: Option<Seq>,
     ) -> Result<Vec<ClaimState>, StoreError> {
+        let mut claims = Vec::new();
+        self.list_each_as_of(filter, as_of, &mut |batch| {
+            claims.extend(batch);
+            ControlFlow::Continue(())
+        })?;
+        Ok(claims)
+    }
+
+    /// [`Ledger::list_as_of`] a batch at a time, in the same order, so that a listing of any
+    /// length holds one batch (up to 8,192 claims) in memory: `visit` gets each batch that has
+    /// claims, and stops the listing with `Break`.
+    pub fn list_each_as_of(
+        &self,
+        filter: &Filter,
+        as_of: Option<Seq>,
+        visit: &mut dyn FnMut(Vec<ClaimState>) -> ControlFlow<()>,
+    ) -> Result<(), StoreError> {
         let mut candidates: Option<BTreeSet<ClaimId>> = None;
         let mut narrow = |ids: BTreeSet<ClaimId>| {
             candidates = Some(match candidates.take() {
@@ -669,15 +686,19 @@ impl<S: Storage> Ledger<S> {
         };
         // The candidates' records, a window at a time, scanned in id order from the first
         // candidate's block (in one pass rather than one seek per claim).
-        let mut claims = Vec::new();
         let mut window: Vec<index::ClaimSlot> = Vec::with_capacity(LIST_WINDOW_CLAIMS);
         let mut found = 0;
         let mut failure = None;
+        let mut stopped = false;
+        // Whether the visitor stopped the listing.
         let mut take_window = |window: &mut Vec<index::ClaimSlot>| {
             let states = self.states_as_of(window, as_of)?;
-            claims.extend(states.into_iter().filter(|s| filter.matches(&s.claim)));
             window.clear();
-            Ok::<_, StoreError>(())
+            let matching: Vec<ClaimState> = states
+                .into_iter()
+                .filter(|s| filter.matches(&s.claim))
+                .collect();
+            Ok::<_, StoreError>(!matching.is_empty() && visit(matching).is_break())
         };
         let first = ids.as_ref().and_then(|ids| ids.first().copied());
         if ids.as_ref().is_none_or(|ids| !ids.is_empty()) {
@@ -690,9 +711,16 @@ impl<S: Storage> Ledger<S> {
                 }
                 window.push(slot.clone());
                 if window.len() == LIST_WINDOW_CLAIMS {
-                    if let Err(error) = take_window(&mut window) {
-                        failure = Some(error);
-                        return ControlFlow::Break(());
+                    match take_window(&mut window) {
+                        Ok(false) => {}
+                        Ok(true) => {
+                            stopped = true;
+                            return ControlFlow::Break(());
+                        }
+                        Err(error) => {
+                            failure = Some(error);
+                            return ControlFlow::Break(());
+                        }
                     }
                 }
                 if ids.as_ref().is_some_and(|ids| found == ids.len()) {
@@ -704,7 +732,9 @@ impl<S: Storage> Ledger<S> {
         if let Some(error) = failure {
             return Err(error);
         }
-        take_window(&mut window)?;
+        if stopped || take_window(&mut window)? {
+            return Ok(());
+        }
         if let Some(ids) = &ids {
             if found < ids.len() && as_of.is_none() {
                 let mut missing = None;
@@ -721,7 +751,7 @@ impl<S: Storage> Ledger<S> {
                 return Err(StoreError::corrupt(None, reason));
             }
         }
-        Ok(claims)
+        Ok(())
     }
 
     /// Appends entries that are already encoded — a verified bundle being restored — keeping

@@ -570,4 +570,29 @@ fn listings_span_several_windows() {
     let all = ledger.list(&Filter::default()).expect("list");
     assert_eq!(all.len(), claims);
     assert_eq!(all.iter().filter(|s| s.revision == 2).count(), moved.len());
+
+    // A batch at a time: the same claims in the same order, never more than a window in one
+    // batch, and a listing stopped after its first batch reads no further.
+    let mut batches: Vec<usize> = Vec::new();
+    let mut streamed = Vec::new();
+    ledger
+        .list_each_as_of(&filter, None, &mut |batch| {
+            batches.push(batch.len());
+            streamed.extend(batch.iter().map(|s| s.id));
+            std::ops::ControlFlow::Continue(())
+        })
+        .expect("list each");
+    assert_eq!(streamed, now);
+    assert!(batches.len() > 1, "{batches:?}");
+    assert!(batches
+        .iter()
+        .all(|&n| n > 0 && n <= crate::ledger::LIST_WINDOW_CLAIMS));
+    let mut visits = 0;
+    ledger
+        .list_each_as_of(&Filter::default(), None, &mut |_| {
+            visits += 1;
+            std::ops::ControlFlow::Break(())
+        })
+        .expect("list each");
+    assert_eq!(visits, 1);
 }

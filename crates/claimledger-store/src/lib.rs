@@ -31,6 +31,7 @@ mod ledger;
 mod ledger_tests;
 mod lock;
 mod memory;
+mod private_copy;
 mod sled_store;
 mod storage;
 pub mod tree;
@@ -42,6 +43,7 @@ pub use ledger::{
     StreamError, SubmitContext, SubmitError, Submitted, INDEX_BATCH_ENTRIES, LARGE_COMMIT_ENTRIES,
 };
 pub use memory::{MemoryStorage, MEMORY_ORIGIN};
+pub use private_copy::{is_not_writable, PrivateCopy};
 pub use sled_store::{default_origin, default_origin_with, SledStorage, DEFAULT_WAIT};
 pub use storage::{Head, IndexOp, Storage, StoreError, TreeNode};
 pub use verify::{verify_bundle, BundleReport, Problem, VerifyReport};

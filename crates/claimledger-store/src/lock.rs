@@ -19,6 +19,35 @@ pub struct LedgerLock {
 }
 
 impl LedgerLock {
+    /// A shared lock on a ledger that this process will only copy: the lock file opened to
+    /// read (a user who may not write the ledger can still lock it so), shared with other
+    /// readers, excluding writers while it is held. `None` when the ledger has no lock file,
+    /// which only a ledger no process has opened lacks.
+    pub fn acquire_shared(dir: &Path, wait: Duration) -> Result<Option<LedgerLock>, StoreError> {
+        let path: PathBuf = dir.join("lock");
+        let file = match File::open(&path) {
+            Ok(file) => file,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(source) => return Err(StoreError::Io { path, source }),
+        };
+        let started = Instant::now();
+        loop {
+            match file.try_lock_shared() {
+                Ok(()) => return Ok(Some(LedgerLock { _file: file })),
+                Err(TryLockError::WouldBlock) if started.elapsed() < wait => {
+                    std::thread::sleep(RETRY_INTERVAL)
+                }
+                Err(TryLockError::WouldBlock) => {
+                    return Err(StoreError::Busy {
+                        path: dir.to_path_buf(),
+                        waited: started.elapsed(),
+                    })
+                }
+                Err(TryLockError::Error(source)) => return Err(StoreError::Io { path, source }),
+            }
+        }
+    }
+
     pub fn acquire(dir: &Path, wait: Duration) -> Result<LedgerLock, StoreError> {
         let path: PathBuf = dir.join("lock");
         let io_error = |source| StoreError::Io {

@@ -105,6 +105,10 @@ pub struct SledStorage {
     /// A handle from [`ShareRead::share_read`], which must never write.
     shared_read: bool,
     _lock: Arc<LedgerLock>,
+    /// The temporary directory of a private copy (private_copy.rs), removed when the last
+    /// handle on the storage is dropped; declared last so that sled is closed before its
+    /// files go.
+    _copy: Option<Arc<tempfile::TempDir>>,
 }
 
 fn tree_block_key(level: u8, block: u64) -> [u8; 10] {
@@ -240,6 +244,7 @@ impl SledStorage {
             stage_tree: None,
             shared_read: false,
             _lock: Arc::new(lock),
+            _copy: None,
         };
         storage
             .db
@@ -282,6 +287,7 @@ impl SledStorage {
             stage_tree: None,
             shared_read: false,
             _lock: Arc::new(lock),
+            _copy: None,
         };
         let format = storage.meta(META_FORMAT)?;
         let format = u32::from_be_bytes(
@@ -335,6 +341,12 @@ impl SledStorage {
             storage.remove_uncommitted()?;
         }
         Ok(storage)
+    }
+
+    /// Keeps `copy`, the directory this storage was opened from, until the storage is dropped.
+    pub(crate) fn owning(mut self, copy: tempfile::TempDir) -> SledStorage {
+        self._copy = Some(Arc::new(copy));
+        self
     }
 
     /// The recorded origin; a ledger created before origins gets a [`default_origin`] now, once.
@@ -676,6 +688,7 @@ impl crate::ledger::ShareRead for SledStorage {
             stage_tree: None,
             shared_read: true,
             _lock: Arc::clone(&self._lock),
+            _copy: self._copy.clone(),
         }
     }
 }

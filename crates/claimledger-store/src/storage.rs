@@ -96,6 +96,14 @@ pub enum StoreError {
     },
     #[error("storage error: {0}")]
     Backend(String),
+    /// The ledger may only be read through a private copy (`SledStorage::open_private_copy`),
+    /// and it is larger than the copy may be.
+    #[error("{} is read-only for this user, and reading it means copying it, but it holds {bytes} bytes, more than the {limit} a copy may hold", path.display())]
+    CopyTooLarge {
+        path: PathBuf,
+        bytes: u64,
+        limit: u64,
+    },
     #[error("storage corrupted{}: {reason}", seq.map(|s| format!(" at entry {s}")).unwrap_or_default())]
     Corrupt { seq: Option<Seq>, reason: String },
 }

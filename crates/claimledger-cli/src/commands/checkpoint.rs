@@ -20,7 +20,29 @@ pub fn cmd_checkpoint(env: &Env, args: CheckpointArgs) -> CliResult<ExitCode> {
     let ledger = env.open()?;
     let text = checkpoint_text(&ledger, args.sign.as_deref())?;
     let mut out = std::io::stdout().lock();
-    out.write_all(text.as_bytes())?;
+    if args.json {
+        // The body's three lines: origin, size, base64 root (docs/FORMAT.md, "Checkpoints").
+        let parsed = checkpoint::parse_unsigned_or_signed(&text)
+            .map_err(|e| CliError::integrity(format!("the ledger's checkpoint: {e}")))?;
+        let root = parsed
+            .to_body()
+            .lines()
+            .nth(2)
+            .unwrap_or_default()
+            .to_owned();
+        super::print_json(
+            &mut out,
+            &serde_json::json!({
+                "origin": parsed.origin,
+                "size": parsed.size,
+                "root": root,
+                "signed": args.sign.is_some(),
+                "checkpoint": text,
+            }),
+        )?;
+    } else {
+        out.write_all(text.as_bytes())?;
+    }
     out.flush()?;
     Ok(ExitCode::SUCCESS)
 }
@@ -81,7 +103,7 @@ pub fn read_text(path: &Path, limit: u64, what: &str) -> CliResult<String> {
     } else {
         std::fs::File::open(path).and_then(|f| f.take(limit + 1).read_to_end(&mut bytes))
     };
-    read.map_err(|e| CliError::input(format!("cannot read {what} {name}: {e}")))?;
+    read.map_err(|e| CliError::file(&format!("read {what}"), path, &e))?;
     if bytes.len() as u64 > limit {
         return Err(CliError::input(format!(
             "{name}: longer than {limit} bytes; is this a {what}?"
@@ -123,9 +145,9 @@ pub fn extends<S: Storage>(ledger: &Ledger<S>, earlier: &Checkpoint) -> CliResul
     let count = ledger.head().count;
     if earlier.size > count {
         return Ok(Some(format!(
-            "the checkpoint has {} entries but the ledger holds only {count}: it was rolled \
-             back, and entries {} to {} are gone",
-            earlier.size,
+            "the checkpoint has {} but the ledger holds only {count}: it was rolled back, and \
+             entries {} to {} are gone",
+            crate::output::plural(earlier.size, "entry", "entries"),
             count + 1,
             earlier.size
         )));
@@ -133,9 +155,9 @@ pub fn extends<S: Storage>(ledger: &Ledger<S>, earlier: &Checkpoint) -> CliResul
     let root = ledger.tree_root(earlier.size)?;
     if root.0 != earlier.root {
         return Ok(Some(format!(
-            "the ledger's first {} entries do not give the checkpoint's root (they give {}, \
+            "the ledger's first {} do not give the checkpoint's root (they give {}, \
              the checkpoint says {}): history up to entry {} was rewritten since the checkpoint",
-            earlier.size,
+            crate::output::plural(earlier.size, "entry", "entries"),
             root,
             NodeHash(earlier.root),
             earlier.size
@@ -160,9 +182,9 @@ pub fn check_against_checkpoint<S: Storage>(
         }),
         None => {
             env.say(format_args!(
-                "the ledger extends the checkpoint in {} ({} entries of {})",
+                "the ledger extends the checkpoint in {} ({} of {})",
                 path.display(),
-                earlier.size,
+                crate::output::plural(earlier.size, "entry", "entries"),
                 earlier.origin
             ));
             None

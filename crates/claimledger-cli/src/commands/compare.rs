@@ -1,11 +1,13 @@
-//! `claims compare SUBJECT`: every claimant's figure about one subject, side by side.
+//! `claims compare SUBJECT`: every claimant's figure about a subject and the subjects below it,
+//! side by side.
 
-use super::{as_of_seq, covering, print_json_array};
+use super::listing::{self, Query};
+use super::{as_of_seq, covering};
 use crate::cli::{CompareArgs, CompareSort};
 use crate::env::Env;
 use crate::error::{CliError, CliResult};
-use crate::output;
-use claimledger_cli::view::{compare_row_json, sort_by_amount, sort_by_stated};
+use crate::output::{self, JsonArrayWriter};
+use claimledger_cli::view::{by_amount, by_stated, compare_row_json};
 use claimledger_core::decide::ClaimState;
 use claimledger_core::{Seq, Subject};
 use claimledger_store::{Filter, Ledger, Storage};
@@ -15,56 +17,105 @@ use std::process::ExitCode;
 pub fn cmd_compare(env: &Env, args: CompareArgs) -> CliResult<ExitCode> {
     let subject =
         Subject::parse(&args.subject).map_err(|r| CliError::input(format!("SUBJECT: {r}")))?;
-    let covering = covering(&args.covering)?;
+    let mut query = Query {
+        filter: Filter {
+            subject: Some(subject.clone()),
+            ..Filter::default()
+        },
+        exact_subject: args.exact,
+        stated_by: listing::parse_stated_by(&args.stated_by.stated_by)?,
+        covering: covering(&args.covering)?,
+        ..Query::default()
+    };
     let ledger = env.open()?;
-    let as_of = as_of_seq(&ledger, &args.as_of)?;
-    let mut claims = comparison(&ledger, &subject, args.sort, as_of)?;
-    if let Some(date) = &covering {
-        claims.retain(|c| c.claim.period.as_ref().is_some_and(|p| p.covers(date)));
-    }
-    let mut out = std::io::stdout().lock();
-    if args.json {
-        let rows = claims.iter().map(compare_row_json);
-        print_json_array(&mut out, rows)?;
+    query.as_of = as_of_seq(&ledger, &args.as_of)?;
+    let mut claims = query.all(&ledger)?;
+    sort(&mut claims, args.sort);
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    if args.format.json {
+        let mut writer = JsonArrayWriter::default();
+        for c in &claims {
+            writer.write(&mut out, &compare_row_json(c))?;
+        }
+        writer.finish(&mut out)?;
+    } else if args.format.csv {
+        let mut csv = csv::Writer::from_writer(&mut out);
+        csv.write_record(listing::CSV_HEADER)
+            .map_err(listing::csv_error)?;
+        for c in &claims {
+            csv.write_record(listing::csv_row(c))
+                .map_err(listing::csv_error)?;
+        }
+        csv.flush()?;
     } else {
-        write_comparison(&mut out, &claims)?;
+        write_comparison(&mut out, &subject, &claims)?;
+    }
+    out.flush()?;
+    if !args.format.json && !args.format.csv {
         env.say(format_args!(
-            "{} claim{} about {subject}",
-            claims.len(),
-            if claims.len() == 1 { "" } else { "s" }
+            "{} about {subject}{}",
+            output::plural(claims.len() as u64, "claim", "claims"),
+            if args.exact { "" } else { " and below" }
         ));
     }
     Ok(ExitCode::SUCCESS)
 }
 
-/// The claims about exactly `subject`, sorted.
+fn sort(claims: &mut [ClaimState], sort: CompareSort) {
+    match sort {
+        CompareSort::Stated => claims.sort_by(|a, b| by_stated(a, b).then_with(|| by_amount(a, b))),
+        CompareSort::Amount => claims.sort_by(|a, b| by_amount(a, b).then_with(|| by_stated(a, b))),
+    }
+}
+
+/// The claims about `subject` (and below it, unless `exact`), as the ledger stood after
+/// `as_of`, sorted.
 pub fn comparison<S: Storage>(
     ledger: &Ledger<S>,
     subject: &Subject,
-    sort: CompareSort,
+    exact: bool,
+    order: CompareSort,
     as_of: Option<Seq>,
 ) -> CliResult<Vec<ClaimState>> {
-    let filter = Filter {
-        subject: Some(subject.clone()),
-        ..Filter::default()
+    let query = Query {
+        filter: Filter {
+            subject: Some(subject.clone()),
+            ..Filter::default()
+        },
+        exact_subject: exact,
+        as_of,
+        ..Query::default()
     };
-    let mut claims: Vec<ClaimState> = ledger
-        .list_as_of(&filter, as_of)?
-        .into_iter()
-        .filter(|c| &c.claim.subject == subject)
-        .collect();
-    match sort {
-        CompareSort::Stated => sort_by_stated(&mut claims),
-        CompareSort::Amount => sort_by_amount(&mut claims),
-    }
+    let mut claims = query.all(ledger)?;
+    sort(&mut claims, order);
     Ok(claims)
 }
 
-pub fn write_comparison(out: &mut impl Write, claims: &[ClaimState]) -> std::io::Result<()> {
+/// The comparison as a table: a claim a row, named by key (or id), with the part of its
+/// subject below `subject` when there is one.
+pub fn write_comparison(
+    out: &mut impl Write,
+    subject: &Subject,
+    claims: &[ClaimState],
+) -> std::io::Result<()> {
+    let below = |c: &ClaimState| {
+        c.claim
+            .subject
+            .as_str()
+            .strip_prefix(subject.as_str())
+            .and_then(|rest| rest.strip_prefix('/'))
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let with_subjects = claims.iter().any(|c| !below(c).is_empty());
     let rows = claims
         .iter()
         .map(|c| {
-            vec![
+            let mut row = vec![output::claim_name(c)];
+            if with_subjects {
+                row.push(below(c));
+            }
+            row.extend([
                 c.claim.claimant.clone(),
                 c.claim
                     .value
@@ -83,22 +134,14 @@ pub fn write_comparison(out: &mut impl Write, claims: &[ClaimState]) -> std::io:
                     .unwrap_or_default(),
                 c.revision.to_string(),
                 c.claim.status.as_str().to_owned(),
-            ]
+            ]);
+            row
         })
         .collect();
-    writeln!(
-        out,
-        "{}",
-        output::table(
-            &[
-                "CLAIMANT",
-                "FIGURE",
-                "PERIOD",
-                "STATED",
-                "REVISIONS",
-                "STATUS"
-            ],
-            rows
-        )
-    )
+    let mut header = vec!["CLAIM"];
+    if with_subjects {
+        header.push("BELOW");
+    }
+    header.extend(["CLAIMANT", "FIGURE", "PERIOD", "STATED", "REV", "STATUS"]);
+    writeln!(out, "{}", output::table(&header, rows))
 }

@@ -5,6 +5,7 @@ use super::history::write_history;
 use crate::cli::CompareSort;
 use crate::env::Env;
 use crate::error::{CliError, CliResult};
+use crate::output;
 use claimledger_core::input::parse_command;
 use claimledger_core::Subject;
 use claimledger_store::{forge, Ledger, SledStorage, Storage};
@@ -57,18 +58,19 @@ pub fn cmd_demo(env: &Env) -> CliResult<ExitCode> {
     writeln!(out, "ledger: {}", dir.display())?;
     writeln!(
         out,
-        "imported {} entries from examples/seed-claims.jsonl (AFP, 25 Feb 2025; a report of 13 Aug 2025)",
-        receipts.len()
+        "imported {} from examples/seed-claims.jsonl (AFP, 25 Feb 2025; a report of 13 Aug 2025)",
+        output::plural(receipts.len() as u64, "entry", "entries")
     )?;
 
     rule(
         &mut out,
-        "2. Who says how many Russian soldiers died?  claims compare russia/military-deaths",
+        "2. Who says how many Russian soldiers died?  claims compare russia/military-deaths --exact",
     )?;
     let subject = Subject::parse("russia/military-deaths").expect("a valid subject");
     write_comparison(
         &mut out,
-        &comparison(&ledger, &subject, CompareSort::Stated, None)?,
+        &subject,
+        &comparison(&ledger, &subject, true, CompareSort::Stated, None)?,
     )?;
 
     rule(
@@ -93,8 +95,9 @@ pub fn cmd_demo(env: &Env) -> CliResult<ExitCode> {
     }
     writeln!(
         out,
-        "verify: OK, {} entries, {} claims",
-        report.entries_checked, report.claim_count
+        "verify: OK, {}, {}",
+        output::plural(report.entries_checked, "entry", "entries"),
+        output::plural(report.claim_count, "claim", "claims")
     )?;
     writeln!(
         out,

@@ -4,6 +4,7 @@
 use crate::cli::ImportArgs;
 use crate::env::Env;
 use crate::error::{CliError, CliResult};
+use crate::output;
 use crate::progress::Progress;
 use claimledger_cli::import_file::Batches;
 use claimledger_core::input::Command;
@@ -17,8 +18,7 @@ pub fn cmd_import(env: &Env, args: ImportArgs) -> CliResult<ExitCode> {
         Box::new(std::io::stdin().lock())
     } else {
         Box::new(
-            std::fs::File::open(&args.file)
-                .map_err(|e| CliError::input(format!("cannot read {name}: {e}")))?,
+            std::fs::File::open(&args.file).map_err(|e| CliError::file("read", &args.file, &e))?,
         )
     };
     let size = if name == "-" {
@@ -37,19 +37,30 @@ pub fn cmd_import(env: &Env, args: ImportArgs) -> CliResult<ExitCode> {
     );
     let context = env.submit_context()?;
     let mut ledger = env.open_to_write()?;
+    crate::interrupt::watch("nothing was imported; the ledger is as it was");
     let in_file = |error| CliError::input(format!("{name}: {error}"));
     let mut source = Batches::new(reader, args.csv).map_err(in_file)?;
     let mut line_numbers: Vec<u64> = Vec::new();
-    let mut batches = std::iter::from_fn(|| match source.next_batch() {
-        Ok(batch) if batch.is_empty() => None,
-        Ok(batch) => Some(Ok(batch
-            .into_iter()
-            .map(|(line, command)| {
-                line_numbers.push(line);
-                command
-            })
-            .collect::<Vec<Command>>())),
-        Err(error) => Some(Err(in_file(error))),
+    let mut batches = std::iter::from_fn(|| {
+        if let Err(interrupted) = crate::interrupt::check() {
+            return Some(Err(interrupted));
+        }
+        match source.next_batch() {
+            Ok(batch) if batch.is_empty() => {
+                // Everything is read and checked: what follows is the write itself.
+                crate::interrupt::committing();
+                progress.phase("writing");
+                None
+            }
+            Ok(batch) => Some(Ok(batch
+                .into_iter()
+                .map(|(line, command)| {
+                    line_numbers.push(line);
+                    command
+                })
+                .collect::<Vec<Command>>())),
+            Err(error) => Some(Err(in_file(error))),
+        }
     });
     let submitted = ledger.submit_stream(&mut batches, &context);
     progress.finish();
@@ -66,8 +77,9 @@ pub fn cmd_import(env: &Env, args: ImportArgs) -> CliResult<ExitCode> {
     }
     writeln!(
         std::io::stdout(),
-        "imported {} entries ({} recorded, {} revised); head {}",
+        "imported {} {} ({} recorded, {} revised); head {}",
         submitted.entries,
+        output::noun(submitted.entries, "entry", "entries"),
         submitted.recorded,
         submitted.entries - submitted.recorded,
         ledger.head()

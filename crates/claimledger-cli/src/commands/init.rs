@@ -36,6 +36,7 @@ pub fn cmd_init(env: &Env, args: InitArgs) -> CliResult<ExitCode> {
 /// into place only when complete: an interrupted restore leaves no half-built ledger behind.
 fn restore(env: &Env, bundle: &Path, origin: &str) -> CliResult {
     let name = bundle.display().to_string();
+    super::refuse_import_file(bundle)?;
     let dir = &env.ledger_dir;
     if dir.join("db").exists() {
         return Err(StoreError::AlreadyExists(dir.clone()).into());
@@ -46,12 +47,10 @@ fn restore(env: &Env, bundle: &Path, origin: &str) -> CliResult {
             dir.display()
         )));
     }
-    let open = || {
-        std::fs::File::open(bundle).map_err(|e| CliError::input(format!("cannot read {name}: {e}")))
-    };
+    let open = || std::fs::File::open(bundle).map_err(|e| CliError::file("read", bundle, &e));
     let size = open()?.metadata().map(|m| m.len()).unwrap_or(0);
 
-    let progress = Progress::bytes(env.quiet || size == 0, size, "verifying");
+    let progress = Progress::bytes(env.quiet || size == 0, size, "checking");
     let report = verify_bundle(
         &mut std::io::BufReader::with_capacity(1 << 20, open()?),
         None,
@@ -65,6 +64,7 @@ fn restore(env: &Env, bundle: &Path, origin: &str) -> CliResult {
         )));
     }
 
+    crate::interrupt::watch("no ledger was made");
     let file_name = dir.file_name().and_then(|n| n.to_str()).unwrap_or("ledger");
     let staging = dir.with_file_name(format!(".{file_name}.restoring-{}", std::process::id()));
     let result = build(env, bundle, &name, &staging, origin, report.head.count).and_then(|head| {
@@ -89,8 +89,8 @@ fn restore(env: &Env, bundle: &Path, origin: &str) -> CliResult {
     match result {
         Ok(head) => {
             env.say(format_args!(
-                "restored {} entries from {name} into {}; head {head}",
-                head.count,
+                "restored {} from {name} into {}; head {head}",
+                crate::output::plural(head.count, "entry", "entries"),
                 dir.display()
             ));
             Ok(())
@@ -112,11 +112,11 @@ fn build(
     total: u64,
 ) -> CliResult<claimledger_store::Head> {
     let mut ledger = Ledger::open(SledStorage::create_with_origin(staging, env.wait, origin)?)?;
-    let file = std::fs::File::open(bundle)
-        .map_err(|e| CliError::input(format!("cannot read {name}: {e}")))?;
-    let progress = Progress::new(env.quiet, total, "restoring", "entries");
+    let file = std::fs::File::open(bundle).map_err(|e| CliError::file("read", bundle, &e))?;
+    let progress = Progress::new(env.quiet, total, "writing", "entries");
     let mut batch: Vec<Vec<u8>> = Vec::with_capacity(RESTORE_BATCH_ENTRIES);
     for line in std::io::BufReader::with_capacity(1 << 20, file).split(b'\n') {
+        crate::interrupt::check()?;
         batch.push(line.map_err(|e| CliError::io(format!("cannot read {name}: {e}")))?);
         if batch.len() == RESTORE_BATCH_ENTRIES {
             ledger.append_verified(&batch)?;

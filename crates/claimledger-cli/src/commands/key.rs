@@ -1,11 +1,12 @@
 //! `claims key generate`: a new Ed25519 key for signing checkpoints, in the signed-note text
 //! form (docs/FORMAT.md, "Keys"). The private key goes to a file only its owner can read,
-//! never inside the ledger; the verifier key is printed, to be published.
+//! never inside the ledger; the verifier key is printed, to be published. `claims key
+//! verifier KEYFILE` prints the verifier key of an existing key file again.
 
-use crate::cli::{KeyArgs, KeyCommand, KeyGenerateArgs};
+use crate::cli::{KeyArgs, KeyCommand, KeyGenerateArgs, KeyVerifierArgs};
 use crate::env::Env;
 use crate::error::{CliError, CliResult};
-use claimledger_core::checkpoint;
+use claimledger_core::checkpoint::{self, VerifierKeyText};
 use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
@@ -14,6 +15,40 @@ use std::process::ExitCode;
 pub fn cmd_key(env: &Env, args: KeyArgs) -> CliResult<ExitCode> {
     match args.command {
         KeyCommand::Generate(generate) => cmd_key_generate(env, generate),
+        KeyCommand::Verifier(verifier) => cmd_key_verifier(verifier),
+    }
+}
+
+/// The largest private key file read, in bytes; a key is about 100.
+const KEY_FILE_LEN_MAX: u64 = 4096;
+
+fn cmd_key_verifier(args: KeyVerifierArgs) -> CliResult<ExitCode> {
+    let text = super::checkpoint::read_text(&args.key_file, KEY_FILE_LEN_MAX, "key file")?;
+    let verifier = checkpoint::verifier_key_of(text.trim_end()).map_err(|e| {
+        CliError::input(format!(
+            "{}: {e}; is this a key file from `claims key generate`?",
+            args.key_file.display()
+        ))
+    })?;
+    print_verifier(&verifier, &args.key_file, args.json)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The verifier key, one line, or as JSON with the key's name and file.
+fn print_verifier(verifier: &VerifierKeyText, key_file: &Path, json: bool) -> CliResult {
+    let mut out = std::io::stdout().lock();
+    if json {
+        super::print_json(
+            &mut out,
+            &serde_json::json!({
+                "name": verifier.name(),
+                "verifier_key": verifier.as_str(),
+                "key_file": key_file.display().to_string(),
+            }),
+        )
+    } else {
+        writeln!(out, "{verifier}")?;
+        Ok(())
     }
 }
 
@@ -37,8 +72,7 @@ fn cmd_key_generate(env: &Env, args: KeyGenerateArgs) -> CliResult<ExitCode> {
         .map_err(|e| CliError::input(format!("--name: {e}")))?;
     seed.fill(0);
     write_private(&path, signing_key.expose_secret())?;
-    let mut out = std::io::stdout().lock();
-    writeln!(out, "{verifier_key}")?;
+    print_verifier(&verifier_key, &path, args.json)?;
     env.say(format_args!(
         "wrote the signing key of {name:?} to {} (readable by you alone: keep it secret, and \
          out of the ledger); publish the verifier key above, with which anyone can check your \
@@ -59,7 +93,7 @@ fn refuse_inside_ledger(ledger_dir: &Path, path: &Path) -> CliResult {
     };
     let parent = parent
         .canonicalize()
-        .map_err(|e| CliError::input(format!("cannot write {}: {e}", path.display())))?;
+        .map_err(|e| CliError::file("create", path, &e))?;
     if parent.starts_with(&ledger) {
         return Err(CliError::input(format!(
             "{} is inside the ledger {}: a signing key must be kept apart from the ledger it \
@@ -83,7 +117,7 @@ fn write_private(path: &Path, secret: &str) -> CliResult {
             std::io::ErrorKind::AlreadyExists => CliError::input(format!(
                 "{name} already exists; a key is never overwritten (choose another --out)"
             )),
-            _ => CliError::io(format!("cannot create {name}: {e}")),
+            _ => CliError::file("create", path, &e),
         })?;
     let written = file
         .write_all(secret.as_bytes())
@@ -91,6 +125,6 @@ fn write_private(path: &Path, secret: &str) -> CliResult {
         .and_then(|()| file.sync_all());
     written.map_err(|e| {
         let _ = std::fs::remove_file(path);
-        CliError::io(format!("cannot write {name}: {e}"))
+        CliError::file("write", path, &e)
     })
 }

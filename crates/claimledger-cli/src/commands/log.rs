@@ -2,10 +2,14 @@ use crate::cli::LogArgs;
 use crate::env::Env;
 use crate::error::{CliError, CliResult};
 use crate::output;
-use claimledger_core::{Entry, EntryHash, Event, Seq};
+use claimledger_core::{ClaimId, Entry, EntryHash, Event, Seq};
+use std::collections::HashMap;
 use std::io::Write;
 use std::ops::ControlFlow;
 use std::process::ExitCode;
+
+/// The most claim keys `log` keeps looked up at once.
+const KEY_CACHE_MAX: usize = 65_536;
 
 pub fn cmd_log(env: &Env, args: LogArgs) -> CliResult<ExitCode> {
     if args.from == 0 {
@@ -16,6 +20,9 @@ pub fn cmd_log(env: &Env, args: LogArgs) -> CliResult<ExitCode> {
     let limit = args.limit.unwrap_or(u64::MAX);
     let mut result: CliResult = Ok(());
     let mut shown = 0u64;
+    // The keys of claims revised in the entries shown (a revision's entry names its claim by
+    // id only), looked up once each; bounded, so that a long log cannot grow it without end.
+    let mut keys: HashMap<ClaimId, Option<String>> = HashMap::new();
     if !args.json && limit > 0 {
         writeln!(
             out,
@@ -58,13 +65,39 @@ pub fn cmd_log(env: &Env, args: LogArgs) -> CliResult<ExitCode> {
                         Event::ClaimRecorded(_) => "recorded".to_owned(),
                         Event::ClaimRevised(e) => format!("revised:{}", e.kind.as_str()),
                     };
+                    let key = match event {
+                        Event::ClaimRecorded(e) => e.key.as_ref().map(ToString::to_string),
+                        Event::ClaimRevised(e) => {
+                            if keys.len() >= KEY_CACHE_MAX {
+                                keys.clear();
+                            }
+                            match keys.get(&e.claim_id) {
+                                Some(key) => key.clone(),
+                                None => {
+                                    let key = match ledger.revisions(e.claim_id) {
+                                        Ok(records) => records
+                                            .first()
+                                            .and_then(|r| r.key.as_ref())
+                                            .map(ToString::to_string),
+                                        Err(error) => {
+                                            result = Err(error.into());
+                                            return ControlFlow::Break(());
+                                        }
+                                    };
+                                    keys.insert(e.claim_id, key.clone());
+                                    key
+                                }
+                            }
+                        }
+                    };
+                    let claim = key.unwrap_or_else(|| event.claim_id().to_string());
                     writeln!(
                         out,
                         "{:>8}  {:<16}  {:<18}  {:<36}  {:>3}  {}",
                         seq,
                         &hash.to_hex()[..16],
                         kind,
-                        event.claim_id(),
+                        claim,
                         event.revision(),
                         output::timestamp(event.recorded_at())
                     )

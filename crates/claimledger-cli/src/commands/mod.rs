@@ -12,6 +12,7 @@ mod import;
 mod init;
 mod key;
 mod list;
+mod listing;
 mod log;
 mod prove;
 mod revise;
@@ -51,7 +52,7 @@ pub fn run(args: Args) -> CliResult<ExitCode> {
         Command::Export => export::cmd_export(&env),
         Command::Demo => demo::cmd_demo(&env),
         Command::Completions { shell } => completions::cmd_completions(shell),
-        Command::Man => completions::cmd_man(),
+        Command::Man(man) => completions::cmd_man(&env, man),
         Command::Key(key) => key::cmd_key(&env, key),
         Command::Checkpoint(checkpoint) => checkpoint::cmd_checkpoint(&env, checkpoint),
         Command::Prove(prove) => prove::cmd_prove(&env, prove),
@@ -78,14 +79,67 @@ fn read_json(path: &Path) -> CliResult<serde_json::Value> {
         std::fs::File::open(path)
             .and_then(|f| f.take(JSON_OBJECT_LEN_MAX + 1).read_to_end(&mut text))
     };
-    read.map_err(|e| CliError::input(format!("cannot read {name}: {e}")))?;
+    read.map_err(|e| CliError::file("read", path, &e))?;
     if text.len() as u64 > JSON_OBJECT_LEN_MAX {
         return Err(CliError::input(format!(
             "{name}: longer than {JSON_OBJECT_LEN_MAX} bytes"
         )));
     }
-    let text = utf8(&text).map_err(|why| CliError::input(format!("{name}: {why}")))?;
+    let text = text
+        .strip_prefix(claimledger_cli::import_file::BOM)
+        .unwrap_or(&text);
+    let text = utf8(text).map_err(|why| CliError::input(format!("{name}: {why}")))?;
     input::parse_json(text).map_err(|e| CliError::input(format!("{name}: {e}")))
+}
+
+/// Refuses a file given as a bundle (`verify --bundle`, `init --from-bundle`) that is an import
+/// file instead: claims in the input format (docs/FORMAT.md §1), whose first line has no `seq`
+/// and `prev` but fields such as `subject` or `op`. Anything else is left to the bundle's own
+/// checks.
+fn refuse_import_file(path: &Path) -> CliResult {
+    use std::io::BufRead;
+    let Ok(file) = std::fs::File::open(path) else {
+        return Ok(()); // The caller reports what is wrong with opening it.
+    };
+    let mut first = Vec::new();
+    let limit = claimledger_cli::import_file::LINE_LEN_MAX as u64;
+    if std::io::BufReader::new(file)
+        .take(limit)
+        .read_until(b'\n', &mut first)
+        .is_err()
+    {
+        return Ok(());
+    }
+    let first = first
+        .strip_prefix(claimledger_cli::import_file::BOM)
+        .unwrap_or(&first);
+    let Ok(serde_json::Value::Object(object)) = serde_json::from_slice(first) else {
+        let csv_header = first.starts_with(b"op,")
+            || std::str::from_utf8(first).is_ok_and(|line| {
+                line.split(',')
+                    .any(|column| matches!(column.trim(), "subject" | "claimant" | "statement"))
+            });
+        if csv_header {
+            return Err(import_file_error(path, " --csv"));
+        }
+        return Ok(());
+    };
+    let input_fields = ["op", "subject", "claimant", "statement", "claim", "reason"];
+    if !object.contains_key("seq")
+        && !object.contains_key("prev")
+        && input_fields.iter().any(|f| object.contains_key(*f))
+    {
+        return Err(import_file_error(path, ""));
+    }
+    Ok(())
+}
+
+fn import_file_error(path: &Path, flag: &str) -> CliError {
+    let name = path.display();
+    CliError::input(format!(
+        "{name} is an import file (claims in the input format), not a bundle from `claims \
+         export`; to record its claims, use `claims import{flag} {name}`"
+    ))
 }
 
 /// Parses one input object, naming the file in errors.
@@ -104,22 +158,36 @@ fn as_of_seq<S: Storage>(
     if let Ok(seq) = text.parse::<u64>() {
         if seq > ledger.head().count {
             return Err(CliError::input(format!(
-                "--as-of {seq}: the ledger holds {} entries",
-                ledger.head().count
+                "--as-of {seq}: the ledger holds {}",
+                crate::output::plural(ledger.head().count, "entry", "entries")
             )));
         }
         return Ok(Some(claimledger_core::Seq(seq)));
     }
-    let at = chrono::DateTime::parse_from_rfc3339(text).map_err(|_| {
-        CliError::input(format!(
-            "--as-of {text:?}: expected an entry number or an RFC 3339 time"
-        ))
-    })?;
-    let at = claimledger_core::Timestamp::new(at.with_timezone(&chrono::Utc));
+    let at = recording_time_of(text).map_err(|why| CliError::input(format!("--as-of: {why}")))?;
     // Before the first entry, the ledger was empty: entry 0.
     Ok(Some(
         ledger.seq_at_time(at)?.unwrap_or(claimledger_core::Seq(0)),
     ))
+}
+
+/// The instant a `--as-of TIME` stands for: an RFC 3339 time itself; a date alone
+/// (`2025-03`, `2025-03-01`; a year alone is read as an entry number, so the end of 2025 is
+/// `2025-12`) the last instant of that month or day, in UTC, so that `--as-of 2025-03` is the
+/// ledger as it stood at the end of March.
+fn recording_time_of(text: &str) -> Result<claimledger_core::Timestamp, String> {
+    let date = claimledger_core::Date::parse(text).map_err(|_| {
+        format!(
+            "{text:?} is not an entry number or a time; expected SEQ, YYYY-MM, YYYY-MM-DD or \
+             an RFC 3339 time"
+        )
+    })?;
+    let at = match date.precision() {
+        claimledger_core::Precision::Instant => date.start(),
+        // Entries are recorded to the microsecond: the last one of the span.
+        _ => date.end() - chrono::Duration::microseconds(1),
+    };
+    Ok(claimledger_core::Timestamp::new(at))
 }
 
 /// Parses `COUNT:HASH`, as `claims head` prints it.
@@ -190,47 +258,4 @@ fn print_json(out: &mut impl std::io::Write, value: &impl serde::Serialize) -> C
     serde_json::to_writer_pretty(&mut *out, value).map_err(std::io::Error::from)?;
     writeln!(out)?;
     Ok(())
-}
-
-/// Prints a JSON array of the values `items` yields, each made as it is written, so that a
-/// listing of many claims never holds the JSON of all of them at once. The output is the same
-/// as [`print_json`] of the whole array.
-fn print_json_array(
-    out: &mut impl std::io::Write,
-    items: impl Iterator<Item = serde_json::Value>,
-) -> CliResult {
-    struct Items<I>(std::cell::RefCell<Option<I>>);
-    impl<I: Iterator<Item = serde_json::Value>> serde::Serialize for Items<I> {
-        fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-            let items = self.0.borrow_mut().take();
-            serializer.collect_seq(items.into_iter().flatten())
-        }
-    }
-    print_json(out, &Items(std::cell::RefCell::new(Some(items))))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// A streamed array prints exactly what the whole array would.
-    #[test]
-    fn json_arrays_stream_as_they_print_whole() {
-        let items = |n: usize| -> Vec<serde_json::Value> {
-            (0..n)
-                .map(|i| serde_json::json!({"i": i, "nested": {"list": [i, "x"]}, "empty": []}))
-                .collect()
-        };
-        for n in [0, 1, 3] {
-            let mut whole = Vec::new();
-            print_json(&mut whole, &serde_json::Value::Array(items(n))).expect("print");
-            let mut streamed = Vec::new();
-            print_json_array(&mut streamed, items(n).into_iter()).expect("print");
-            assert_eq!(
-                String::from_utf8(streamed).expect("UTF-8"),
-                String::from_utf8(whole).expect("UTF-8"),
-                "{n} items"
-            );
-        }
-    }
 }

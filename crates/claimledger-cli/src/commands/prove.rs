@@ -31,8 +31,7 @@ pub fn cmd_prove(env: &Env, args: ProveArgs) -> CliResult<ExitCode> {
             out.write_all(text.as_bytes())?;
             out.flush()?;
         }
-        Some(path) => std::fs::write(path, text)
-            .map_err(|e| CliError::io(format!("cannot write {}: {e}", path.display())))?,
+        Some(path) => std::fs::write(path, text).map_err(|e| CliError::file("write", path, &e))?,
     }
     let file = args
         .out
@@ -54,7 +53,8 @@ fn inclusion(ledger: &CliLedger, args: &ProveArgs) -> CliResult<(ProofFile, Stri
         (_, Some(seq)) => {
             if seq == 0 || seq > count {
                 return Err(CliError::input(format!(
-                    "--seq {seq}: the ledger holds {count} entries, numbered from 1"
+                    "--seq {seq}: the ledger holds {}, numbered from 1",
+                    crate::output::plural(count, "entry", "entries")
                 )));
             }
             Seq(seq)
@@ -80,9 +80,10 @@ fn inclusion(ledger: &CliLedger, args: &ProveArgs) -> CliResult<(ProofFile, Stri
     let path = ledger.inclusion_proof(seq, count)?;
     let checkpoint = checkpoint_text(ledger, args.sign.as_deref())?;
     let summary = format!(
-        "proved entry {seq} (revision {} of claim {}) in the checkpoint of {count} entries",
+        "proved entry {seq} (revision {} of claim {}) in the checkpoint of {}",
         entry.event.revision(),
-        entry.event.claim_id()
+        entry.event.claim_id(),
+        crate::output::plural(count, "entry", "entries")
     );
     let proof = ProofFile::Inclusion {
         entry: text,
@@ -125,8 +126,9 @@ fn consistency(
     let path = ledger.consistency_proof(earlier.size, count)?;
     let checkpoint = checkpoint_text(ledger, sign)?;
     let summary = format!(
-        "proved that the ledger of {count} entries extends its checkpoint of {} entries{}",
-        earlier.size,
+        "proved that the ledger of {} extends its checkpoint of {}{}",
+        crate::output::plural(count, "entry", "entries"),
+        crate::output::plural(earlier.size, "entry", "entries"),
         if earlier.size == count {
             " (the same)"
         } else {

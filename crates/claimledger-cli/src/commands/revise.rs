@@ -48,7 +48,15 @@ pub fn cmd_revise(env: &Env, args: ReviseArgs) -> CliResult<ExitCode> {
                 Ok(Json::Object(map)) => map,
                 _ => Map::new(),
             };
-            let mut object = args.fields.to_json(Some(&current_json));
+            if args.replace_sources && args.fields.sources().is_empty() {
+                return Err(CliError::input(
+                    "--replace-sources: give the new sources with the source flags \
+                     (--source-url, --publisher, ...), or remove every source with --clear sources",
+                ));
+            }
+            let mut object = args
+                .fields
+                .to_json_with(Some(&current_json), args.replace_sources);
             for field in &args.clear {
                 if !CLEARABLE.contains(&field.as_str()) {
                     return Err(CliError::input(format!(

@@ -1,7 +1,7 @@
 use super::{as_of_seq, find_claim_as_of, print_json};
 use crate::cli::ShowArgs;
 use crate::env::Env;
-use crate::error::CliResult;
+use crate::error::{CliError, CliResult};
 use crate::output;
 use claimledger_cli::view::claim_json;
 use claimledger_core::decide::ClaimState;
@@ -9,9 +9,25 @@ use std::io::Write;
 use std::process::ExitCode;
 
 pub fn cmd_show(env: &Env, args: ShowArgs) -> CliResult<ExitCode> {
+    let stated_by = super::listing::parse_stated_by(&args.stated_by.stated_by)?;
     let ledger = env.open()?;
     let as_of = as_of_seq(&ledger, &args.as_of)?;
     let state = find_claim_as_of(&ledger, &args.claim, as_of)?;
+    let state = match &stated_by {
+        None => state,
+        Some(by) => {
+            let first_stated = state.claim.stated_on.clone();
+            super::listing::stated_by(&ledger, state, by, as_of)?.ok_or_else(|| {
+                CliError::input(format!(
+                    "claim {:?} has no revision stated on or before {by}{}",
+                    args.claim,
+                    first_stated
+                        .map(|d| format!(" (its latest is stated {d})"))
+                        .unwrap_or_default()
+                ))
+            })?
+        }
+    };
     let mut out = std::io::stdout().lock();
     if args.json {
         print_json(&mut out, &claim_json(&state))?;

@@ -4,6 +4,7 @@ use super::{parse_head, print_json};
 use crate::cli::VerifyArgs;
 use crate::env::Env;
 use crate::error::{CliError, CliResult, ExitKind};
+use crate::output;
 use crate::progress::Progress;
 use claimledger_store::{verify_bundle, Head, Problem};
 use serde_json::json;
@@ -19,10 +20,10 @@ pub fn cmd_verify(env: &Env, args: VerifyArgs) -> CliResult<ExitCode> {
     let (what, head, entries, claims, problem) = match &args.bundle {
         Some(path) => {
             let name = path.display().to_string();
-            let file = std::fs::File::open(path)
-                .map_err(|e| CliError::input(format!("cannot read {name}: {e}")))?;
+            super::refuse_import_file(path)?;
+            let file = std::fs::File::open(path).map_err(|e| CliError::file("read", path, &e))?;
             let size = file.metadata().map(|m| m.len()).unwrap_or(0);
-            let progress = Progress::bytes(env.quiet || size == 0, size, "verifying");
+            let progress = Progress::bytes(env.quiet || size == 0, size, "checking");
             let mut reader = std::io::BufReader::with_capacity(1 << 20, file);
             let report = verify_bundle(&mut reader, expect, &mut |_| {})
                 .map_err(|e| CliError::io(format!("cannot read {name}: {e}")))?;
@@ -37,7 +38,7 @@ pub fn cmd_verify(env: &Env, args: VerifyArgs) -> CliResult<ExitCode> {
         }
         None => {
             let ledger = env.open()?;
-            let progress = Progress::new(env.quiet, ledger.head().count, "verifying", "entries");
+            let progress = Progress::new(env.quiet, ledger.head().count, "checking", "entries");
             let report = ledger.verify_against(expect, &mut |checked| progress.set(checked))?;
             progress.finish();
             // --checkpoint (commands/checkpoint.rs), once the ledger itself is sound.
@@ -108,7 +109,12 @@ fn write_report(
     }
     match problem {
         None => {
-            write!(out, "OK: {entries} entries, {claims} claims; head {head}")?;
+            write!(
+                out,
+                "OK: {entries} {}, {claims} {}; head {head}",
+                output::noun(entries, "entry", "entries"),
+                output::noun(claims, "claim", "claims")
+            )?;
             if let Some(expect) = expect {
                 write!(out, "; holds the expected head {expect}")?;
             }

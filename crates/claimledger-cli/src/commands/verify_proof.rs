@@ -29,7 +29,16 @@ pub fn cmd_verify_proof(_env: &Env, args: VerifyProofArgs) -> CliResult<ExitCode
     match proof_file::verify(&text, key.as_ref()) {
         Ok(proven) => {
             let mut out = std::io::stdout().lock();
-            writeln!(out, "OK: {proven}")?;
+            if args.json {
+                let mut json = serde_json::to_value(&proven).map_err(std::io::Error::from)?;
+                if let Some(object) = json.as_object_mut() {
+                    object.insert("ok".into(), true.into());
+                    object.insert("file".into(), name.into());
+                }
+                super::print_json(&mut out, &json)?;
+            } else {
+                writeln!(out, "OK: {proven}")?;
+            }
             Ok(ExitCode::SUCCESS)
         }
         Err(reason) => Err(CliError::integrity(format!(

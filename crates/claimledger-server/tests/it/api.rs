@@ -130,7 +130,9 @@ fn the_proof_is_one_claims_verify_proof_reads() {
     let key = claimledger_core::checkpoint::VerifierKeyText::parse(&server.verifier).unwrap();
     // What `claims verify-proof` checks: the entry, the path to the checkpoint's root, and
     // the checkpoint's signature.
-    let verdict = claimledger_cli::proof_file::verify(&proof, Some(&key)).unwrap();
+    let verdict = claimledger_cli::proof_file::verify(&proof, Some(&key))
+        .unwrap()
+        .to_string();
     assert!(
         verdict.starts_with("entry 16 (revision 2 of claim "),
         "{verdict}"
