@@ -85,21 +85,26 @@ pub struct SubjectSummary {
 pub fn subjects<'a>(
     claims: impl IntoIterator<Item = &'a ClaimState>,
 ) -> BTreeMap<String, SubjectSummary> {
-    let mut subjects: BTreeMap<String, SubjectSummary> = BTreeMap::new();
+    let mut subjects = BTreeMap::new();
     for state in claims {
-        let entry = subjects.entry(state.claim.subject.to_string()).or_default();
-        entry.claims += 1;
-        if let Some(stated) = &state.claim.stated_on {
-            if entry
-                .latest_stated_on
-                .as_ref()
-                .is_none_or(|latest| stated.cmp_chronological(latest).is_gt())
-            {
-                entry.latest_stated_on = Some(stated.clone());
-            }
-        }
+        count_subject(&mut subjects, state);
     }
     subjects
+}
+
+/// Counts one claim into `subjects`: for listings read a batch at a time.
+pub fn count_subject(subjects: &mut BTreeMap<String, SubjectSummary>, state: &ClaimState) {
+    let entry = subjects.entry(state.claim.subject.to_string()).or_default();
+    entry.claims += 1;
+    if let Some(stated) = &state.claim.stated_on {
+        if entry
+            .latest_stated_on
+            .as_ref()
+            .is_none_or(|latest| stated.cmp_chronological(latest).is_gt())
+        {
+            entry.latest_stated_on = Some(stated.clone());
+        }
+    }
 }
 
 /// The JSON shape of one subject (`subjects --json`).
