@@ -28,6 +28,7 @@ mod proofs;
 mod readme;
 mod research;
 mod revise;
+mod serve;
 mod sled_flips;
 mod support;
 mod tamper;

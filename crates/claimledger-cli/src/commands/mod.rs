@@ -18,6 +18,7 @@ mod listing;
 mod log;
 mod prove;
 mod revise;
+mod serve;
 mod show;
 mod subjects;
 mod verify;
@@ -60,6 +61,8 @@ pub fn run(args: Args) -> CliResult<ExitCode> {
         Command::Checkpoint(checkpoint) => checkpoint::cmd_checkpoint(&env, checkpoint),
         Command::Prove(prove) => prove::cmd_prove(&env, prove),
         Command::VerifyProof(proof) => verify_proof::cmd_verify_proof(&env, proof),
+        Command::Serve(serve) => serve::cmd_serve(&env, serve),
+        Command::Token(token) => serve::cmd_token(token),
     }
 }
 
