@@ -828,6 +828,205 @@ impl<S: Storage + Sync> Ledger<S> {
     }
 }
 
+/// The checks of [`Ledger::verify`] that need only the entries, for entries that arrive over
+/// time, such as those of a published log a monitor follows: decoding, the chain, and every
+/// rule of a claim's history. Its state between runs is [`EntryCheck::save`]d and
+/// [`EntryCheck::restore`]d, so that each run checks only the new entries and still applies
+/// every rule that reaches back (a key used twice, a revision out of order, a recording time
+/// that goes backwards).
+pub struct EntryCheck {
+    check: LogCheck,
+    /// The BLAKE3 hash of the last entry pushed: the head the entries give.
+    last_hash: EntryHash,
+}
+
+impl std::fmt::Debug for EntryCheck {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EntryCheck")
+            .field("entries", &self.entries())
+            .field("claims", &self.claim_count())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for EntryCheck {
+    fn default() -> EntryCheck {
+        EntryCheck::new()
+    }
+}
+
+/// The first bytes of a saved [`EntryCheck`], with its version.
+const ENTRY_CHECK_MAGIC: &[u8; 16] = b"claimledger-ec-1";
+
+impl EntryCheck {
+    /// A check of a log from its first entry.
+    pub fn new() -> EntryCheck {
+        EntryCheck {
+            check: LogCheck::new(None, None),
+            last_hash: EntryHash::ZERO,
+        }
+    }
+
+    /// Takes the next entry (entries are numbered from 1, densely, across runs); breaks at the
+    /// first problem, which [`EntryCheck::finish`] then returns.
+    pub fn push(&mut self, seq: Seq, bytes: &[u8]) -> ControlFlow<()> {
+        self.last_hash = EntryHash::of(bytes);
+        self.check.push(seq, bytes)
+    }
+
+    /// Checks every entry pushed: the first problem, if any.
+    pub fn finish(&mut self) -> Option<Problem> {
+        let entries = self.check.checker.expected_seq - 1 + self.pending();
+        self.check.checker.head = Some(Head {
+            count: entries,
+            hash: self.last_hash,
+        });
+        self.check.finish();
+        self.check.checker.head = None;
+        self.check.problem.clone()
+    }
+
+    fn pending(&self) -> u64 {
+        (self.check.batch.len() + self.check.decoded.len()) as u64
+    }
+
+    /// Entries checked so far, across runs.
+    pub fn entries(&self) -> u64 {
+        self.check.checker.expected_seq - 1
+    }
+
+    /// Claims recorded so far, across runs.
+    pub fn claim_count(&self) -> u64 {
+        self.check.checker.claims.len() as u64
+    }
+
+    /// The state, to [`EntryCheck::restore`] in a later run. Call it after a
+    /// [`EntryCheck::finish`] that found nothing.
+    ///
+    /// # Panics
+    ///
+    /// If entries are pending or a problem was found.
+    pub fn save(&self) -> Vec<u8> {
+        assert!(
+            self.pending() == 0 && self.check.problem.is_none() && self.check.checker.suspect.is_none(),
+            "an entry check is saved only once all its entries checked out"
+        );
+        let checker = &self.check.checker;
+        let mut out = ENTRY_CHECK_MAGIC.to_vec();
+        out.extend_from_slice(&checker.expected_seq.to_be_bytes());
+        out.extend_from_slice(&checker.prev_hash.0);
+        out.extend_from_slice(&self.last_hash.0);
+        match checker.last_recorded {
+            Some(id) => {
+                out.push(1);
+                out.extend_from_slice(id.as_bytes());
+            }
+            None => out.push(0),
+        }
+        let time = checker.last_time.map(|t| t.to_string()).unwrap_or_default();
+        out.push(time.len() as u8);
+        out.extend_from_slice(time.as_bytes());
+        out.extend_from_slice(&checker.digest.sum.to_be_bytes());
+        out.extend_from_slice(&checker.digest.count.to_be_bytes());
+        let mut claims: Vec<_> = checker.claims.iter().collect();
+        claims.sort_by_key(|(id, _)| **id);
+        out.extend_from_slice(&(claims.len() as u64).to_be_bytes());
+        for (id, track) in claims {
+            out.extend_from_slice(id.as_bytes());
+            out.extend_from_slice(&track.revision.to_be_bytes());
+            out.extend_from_slice(&track.label_count.to_be_bytes());
+            out.extend_from_slice(&track.labels.to_be_bytes());
+        }
+        let mut keys: Vec<_> = checker.keys.iter().collect();
+        keys.sort();
+        out.extend_from_slice(&(keys.len() as u64).to_be_bytes());
+        for key in keys {
+            out.push(key.as_str().len() as u8);
+            out.extend_from_slice(key.as_str().as_bytes());
+        }
+        out
+    }
+
+    /// Reads what [`EntryCheck::save`] wrote.
+    pub fn restore(bytes: &[u8]) -> Result<EntryCheck, String> {
+        let mut input = SavedInput(bytes);
+        if input.take(ENTRY_CHECK_MAGIC.len())? != ENTRY_CHECK_MAGIC {
+            return Err("not an entry check of this build".into());
+        }
+        let expected_seq = input.u64()?;
+        let prev_hash = EntryHash(input.array()?);
+        let last_hash = EntryHash(input.array()?);
+        let last_recorded = match input.take(1)? {
+            [0] => None,
+            [1] => Some(ClaimId::from_bytes(input.array()?)?),
+            _ => return Err("damaged".into()),
+        };
+        let time_len = usize::from(input.take(1)?[0]);
+        let time = std::str::from_utf8(input.take(time_len)?).map_err(|e| e.to_string())?;
+        let last_time = (!time.is_empty())
+            .then(|| claimledger_core::Timestamp::parse(time))
+            .transpose()?;
+        let digest = IndexDigest {
+            sum: u128::from_be_bytes(input.array()?),
+            count: input.u64()?,
+        };
+        let claim_count = input.u64()?;
+        let mut claims = HashMap::new();
+        for _ in 0..claim_count {
+            let id = ClaimId::from_bytes(input.array()?)?;
+            let track = ClaimTrack {
+                revision: u32::from_be_bytes(input.array()?),
+                label_count: u32::from_be_bytes(input.array()?),
+                labels: u128::from_be_bytes(input.array()?),
+            };
+            claims.insert(id, track);
+        }
+        let key_count = input.u64()?;
+        let mut keys = HashSet::new();
+        for _ in 0..key_count {
+            let len = usize::from(input.take(1)?[0]);
+            let text = std::str::from_utf8(input.take(len)?).map_err(|e| e.to_string())?;
+            keys.insert(Key::parse(text)?);
+        }
+        if !input.0.is_empty() {
+            return Err("damaged: bytes after the end".into());
+        }
+        let mut check = LogCheck::new(None, None);
+        check.checker.expected_seq = expected_seq;
+        check.checker.prev_hash = prev_hash;
+        check.checker.last_recorded = last_recorded;
+        check.checker.last_time = last_time;
+        check.checker.digest = digest;
+        check.checker.claims = claims;
+        check.checker.keys = keys;
+        Ok(EntryCheck { check, last_hash })
+    }
+}
+
+/// Reads a saved [`EntryCheck`] field by field.
+struct SavedInput<'a>(&'a [u8]);
+
+impl SavedInput<'_> {
+    fn take(&mut self, len: usize) -> Result<&[u8], String> {
+        if self.0.len() < len {
+            return Err("damaged: it ends early".into());
+        }
+        let (taken, rest) = self.0.split_at(len);
+        self.0 = rest;
+        Ok(taken)
+    }
+
+    fn array<const N: usize>(&mut self) -> Result<[u8; N], String> {
+        self.take(N)?
+            .try_into()
+            .map_err(|_| "damaged: it ends early".to_owned())
+    }
+
+    fn u64(&mut self) -> Result<u64, String> {
+        Ok(u64::from_be_bytes(self.array()?))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
