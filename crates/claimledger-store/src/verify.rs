@@ -908,7 +908,9 @@ impl EntryCheck {
     /// If entries are pending or a problem was found.
     pub fn save(&self) -> Vec<u8> {
         assert!(
-            self.pending() == 0 && self.check.problem.is_none() && self.check.checker.suspect.is_none(),
+            self.pending() == 0
+                && self.check.problem.is_none()
+                && self.check.checker.suspect.is_none(),
             "an entry check is saved only once all its entries checked out"
         );
         let checker = &self.check.checker;
@@ -1049,6 +1051,48 @@ mod tests {
             .collect();
         ledger.submit(&commands, &context()).expect("submit");
         ledger
+    }
+
+    /// An entry check saved after some entries and restored goes on as if it had never
+    /// stopped: the rules that reach back (a key used twice, a revision out of order, the chain)
+    /// hold across runs.
+    #[test]
+    fn an_entry_check_goes_on_across_runs() {
+        let ledger = ledger_with(&[
+            r#"{"key":"k1","subject":"s","claimant":"c","statement":"one"}"#,
+            r#"{"key":"k2","subject":"s","claimant":"c","statement":"two"}"#,
+            r#"{"op":"revise","claim":"k1","reason":"r","kind":"update","statement":"one!"}"#,
+        ]);
+        let entries: Vec<Vec<u8>> = (1..=3)
+            .map(|seq| ledger.entry_bytes(Seq(seq)).expect("entry"))
+            .collect();
+        let mut check = EntryCheck::new();
+        for (i, entry) in entries[..2].iter().enumerate() {
+            assert!(check.push(Seq(i as u64 + 1), entry).is_continue());
+        }
+        assert_eq!(check.finish(), None);
+        let saved = check.save();
+        assert_eq!(EntryCheck::restore(&saved).expect("restored").save(), saved);
+
+        let mut resumed = EntryCheck::restore(&saved).expect("restored");
+        assert!(resumed.push(Seq(3), &entries[2]).is_continue());
+        assert_eq!(resumed.finish(), None);
+        assert_eq!((resumed.entries(), resumed.claim_count()), (3, 2));
+
+        // Entry 2 again as entry 3: its seq and prev do not follow, whatever came before.
+        let mut again = EntryCheck::restore(&saved).expect("restored");
+        let _ = again.push(Seq(3), &entries[1]);
+        assert!(again.finish().is_some_and(|p| p.seq == Some(Seq(3))));
+        // The revision starting from the state after entry 1 alone: entry 2 is missing.
+        let mut first = EntryCheck::new();
+        let _ = first.push(Seq(1), &entries[0]);
+        assert_eq!(first.finish(), None);
+        let mut skipped = EntryCheck::restore(&first.save()).expect("restored");
+        let _ = skipped.push(Seq(2), &entries[2]);
+        assert!(skipped.finish().is_some());
+        for bad in [&saved[..saved.len() - 1], b"nonsense", &[]] {
+            assert!(EntryCheck::restore(bad).is_err());
+        }
     }
 
     /// Rewrites the posting block `key`'s ids.

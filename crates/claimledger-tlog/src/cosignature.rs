@@ -90,9 +90,9 @@ fn parse_key_text(text: &str, what: &str) -> Result<(String, u32, [u8; 32]), Str
         .decode(encoded)
         .map_err(|_| bad("the key is not base64"))?;
     let key: [u8; 32] = match decoded.split_first() {
-        Some((&ALG_COSIGNATURE_V1, key)) => key
-            .try_into()
-            .map_err(|_| bad("the key is not 32 bytes"))?,
+        Some((&ALG_COSIGNATURE_V1, key)) => {
+            key.try_into().map_err(|_| bad("the key is not 32 bytes"))?
+        }
         Some((&0x01, _)) => {
             return Err(bad(
                 "this is a key of type 0x01, a log's checkpoint key; a witness key has type \
@@ -145,7 +145,12 @@ impl CosignatureSigner {
     pub fn verifier_key(&self) -> String {
         let mut typed = vec![ALG_COSIGNATURE_V1];
         typed.extend_from_slice(&self.key.verifying_key().to_bytes());
-        format!("{}+{:08x}+{}", self.name, self.id, BASE64_STANDARD.encode(typed))
+        format!(
+            "{}+{:08x}+{}",
+            self.name,
+            self.id,
+            BASE64_STANDARD.encode(typed)
+        )
     }
 }
 
@@ -251,7 +256,9 @@ pub fn cosign(body: &str, signer: &CosignatureSigner) -> Result<String, String> 
 pub enum CosignatureError {
     #[error("it has no cosignature by {0}")]
     Missing(String),
-    #[error("its cosignature by {0} does not verify: the checkpoint or the cosignature was changed")]
+    #[error(
+        "its cosignature by {0} does not verify: the checkpoint or the cosignature was changed"
+    )]
     Invalid(String),
     #[error("it is not a signed note: {0}")]
     Malformed(String),
@@ -261,8 +268,8 @@ pub enum CosignatureError {
 /// timestamp. The first line by the witness's name and key id decides; lines by other keys
 /// are ignored.
 pub fn verify(note: &str, verifier: &CosignatureVerifier) -> Result<u64, CosignatureError> {
-    let parsed =
-        Note::from_bytes(note.as_bytes()).map_err(|e| CosignatureError::Malformed(e.to_string()))?;
+    let parsed = Note::from_bytes(note.as_bytes())
+        .map_err(|e| CosignatureError::Malformed(e.to_string()))?;
     let known = VerifierList::new(vec![Box::new(verifier.clone())]);
     match parsed.verify(&known) {
         Ok((verified, _)) => verified
@@ -270,9 +277,7 @@ pub fn verify(note: &str, verifier: &CosignatureVerifier) -> Result<u64, Cosigna
             .and_then(|sig| verifier.timestamp_of(parsed.text(), sig.signature()))
             .ok_or_else(|| CosignatureError::Invalid(verifier.label())),
         Err(NoteError::UnverifiedNote) => Err(CosignatureError::Missing(verifier.label())),
-        Err(NoteError::InvalidSignature { .. }) => {
-            Err(CosignatureError::Invalid(verifier.label()))
-        }
+        Err(NoteError::InvalidSignature { .. }) => Err(CosignatureError::Invalid(verifier.label())),
         Err(other) => Err(CosignatureError::Malformed(other.to_string())),
     }
 }

@@ -68,9 +68,7 @@ impl ObjectName {
     /// Whether the object is partial: it will be replaced by a wider one as the log grows.
     pub fn is_partial(&self) -> bool {
         match *self {
-            ObjectName::Tile { width, .. } | ObjectName::Bundle { width, .. } => {
-                width < TILE_WIDTH
-            }
+            ObjectName::Tile { width, .. } | ObjectName::Bundle { width, .. } => width < TILE_WIDTH,
         }
     }
 }
@@ -130,11 +128,7 @@ pub fn parse_path(path: &str) -> Option<ObjectName> {
     let parts: Vec<&str> = groups.split('/').collect();
     for (i, part) in parts.iter().enumerate() {
         let last = i + 1 == parts.len();
-        let digits = if last {
-            *part
-        } else {
-            part.strip_prefix('x')?
-        };
+        let digits = if last { *part } else { part.strip_prefix('x')? };
         if digits.len() != 3 || !digits.bytes().all(|b| b.is_ascii_digit()) {
             return None;
         }

@@ -29,7 +29,7 @@ use crate::cosignature::{self, CosignatureVerifier};
 use crate::layout::{
     decode_bundle, new_objects, ObjectName, CHECKPOINT_LEN_MAX, CHECKPOINT_PATH, TILE_WIDTH,
 };
-use crate::objects::{ObjectError, ObjectSource};
+use crate::objects::{in_parallel, ObjectError, ObjectSource};
 use base64::prelude::{Engine as _, BASE64_STANDARD};
 use claimledger_core::checkpoint::{self, Checkpoint, VerifierKeyText};
 use claimledger_core::merkle::{record_hash, Frontier, Hash, HashReader, HASH_SIZE, TILE_HEIGHT};
@@ -112,7 +112,11 @@ pub fn load_state(path: &Path) -> Result<Option<MonitorState>, String> {
         let bytes = BASE64_STANDARD
             .decode(text)
             .map_err(|e| damaged(e.to_string()))?;
-        Ok(Hash(bytes.try_into().map_err(|_| damaged("a hash is not 32 bytes".into()))?))
+        Ok(Hash(
+            bytes
+                .try_into()
+                .map_err(|_| damaged("a hash is not 32 bytes".into()))?,
+        ))
     };
     let peaks = head
         .peaks
@@ -332,6 +336,7 @@ pub fn run(
             old_size,
             size: checkpoint.size,
             cosigned_by,
+            bytes_fetched: text.len() as u64,
             ..MonitorReport::default()
         },
     };
@@ -378,36 +383,19 @@ impl Run<'_> {
     /// Fetches objects, several at a time; a missing one is an integrity failure (the
     /// checkpoint needs it).
     fn fetch(&mut self, names: &[ObjectName]) -> Result<Vec<Vec<u8>>, MonitorError> {
-        let next = std::sync::atomic::AtomicUsize::new(0);
-        let mut results: Vec<Option<Result<Option<Vec<u8>>, ObjectError>>> =
-            (0..names.len()).map(|_| None).collect();
-        let slots: Vec<std::sync::Mutex<&mut Option<_>>> =
-            results.iter_mut().map(std::sync::Mutex::new).collect();
         let source = self.source;
-        std::thread::scope(|scope| {
-            for _ in 0..FETCH_CONCURRENCY.min(names.len()) {
-                scope.spawn(|| loop {
-                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    let Some(name) = names.get(i) else { break };
-                    let got = source.get(&name.path(), name.len_max());
-                    if let Ok(mut slot) = slots[i].lock() {
-                        **slot = Some(got);
-                    }
-                });
-            }
+        let results = in_parallel(names, FETCH_CONCURRENCY, |name| {
+            source.get(&name.path(), name.len_max())
         });
-        drop(slots);
         let mut fetched = Vec::with_capacity(names.len());
         for (name, result) in names.iter().zip(results) {
-            let bytes = result
-                .unwrap_or(Ok(None))?
-                .ok_or_else(|| {
-                    integrity(format!(
-                        "{} is missing, though the checkpoint of {} entries needs it",
-                        self.location(name),
-                        self.checkpoint.size
-                    ))
-                })?;
+            let bytes = result?.ok_or_else(|| {
+                integrity(format!(
+                    "{} is missing, though the checkpoint of {} entries needs it",
+                    self.location(name),
+                    self.checkpoint.size
+                ))
+            })?;
             self.report.bytes_fetched += bytes.len() as u64;
             fetched.push(bytes);
         }
@@ -426,6 +414,9 @@ impl Run<'_> {
             .collect();
         let claims_before = self.checker.claim_count();
         let mut entry_problem: Option<String> = None;
+        // An entry seen before that changed: a rewritten bundle if the tree still extends the
+        // one seen before, else part of a fork, which the root check names.
+        let mut seen_problem: Option<MonitorError> = None;
         for step in bundles.chunks(STEP_BUNDLES) {
             let fetched = self.fetch(step)?;
             for (name, bytes) in step.iter().zip(&fetched) {
@@ -440,7 +431,9 @@ impl Run<'_> {
                     let seq = first + offset as u64;
                     let leaf = record_hash(entry);
                     if seq <= self.old_size {
-                        self.check_seen(name, seq, leaf)?;
+                        if seen_problem.is_none() {
+                            seen_problem = self.check_seen(name, seq, leaf).err();
+                        }
                         continue;
                     }
                     for (level, at, hash) in self.frontier.push(leaf) {
@@ -448,7 +441,9 @@ impl Run<'_> {
                             let tile = (level / TILE_HEIGHT, at / u64::from(TILE_WIDTH));
                             self.computed
                                 .entry(tile)
-                                .or_insert_with(|| self.edge.get(&tile).cloned().unwrap_or_default())
+                                .or_insert_with(|| {
+                                    self.edge.get(&tile).cloned().unwrap_or_default()
+                                })
                                 .extend_from_slice(&hash.0);
                         }
                     }
@@ -472,6 +467,9 @@ impl Run<'_> {
         }
         if self.frontier.root().0 != self.checkpoint.root {
             return Err(self.root_mismatch());
+        }
+        if let Some(problem) = seen_problem {
+            return Err(problem);
         }
         if let Some(problem) = entry_problem {
             return Err(integrity(problem));
@@ -507,10 +505,7 @@ impl Run<'_> {
         let index = seq - 1;
         let tile = (0, index / u64::from(TILE_WIDTH));
         let at = (index % u64::from(TILE_WIDTH)) as usize * HASH_SIZE;
-        let seen = self
-            .edge
-            .get(&tile)
-            .and_then(|t| t.get(at..at + HASH_SIZE));
+        let seen = self.edge.get(&tile).and_then(|t| t.get(at..at + HASH_SIZE));
         if seen != Some(&leaf.0[..]) {
             return Err(integrity(format!(
                 "rewritten bundle: entry {seq} in {} is not the entry seen there before",
@@ -556,7 +551,8 @@ impl Run<'_> {
                 }
             }
         }
-        let tiles_agree = from_tiles.tree_size() == size && from_tiles.root().0 == self.checkpoint.root;
+        let tiles_agree =
+            from_tiles.tree_size() == size && from_tiles.root().0 == self.checkpoint.root;
         match (tiles_agree, first_bad) {
             (true, Some((tile, seq))) => integrity(format!(
                 "rewritten bundle: entry {seq} in {} is not the entry whose leaf {} holds, and \
@@ -594,7 +590,12 @@ impl Run<'_> {
         for step in tiles.chunks(STEP_BUNDLES) {
             let fetched = self.fetch(step)?;
             for (name, bytes) in step.iter().zip(&fetched) {
-                let ObjectName::Tile { level, index, width } = *name else {
+                let ObjectName::Tile {
+                    level,
+                    index,
+                    width,
+                } = *name
+                else {
                     continue;
                 };
                 let computed = self.computed.get(&(level, index));

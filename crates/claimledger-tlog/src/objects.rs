@@ -61,7 +61,10 @@ pub trait ObjectSink: ObjectSource {
 pub enum Location {
     Dir(PathBuf),
     /// `s3://BUCKET/PREFIX`.
-    S3 { bucket: String, prefix: String },
+    S3 {
+        bucket: String,
+        prefix: String,
+    },
     /// An http(s) base URL, ending in `/`.
     Http(url::Url),
 }
@@ -183,16 +186,23 @@ impl ObjectSource for DirObjects {
 
 impl ObjectSink for DirObjects {
     fn put_all(&self, objects: Vec<(String, Vec<u8>)>) -> Result<(), ObjectError> {
-        use rayon::prelude::*;
-        let parents: Result<std::collections::BTreeSet<PathBuf>, ObjectError> = objects
-            .par_iter()
-            .map(|(path, bytes)| self.put_one(path, bytes))
-            .collect();
-        let mut dirs = parents?;
+        // Each write waits on its own sync: several at once keep the disk busy.
+        let written = in_parallel(&objects, PUT_CONCURRENCY, |(path, bytes)| {
+            self.put_one(path, bytes)
+        });
+        let mut dirs = std::collections::BTreeSet::new();
+        for parent in written {
+            dirs.insert(parent?);
+        }
         // New directories must be durable in their own parents too, up to the root.
         let ancestors: Vec<PathBuf> = dirs
             .iter()
-            .flat_map(|dir| dir.ancestors().skip(1).map(Path::to_owned).collect::<Vec<_>>())
+            .flat_map(|dir| {
+                dir.ancestors()
+                    .skip(1)
+                    .map(Path::to_owned)
+                    .collect::<Vec<_>>()
+            })
             .filter(|dir| dir.starts_with(&self.root))
             .collect();
         dirs.extend(ancestors);
@@ -203,6 +213,39 @@ impl ObjectSink for DirObjects {
         }
         Ok(())
     }
+}
+
+/// `work` on every item, on up to `threads` threads at once (for work that waits on the disk
+/// or the network, not the processor): the results in the items' order.
+pub fn in_parallel<T: Sync, R: Send>(
+    items: &[T],
+    threads: usize,
+    work: impl Fn(&T) -> R + Sync,
+) -> Vec<R> {
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let results: Vec<std::sync::Mutex<Option<R>>> =
+        items.iter().map(|_| std::sync::Mutex::new(None)).collect();
+    std::thread::scope(|scope| {
+        for _ in 0..threads.min(items.len()) {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(item) = items.get(i) else { break };
+                let result = work(item);
+                if let Ok(mut slot) = results[i].lock() {
+                    *slot = Some(result);
+                }
+            });
+        }
+    });
+    results
+        .into_iter()
+        .map(|slot| {
+            slot.into_inner()
+                .ok()
+                .flatten()
+                .expect("every item is worked on once, by a thread that did not panic")
+        })
+        .collect()
 }
 
 /// A published log in an S3-compatible bucket, under a prefix. The endpoint, region and
@@ -366,7 +409,10 @@ impl HttpObjects {
         if !status.is_success() {
             return Attempt::Done(Err(ObjectError::unavailable(location, status)));
         }
-        if response.content_length().is_some_and(|len| len > limit as u64) {
+        if response
+            .content_length()
+            .is_some_and(|len| len > limit as u64)
+        {
             return Attempt::Done(Err(ObjectError::TooLarge { location, limit }));
         }
         let mut bytes = Vec::new();

@@ -178,13 +178,9 @@ pub fn publish<S: Storage>(
             .map_err(|e| PublishError::Usage(format!("the signing key: {e}")))?,
     };
     if !options.witnesses.is_empty() {
-        let cosigned = witness_client::collect(
-            &options.witnesses,
-            &text,
-            size,
-            old_size,
-            &|old| consistency_lines(ledger, old, size),
-        );
+        let cosigned = witness_client::collect(&options.witnesses, &text, size, old_size, &|old| {
+            consistency_lines(ledger, old, size)
+        });
         let (lines, labels, failures) = cosigned.into_parts();
         if labels.len() < options.quorum {
             return Err(PublishError::Witnesses(format!(
@@ -202,7 +198,10 @@ pub fn publish<S: Storage>(
     }
     if published_text.as_deref() != Some(text.as_bytes()) {
         report.bytes_written += text.len() as u64;
-        sink.put_all(vec![(CHECKPOINT_PATH.to_owned(), text.clone().into_bytes())])?;
+        sink.put_all(vec![(
+            CHECKPOINT_PATH.to_owned(),
+            text.clone().into_bytes(),
+        )])?;
         report.checkpoint_written = true;
     }
     report.checkpoint = text;
@@ -224,13 +223,14 @@ fn read_published(
     let text = std::str::from_utf8(bytes).map_err(|e| unreadable(e.to_string()))?;
     match verifier {
         // A checkpoint published unsigned is read as it is: signing starts now.
-        Some(key) if text.contains("\n\n") => checkpoint::open_signed_checkpoint(text, key.as_str())
-            .map_err(|e| {
+        Some(key) if text.contains("\n\n") => {
+            checkpoint::open_signed_checkpoint(text, key.as_str()).map_err(|e| {
                 PublishError::Diverged(format!(
                     "{destination}/checkpoint is not a checkpoint of this ledger signed with \
                      its key: {e}"
                 ))
-            }),
+            })
+        }
         _ => checkpoint::parse_unsigned_or_signed(text).map_err(|e| unreadable(e.to_string())),
     }
 }

@@ -176,10 +176,12 @@ impl Witness {
             return Answer::text(400, "the checkpoint has no origin line");
         };
         let Some(log_key) = self.logs.get(origin) else {
-            return Answer::text(404, format!("this witness does not know the log {origin:?}"));
+            return Answer::text(
+                404,
+                format!("this witness does not know the log {origin:?}"),
+            );
         };
-        let checkpoint = match checkpoint::open_signed_checkpoint(request.note, log_key.as_str())
-        {
+        let checkpoint = match checkpoint::open_signed_checkpoint(request.note, log_key.as_str()) {
             Ok(checkpoint) => checkpoint,
             Err(
                 e @ (CheckpointError::NotSignedByKey { .. }
@@ -200,7 +202,10 @@ impl Witness {
         if request.old == 0 && !request.proof.is_empty() {
             return Answer::text(400, "a proof from size 0 is empty");
         }
-        let _held = self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let _held = self
+            .state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         let last = match self.cosigned(origin) {
             Ok(last) => last,
             Err(why) => return Answer::text(500, why),
@@ -273,7 +278,9 @@ struct Request<'a> {
 
 fn parse_request(body: &[u8]) -> Result<Request<'_>, String> {
     if body.len() > REQUEST_LEN_MAX {
-        return Err(format!("the request is longer than {REQUEST_LEN_MAX} bytes"));
+        return Err(format!(
+            "the request is longer than {REQUEST_LEN_MAX} bytes"
+        ));
     }
     let text = std::str::from_utf8(body).map_err(|_| "the request is not UTF-8".to_owned())?;
     let (first, mut rest) = text
@@ -295,9 +302,7 @@ fn parse_request(body: &[u8]) -> Result<Request<'_>, String> {
             break;
         }
         if proof.len() == PROOF_LINES_MAX {
-            return Err(format!(
-                "the proof has more than {PROOF_LINES_MAX} lines"
-            ));
+            return Err(format!("the proof has more than {PROOF_LINES_MAX} lines"));
         }
         let hash = decode_root(line)
             .map_err(|()| format!("proof line {} is not a base64 hash", proof.len() + 1))?;
@@ -462,8 +467,13 @@ mod tests {
 
     fn witness(dir: &Path, log: &Log) -> Witness {
         let (key, _) = cosignature::generate_key("witness.example/w", [5; 32]).expect("key");
-        Witness::new(&key, vec![log.verifier.clone()], dir, Box::new(|| 1_700_000_000))
-            .expect("witness")
+        Witness::new(
+            &key,
+            vec![log.verifier.clone()],
+            dir,
+            Box::new(|| 1_700_000_000),
+        )
+        .expect("witness")
     }
 
     #[test]
@@ -476,7 +486,12 @@ mod tests {
             cosignature::CosignatureVerifier::parse(&w.verifier_key()).expect("verifier");
 
         let first = w.add_checkpoint(&log.request(0, 5));
-        assert_eq!(first.status, 200, "{}", String::from_utf8_lossy(&first.body));
+        assert_eq!(
+            first.status,
+            200,
+            "{}",
+            String::from_utf8_lossy(&first.body)
+        );
         let line = String::from_utf8(first.body).expect("text");
         assert_eq!(
             cosignature::verify(&format!("{}{line}", log.note(5)), &verifier),
@@ -496,7 +511,12 @@ mod tests {
         let at = bad.iter().position(|b| *b == b'\n').expect("line") + 1;
         bad[at] = if bad[at] == b'A' { b'B' } else { b'A' };
         assert_eq!(w.add_checkpoint(&bad).status, 422);
-        assert_eq!(w.cosigned("example.org/log").expect("state").map(|s| s.size), Some(8));
+        assert_eq!(
+            w.cosigned("example.org/log")
+                .expect("state")
+                .map(|s| s.size),
+            Some(8)
+        );
         // Old size above the checkpoint's: 400.
         assert_eq!(w.add_checkpoint(&log.request(8, 8)).status, 200);
         let mut over = log.request(8, 8);
@@ -525,7 +545,12 @@ mod tests {
         let dir = tempfile::tempdir().expect("dir");
         let mut log = Log::new(1);
         log.grow(6, "a");
-        assert_eq!(witness(dir.path(), &log).add_checkpoint(&log.request(0, 6)).status, 200);
+        assert_eq!(
+            witness(dir.path(), &log)
+                .add_checkpoint(&log.request(0, 6))
+                .status,
+            200
+        );
         let again = witness(dir.path(), &log);
         let mut fork = Log::new(1);
         fork.grow(6, "b");

@@ -154,9 +154,7 @@ fn ask(
             }
             409 => return Err("it answered 409 Conflict".into()),
             404 => return Err("it does not witness this log's origin".into()),
-            403 => {
-                return Err("it does not trust the key this checkpoint is signed with".into())
-            }
+            403 => return Err("it does not trust the key this checkpoint is signed with".into()),
             400 => return Err("it refused the request as malformed (400)".into()),
             422 => return Err("it refused the consistency proof (422)".into()),
             other => return Err(format!("it answered HTTP {other}")),
@@ -188,7 +186,9 @@ fn post(
                     .read_to_end(&mut bytes)
                     .map_err(|e| format!("cannot read its answer: {e}"))?;
                 if bytes.len() > RESPONSE_LEN_MAX {
-                    return Err(format!("its answer is longer than {RESPONSE_LEN_MAX} bytes"));
+                    return Err(format!(
+                        "its answer is longer than {RESPONSE_LEN_MAX} bytes"
+                    ));
                 }
                 return Ok((status, content_type, bytes));
             }
