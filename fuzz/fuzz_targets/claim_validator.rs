@@ -4,7 +4,8 @@
 //! - even: a `Claim` as serde reads it (no input-format checks): `Claim::validate` must not
 //!   panic, and a claim it accepts must record, encode and decode back to the same entry;
 //! - odd: an input line: a record is decided as a new claim, a revise against a fixed claim;
-//!   an event decided must encode (within the entry size limit) and decode back.
+//!   an event decided must encode, and decode back to the same entry and the same bytes (an
+//!   entry over the size limit of 65,535 bytes is refused instead, naming its size).
 //!
 //! Invariants: no panic; errors are one line, free of control characters; stored entries
 //! round-trip.
@@ -111,6 +112,14 @@ fn entry_round_trip(event: claimledger_core::Event, seq: u64) {
         event,
     };
     let bytes = entry.encode();
+    if bytes.len() > claimledger_core::ENTRY_LEN_MAX {
+        // The ledger refuses such a command at input (`Ledger::submit`); decoding refuses
+        // such bytes, naming their size.
+        let error = Entry::decode(&bytes).expect_err("an entry over the limit is refused");
+        assert!(error.0.contains(&bytes.len().to_string()), "{error}");
+        return;
+    }
     let decoded = Entry::decode(&bytes).expect("an encoded entry decodes");
     assert_eq!(decoded, entry);
+    assert_eq!(decoded.encode(), bytes, "one content, one byte form");
 }

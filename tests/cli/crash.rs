@@ -542,7 +542,11 @@ impl Harness {
                 }
             }
             Kind::SmallImport | Kind::LargeImport => {
-                let want = format!("imported {} entries (", attempt.expected.len());
+                let count = attempt.expected.len();
+                let want = format!(
+                    "imported {count} {} (",
+                    if count == 1 { "entry" } else { "entries" }
+                );
                 if !printed.starts_with(&want) {
                     self.fail(format_args!(
                         "{} printed {printed:?}, expected {want:?}…",

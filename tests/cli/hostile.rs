@@ -839,3 +839,105 @@ fn endless_line_from_a_pipe() {
     assert_eq!(ledger.head(), head);
     ledger.assert_verifies();
 }
+
+/// A claim with its fields near their limits can make an entry larger than 65,535 bytes (the
+/// tlog-tiles limit): refused at input however it comes (flags, JSON, an import line, a
+/// revise), with exit code 2 and one line naming the entry's size; the ledger is unchanged.
+#[test]
+fn entries_larger_than_65535_bytes_are_refused() {
+    let wide = "𝄞".repeat(4000); // 4,000 characters, the limit; 16,000 bytes
+    let quoted = |text: &str| serde_json::to_string(text).expect("a string");
+    let sources = |count: usize| {
+        let source = format!(
+            r#"{{"publisher":"P","quote":{}}}"#,
+            quoted(&"q".repeat(4000))
+        );
+        vec![source; count].join(",")
+    };
+    let too_large = |out: &Output| {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let size: usize = stderr
+            .split("the entry would be ")
+            .nth(1)
+            .and_then(|rest| rest.split(' ').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("no size named: {stderr}"));
+        assert!(size > 65_535, "{stderr}");
+        assert_error(out, EXIT_INPUT, "bytes; an entry holds at most 65535 bytes");
+    };
+    let ledger = base_ledger();
+    let head = ledger.head();
+    let title = "𝄞".repeat(1000);
+    let flags = [
+        "add",
+        "--subject",
+        "test/size",
+        "--claimant",
+        "C",
+        "--statement",
+        &wide,
+        "--method",
+        &wide,
+        "--note",
+        &wide,
+        "--quote",
+        &wide,
+        "--publisher",
+        "P",
+        "--source-title",
+        &title,
+    ];
+    too_large(&ledger.run(&flags));
+    ledger.write(
+        "wide.json",
+        record(&format!(r#""sources":[{}]"#, sources(17))),
+    );
+    too_large(&ledger.run(&["add", "--json", "wide.json"]));
+    ledger.write(
+        "wide.jsonl",
+        format!(
+            "{}\n{}\n",
+            record(r#""key":"fine""#),
+            record(&format!(r#""sources":[{}]"#, sources(17)))
+        ),
+    );
+    let out = ledger.run(&["import", "wide.jsonl"]);
+    too_large(&out);
+    assert!(String::from_utf8_lossy(&out.stderr)
+        .starts_with("error: wide.jsonl: line 2: the entry would be "));
+    ledger.write(
+        "revise.json",
+        format!(
+            r#"{{"op":"revise","claim":"existing","reason":"r","sources":[{}]}}"#,
+            sources(17)
+        ),
+    );
+    too_large(&ledger.run(&["revise", "--json", "revise.json"]));
+    too_large(&ledger.run(&[
+        "revise",
+        "existing",
+        "--reason",
+        "r",
+        "--statement",
+        &wide,
+        "--method",
+        &wide,
+        "--note",
+        &wide,
+        "--quote",
+        &wide,
+        "--publisher",
+        "P",
+        "--source-title",
+        &title,
+    ]));
+    assert_eq!(ledger.head(), head, "the ledger changed");
+    ledger.assert_verifies();
+    // Just under the limit, the same claim is recorded and verifies.
+    ledger.write(
+        "fits.json",
+        record(&format!(r#""sources":[{}]"#, sources(15))),
+    );
+    ledger.ok(&["add", "--json", "fits.json"]);
+    ledger.assert_verifies();
+}

@@ -2,9 +2,8 @@
 //! with golang.org/x/mod/sumdb/tlog and sumdb/note (Debian's golang-go and
 //! golang-golang-x-mod-dev, GOPATH mode), checks the checkpoint's signature, the tree hash
 //! through tlog.TileHashReader over the published tiles, every bundled entry's record hash,
-//! inclusion proofs, and consistency between two published sizes. `.ci/run` installs Go when
-//! it is missing; outside CI a machine without it skips this test with a message, under
-//! CI=true the test fails.
+//! inclusion proofs, and consistency between two published sizes. `scripts/test` (and so CI)
+//! installs Go and the module when they are missing; without them the test fails, saying so.
 
 use crate::support::text;
 use crate::tlog_support::Log;
@@ -13,8 +12,8 @@ use std::process::Command;
 
 const GOPATH: &str = "/usr/share/gocode";
 
-/// Builds the Go program; `None` when Go or golang.org/x/mod is missing.
-fn build(out: &Path) -> Option<PathBuf> {
+/// Builds the Go program.
+fn build(out: &Path) -> PathBuf {
     let have_go = Command::new("go")
         .arg("version")
         .output()
@@ -22,15 +21,11 @@ fn build(out: &Path) -> Option<PathBuf> {
     let have_mod = Path::new(GOPATH)
         .join("src/golang.org/x/mod/sumdb/tlog")
         .is_dir();
-    if !(have_go && have_mod) {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "go or golang.org/x/mod is missing: .ci/run installs golang-go and \
-             golang-golang-x-mod-dev"
-        );
-        eprintln!("skipped: Go's tlog packages are not installed (apt-get install golang-go golang-golang-x-mod-dev)");
-        return None;
-    }
+    assert!(
+        have_go && have_mod,
+        "Go or golang.org/x/mod is missing: scripts/test-tools installs them (Debian: golang-go, \
+         golang-golang-x-mod-dev)"
+    );
     let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/interop/main.go");
     let binary = out.join("interop");
     let built = Command::new("go")
@@ -44,14 +39,14 @@ fn build(out: &Path) -> Option<PathBuf> {
         .output()
         .unwrap();
     assert!(built.status.success(), "go build: {}", text(&built.stderr));
-    Some(binary)
+    binary
 }
 
 #[test]
 fn go_reads_the_published_log() {
     let mut log = Log::new();
     let root = log.ledger.root().to_owned();
-    let Some(go) = build(&root) else { return };
+    let go = build(&root);
     log.grow(700, "a");
     let out = root.join("published");
     log.publish(&out);

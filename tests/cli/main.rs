@@ -31,6 +31,7 @@ mod readme;
 mod research;
 mod revise;
 mod s3;
+mod serve;
 mod sled_flips;
 mod support;
 mod tamper;

@@ -431,11 +431,11 @@ fn every_corrupted_inclusion_proof_is_refused() {
     );
     let spaced =
         serde_json::to_string_pretty(&serde_json::from_str::<Json>(&entry).unwrap()).unwrap();
-    // Still an entry, but not the stored bytes: another leaf hash.
+    // The same content in another byte form: not an entry (one content, one byte form).
     both(
         "an entry re-serialised",
         &|p: &mut Json| p["entry"] = json!(spaced),
-        "the proof does not lead to the root",
+        "its `entry` is not a valid entry: entry is not in canonical form: white space at byte 2",
     );
     both(
         "an entry cut short",

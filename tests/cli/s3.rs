@@ -1,7 +1,6 @@
 //! `claims publish s3://BUCKET/PREFIX` against a real S3-compatible object store: Garage, a
-//! single node started by the test on loopback ports and stopped when it ends. `.ci/run`
-//! installs Garage when it is missing; outside CI a machine without it skips this test with a
-//! message, under CI=true the test fails.
+//! single node started by the test on loopback ports and stopped when it ends. `scripts/test`
+//! (and so CI) installs Garage when it is missing; without it the test fails, saying so.
 
 use crate::support::text;
 use crate::tlog_support::{free_port, wait_for_port, Log, Running};
@@ -157,14 +156,9 @@ admin_token = "test-admin-token"
 
 #[test]
 fn publish_to_s3_is_incremental_and_monitored_from_the_bucket() {
-    let Some(binary) = garage() else {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "garage is missing: .ci/run installs it (cargo install garage --locked)"
-        );
-        eprintln!("skipped: garage is not installed (cargo install garage --locked)");
-        return;
-    };
+    let binary = garage().expect(
+        "garage is missing: scripts/test-tools installs it (cargo install garage --locked)",
+    );
     let mut log = Log::new();
     let dir = tempfile::tempdir_in(log.ledger.root()).unwrap();
     let garage = Garage::start(&binary, dir.path());

@@ -118,6 +118,10 @@ pub enum Command {
     Monitor(MonitorArgs),
     /// Run a witness that cosigns the checkpoints of logs it knows (c2sp.org/tlog-witness)
     Witness(WitnessArgs),
+    /// Serve the ledger: web pages for readers, a JSON API for writers (docs/CLI.md)
+    Serve(ServeArgs),
+    /// Make an access token for `claims serve --tokens FILE`
+    Token(TokenArgs),
 }
 
 #[derive(Debug, ClapArgs)]
@@ -193,6 +197,38 @@ pub struct WitnessServeArgs {
     /// The URL prefix add-checkpoint is served under
     #[arg(long, value_name = "PATH", default_value = "/")]
     pub prefix: String,
+}
+
+#[derive(Debug, ClapArgs)]
+pub struct ServeArgs {
+    /// Where to listen: ADDR:PORT; default 127.0.0.1:7878 (loopback only)
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub listen: Option<std::net::SocketAddr>,
+    /// Tokens that may write (and read): a file of lines from `claims token`. Without it the
+    /// server is read-only
+    #[arg(long, value_name = "FILE")]
+    pub tokens: Option<PathBuf>,
+    /// Reads need a token too
+    #[arg(long, requires = "tokens")]
+    pub private: bool,
+    /// Sign checkpoints with the private key in KEYFILE (from `claims key generate`), so that
+    /// readers can check them against the verifier key
+    #[arg(long, value_name = "KEYFILE")]
+    pub sign: Option<PathBuf>,
+}
+
+#[derive(Debug, ClapArgs)]
+pub struct TokenArgs {
+    /// Whose token: every entry written with it carries this author
+    #[arg(long = "for", value_name = "AUTHOR")]
+    pub author: String,
+    /// reader or writer
+    #[arg(long, default_value = "writer")]
+    pub role: String,
+    /// Add the token's line (its hash, role and author) to this tokens file, created if
+    /// missing (mode 0600)
+    #[arg(long, value_name = "FILE")]
+    pub tokens: PathBuf,
 }
 
 #[derive(Debug, ClapArgs)]

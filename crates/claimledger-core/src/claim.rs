@@ -79,15 +79,26 @@ pub fn escape_controls(text: &str) -> String {
 /// Checks a free-text field: its length in characters and that it holds no control
 /// characters (line breaks and tabs are allowed in multi-line fields).
 pub fn check_text(field: &str, text: &str, len_max: usize, lines: Lines) -> Result<(), FieldError> {
-    let len = text.chars().count();
+    let allowed = |c: char| lines == Lines::Many && matches!(c, '\n' | '\t' | '\r');
+    // Most text is ASCII: one byte a character, and its control characters are the bytes
+    // below 0x20 and 0x7F.
+    let (len, control) = if text.is_ascii() {
+        let control = text
+            .bytes()
+            .find(|&b| (b < 0x20 || b == 0x7f) && !allowed(char::from(b)))
+            .map(char::from);
+        (text.len(), control)
+    } else {
+        let control = text.chars().find(|&c| c.is_control() && !allowed(c));
+        (text.chars().count(), control)
+    };
     if len > len_max {
         return Err(FieldError::new(
             field,
             format!("is {len} characters long; the limit is {len_max}"),
         ));
     }
-    let allowed = |c: char| lines == Lines::Many && matches!(c, '\n' | '\t' | '\r');
-    if let Some(c) = text.chars().find(|&c| c.is_control() && !allowed(c)) {
+    if let Some(c) = control {
         return Err(FieldError::new(
             field,
             format!("contains the control character {:?}", c),
@@ -121,13 +132,24 @@ pub struct Key(String);
 
 impl Key {
     pub fn parse(text: &str) -> Result<Key, String> {
+        Key::check(text)?;
+        Ok(Key(text.to_owned()))
+    }
+
+    /// Checks key text without keeping it.
+    pub(crate) fn check(text: &str) -> Result<(), String> {
         check_label(text)?;
         if uuid::Uuid::try_parse(text).is_ok() {
             return Err(format!(
                 "{text:?} has the form of a claim id; choose a key that does not"
             ));
         }
-        Ok(Key(text.to_owned()))
+        Ok(())
+    }
+
+    /// A key from text [`Key::check`] accepted.
+    pub(crate) fn from_checked(text: &str) -> Key {
+        Key(text.to_owned())
     }
 
     pub fn as_str(&self) -> &str {
@@ -135,7 +157,8 @@ impl Key {
     }
 }
 
-fn check_label(text: &str) -> Result<(), String> {
+/// Checks the syntax keys and tags share.
+pub(crate) fn check_label(text: &str) -> Result<(), String> {
     let bytes = text.as_bytes();
     if bytes.is_empty() {
         return Err("is empty".into());
@@ -168,6 +191,11 @@ impl Tag {
         Ok(Tag(text.to_owned()))
     }
 
+    /// A tag from text [`check_label`] accepted.
+    pub(crate) fn from_checked(text: &str) -> Tag {
+        Tag(text.to_owned())
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -180,6 +208,17 @@ pub struct Subject(String);
 
 impl Subject {
     pub fn parse(text: &str) -> Result<Subject, String> {
+        Subject::check(text)?;
+        Ok(Subject(text.to_owned()))
+    }
+
+    /// A subject from text [`Subject::check`] accepted.
+    pub(crate) fn from_checked(text: &str) -> Subject {
+        Subject(text.to_owned())
+    }
+
+    /// Checks subject text without keeping it.
+    pub(crate) fn check(text: &str) -> Result<(), String> {
         if text.is_empty() {
             return Err("is empty".into());
         }
@@ -198,7 +237,7 @@ impl Subject {
                  '.', '_' or '-' joined by '/', e.g. \"russia/military-deaths\""
             ));
         }
-        Ok(Subject(text.to_owned()))
+        Ok(())
     }
 
     pub fn as_str(&self) -> &str {
@@ -291,42 +330,60 @@ pub struct Value {
 impl Value {
     /// Field paths in errors are relative to the value object.
     pub fn validate(&self) -> Result<(), FieldError> {
-        if self.bound == Bound::Range {
-            if self.amount.is_some() {
-                return Err(FieldError::new(
-                    "amount",
-                    "a range has `low` and `high`, not `amount`",
-                ));
-            }
-            let (Some(low), Some(high)) = (&self.low, &self.high) else {
-                let missing = if self.low.is_none() { "low" } else { "high" };
-                return Err(FieldError::new(missing, "is required when bound is range"));
-            };
-            if low.cmp_value(high).is_gt() {
-                return Err(FieldError::new(
-                    "low",
-                    format!("{low} is greater than high {high}"),
-                ));
-            }
-        } else {
-            if self.amount.is_none() {
-                return Err(FieldError::new(
-                    "amount",
-                    format!("is required when bound is {}", self.bound.as_str()),
-                ));
-            }
-            if let Some(field) = [("low", &self.low), ("high", &self.high)]
-                .iter()
-                .find(|(_, v)| v.is_some())
-            {
-                return Err(FieldError::new(field.0, "is only for bound range"));
-            }
-        }
-        if let Some(unit) = &self.unit {
-            check_nonempty_text("unit", unit, UNIT_LEN_MAX, Lines::One)?;
-        }
-        Ok(())
+        check_value(
+            self.bound,
+            self.amount.as_ref().map(Decimal::as_str),
+            self.low.as_ref().map(Decimal::as_str),
+            self.high.as_ref().map(Decimal::as_str),
+            self.unit.as_deref(),
+        )
     }
+}
+
+/// The rules of a value object whose decimals are each valid: which of `amount`, `low` and
+/// `high` its bound takes, `low` ≤ `high`, and the unit. Field paths are relative to the value.
+pub(crate) fn check_value(
+    bound: Bound,
+    amount: Option<&str>,
+    low: Option<&str>,
+    high: Option<&str>,
+    unit: Option<&str>,
+) -> Result<(), FieldError> {
+    if bound == Bound::Range {
+        if amount.is_some() {
+            return Err(FieldError::new(
+                "amount",
+                "a range has `low` and `high`, not `amount`",
+            ));
+        }
+        let (Some(low), Some(high)) = (low, high) else {
+            let missing = if low.is_none() { "low" } else { "high" };
+            return Err(FieldError::new(missing, "is required when bound is range"));
+        };
+        if crate::decimal::cmp_text(low, high).is_gt() {
+            return Err(FieldError::new(
+                "low",
+                format!("{low} is greater than high {high}"),
+            ));
+        }
+    } else {
+        if amount.is_none() {
+            return Err(FieldError::new(
+                "amount",
+                format!("is required when bound is {}", bound.as_str()),
+            ));
+        }
+        if let Some(field) = [("low", low), ("high", high)]
+            .iter()
+            .find(|(_, v)| v.is_some())
+        {
+            return Err(FieldError::new(field.0, "is only for bound range"));
+        }
+    }
+    if let Some(unit) = unit {
+        check_nonempty_text("unit", unit, UNIT_LEN_MAX, Lines::One)?;
+    }
+    Ok(())
 }
 
 /// The span of time a figure covers; either end may be open.
@@ -341,16 +398,10 @@ pub struct Period {
 
 impl Period {
     pub fn validate(&self) -> Result<(), FieldError> {
-        match (&self.from, &self.to) {
-            (None, None) => Err(FieldError::new(
-                "from",
-                "a period needs `from`, `to` or both",
-            )),
-            (Some(from), Some(to)) if !from.may_precede(to) => {
-                Err(FieldError::new("from", format!("{from} is after to {to}")))
-            }
-            _ => Ok(()),
-        }
+        check_period(
+            self.from.as_ref().map(|d| (d.as_str(), d.start())),
+            self.to.as_ref().map(|d| (d.as_str(), d.end())),
+        )
     }
 
     /// Whether the period covers any part of `date`.
@@ -359,6 +410,24 @@ impl Period {
             .as_ref()
             .is_none_or(|from| from.start() < date.end())
             && self.to.as_ref().is_none_or(|to| date.start() < to.end())
+    }
+}
+
+/// The rules of a period whose dates are each valid, given as the text and first instant of
+/// `from` and the text and end of `to`: at least one end, and `from` no later than `to`.
+pub(crate) fn check_period(
+    from: Option<(&str, chrono::DateTime<chrono::Utc>)>,
+    to: Option<(&str, chrono::DateTime<chrono::Utc>)>,
+) -> Result<(), FieldError> {
+    match (from, to) {
+        (None, None) => Err(FieldError::new(
+            "from",
+            "a period needs `from`, `to` or both",
+        )),
+        (Some((from, start)), Some((to, end))) if start >= end => {
+            Err(FieldError::new("from", format!("{from} is after to {to}")))
+        }
+        _ => Ok(()),
     }
 }
 
@@ -382,26 +451,41 @@ pub struct Source {
 
 impl Source {
     pub fn validate(&self) -> Result<(), FieldError> {
-        if self.url.is_none() && self.publisher.is_none() {
-            return Err(FieldError::new(
-                "url",
-                "a source needs `url`, `publisher` or both",
-            ));
-        }
-        if let Some(url) = &self.url {
-            check_url(url).map_err(|reason| FieldError::new("url", reason))?;
-        }
-        if let Some(publisher) = &self.publisher {
-            check_nonempty_text("publisher", publisher, PUBLISHER_LEN_MAX, Lines::One)?;
-        }
-        if let Some(title) = &self.title {
-            check_nonempty_text("title", title, TITLE_LEN_MAX, Lines::One)?;
-        }
-        if let Some(quote) = &self.quote {
-            check_nonempty_text("quote", quote, QUOTE_LEN_MAX, Lines::Many)?;
-        }
-        Ok(())
+        check_source(
+            self.url.as_deref(),
+            self.publisher.as_deref(),
+            self.title.as_deref(),
+            self.quote.as_deref(),
+        )
     }
+}
+
+/// The rules of a source whose dates are each valid. Field paths are relative to the source.
+pub(crate) fn check_source(
+    url: Option<&str>,
+    publisher: Option<&str>,
+    title: Option<&str>,
+    quote: Option<&str>,
+) -> Result<(), FieldError> {
+    if url.is_none() && publisher.is_none() {
+        return Err(FieldError::new(
+            "url",
+            "a source needs `url`, `publisher` or both",
+        ));
+    }
+    if let Some(url) = url {
+        check_url(url).map_err(|reason| FieldError::new("url", reason))?;
+    }
+    if let Some(publisher) = publisher {
+        check_nonempty_text("publisher", publisher, PUBLISHER_LEN_MAX, Lines::One)?;
+    }
+    if let Some(title) = title {
+        check_nonempty_text("title", title, TITLE_LEN_MAX, Lines::One)?;
+    }
+    if let Some(quote) = quote {
+        check_nonempty_text("quote", quote, QUOTE_LEN_MAX, Lines::Many)?;
+    }
+    Ok(())
 }
 
 fn check_url(text: &str) -> Result<(), String> {
@@ -410,6 +494,11 @@ fn check_url(text: &str) -> Result<(), String> {
             "is {} bytes long; the limit is {URL_LEN_MAX}",
             text.len()
         ));
+    }
+    // The URL parser drops tabs and line breaks, and trims other control characters at either
+    // end: without this they would be stored, though the parser never saw them.
+    if let Some(c) = text.chars().find(|c| c.is_control()) {
+        return Err(format!("contains the control character {c:?}"));
     }
     let url = url::Url::parse(text).map_err(|e| format!("{text:?} is not an absolute URL: {e}"))?;
     if !matches!(url.scheme(), "http" | "https") {
@@ -509,36 +598,53 @@ impl Claim {
         if let Some(method) = &self.method {
             check_nonempty_text("method", method, METHOD_LEN_MAX, Lines::Many)?;
         }
-        if self.sources.len() > SOURCE_COUNT_MAX {
-            return Err(FieldError::new(
-                "sources",
-                format!(
-                    "has {} sources; the limit is {SOURCE_COUNT_MAX}",
-                    self.sources.len()
-                ),
-            ));
-        }
+        check_source_count(self.sources.len())?;
         for (i, source) in self.sources.iter().enumerate() {
             source
                 .validate()
                 .map_err(|e| e.within(&format!("sources[{i}]")))?;
         }
-        if self.tags.len() > TAG_COUNT_MAX {
-            return Err(FieldError::new(
-                "tags",
-                format!("has {} tags; the limit is {TAG_COUNT_MAX}", self.tags.len()),
-            ));
-        }
+        check_tag_count(self.tags.len())?;
         for (i, tag) in self.tags.iter().enumerate() {
-            if self.tags[..i].contains(tag) {
-                return Err(FieldError::new(
-                    format!("tags[{i}]"),
-                    format!("{tag} is listed twice"),
-                ));
-            }
+            check_tag_unique(i, tag.as_str(), self.tags[..i].iter().map(Tag::as_str))?;
         }
         Ok(())
     }
+}
+
+pub(crate) fn check_source_count(count: usize) -> Result<(), FieldError> {
+    if count > SOURCE_COUNT_MAX {
+        return Err(FieldError::new(
+            "sources",
+            format!("has {count} sources; the limit is {SOURCE_COUNT_MAX}"),
+        ));
+    }
+    Ok(())
+}
+
+pub(crate) fn check_tag_count(count: usize) -> Result<(), FieldError> {
+    if count > TAG_COUNT_MAX {
+        return Err(FieldError::new(
+            "tags",
+            format!("has {count} tags; the limit is {TAG_COUNT_MAX}"),
+        ));
+    }
+    Ok(())
+}
+
+/// Tag number `i` must not be one of the tags before it.
+pub(crate) fn check_tag_unique<'a>(
+    i: usize,
+    tag: &str,
+    mut before: impl Iterator<Item = &'a str>,
+) -> Result<(), FieldError> {
+    if before.any(|other| other == tag) {
+        return Err(FieldError::new(
+            format!("tags[{i}]"),
+            format!("{tag} is listed twice"),
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -585,6 +691,12 @@ mod tests {
             "https://",
             "mailto:a@b.c",
             "not a url",
+            // The URL parser would drop or trim these; FORMAT.md allows no control character.
+            "https://example.org/a\nb",
+            "https://exam\tple.org/",
+            "\u{1}https://example.org/",
+            "https://example.org/\u{7f}",
+            "https://example.org/\u{85}",
         ] {
             assert!(check_url(bad).is_err(), "{bad:?}");
         }

@@ -19,6 +19,12 @@ pub struct Decimal(String);
 impl Decimal {
     /// Parses decimal text, or says why it is not one.
     pub fn parse(text: &str) -> Result<Decimal, String> {
+        Decimal::check(text)?;
+        Ok(Decimal(text.to_owned()))
+    }
+
+    /// Checks decimal text without keeping it.
+    pub(crate) fn check(text: &str) -> Result<(), String> {
         if text.is_empty() {
             return Err("is empty; expected a decimal like \"121507\" or \"0.5\"".into());
         }
@@ -40,48 +46,59 @@ impl Decimal {
         if int_part.len() > 1 && int_part.starts_with('0') {
             return Err(format!("{text:?} has a leading zero"));
         }
-        Ok(Decimal(text.to_owned()))
+        Ok(())
+    }
+
+    /// A decimal from text [`Decimal::check`] accepted.
+    pub(crate) fn from_checked(text: &str) -> Decimal {
+        Decimal(text.to_owned())
     }
 
     pub fn as_str(&self) -> &str {
         &self.0
     }
 
-    fn is_negative(&self) -> bool {
-        self.0.starts_with('-') && self.0.bytes().any(|b| (b'1'..=b'9').contains(&b))
-    }
-
-    fn parts(&self) -> (&str, &str) {
-        let unsigned = self.0.strip_prefix('-').unwrap_or(&self.0);
-        unsigned.split_once('.').unwrap_or((unsigned, ""))
-    }
-
     /// Numeric comparison: `1.5` equals `1.50` here.
     pub fn cmp_value(&self, other: &Decimal) -> Ordering {
-        match (self.is_negative(), other.is_negative()) {
-            (true, false) => return Ordering::Less,
-            (false, true) => return Ordering::Greater,
-            _ => {}
-        }
-        let magnitude = cmp_magnitude(self.parts(), other.parts());
-        if self.is_negative() {
-            magnitude.reverse()
-        } else {
-            magnitude
-        }
+        cmp_text(&self.0, &other.0)
+    }
+}
+
+/// Numeric comparison of two decimal texts that [`Decimal::check`] accepts.
+pub(crate) fn cmp_text(a: &str, b: &str) -> Ordering {
+    fn is_negative(text: &str) -> bool {
+        text.starts_with('-') && text.bytes().any(|b| (b'1'..=b'9').contains(&b))
+    }
+    fn parts(text: &str) -> (&str, &str) {
+        let unsigned = text.strip_prefix('-').unwrap_or(text);
+        unsigned.split_once('.').unwrap_or((unsigned, ""))
+    }
+    match (is_negative(a), is_negative(b)) {
+        (true, false) => return Ordering::Less,
+        (false, true) => return Ordering::Greater,
+        _ => {}
+    }
+    let magnitude = cmp_magnitude(parts(a), parts(b));
+    if is_negative(a) {
+        magnitude.reverse()
+    } else {
+        magnitude
     }
 }
 
 fn cmp_magnitude((int_a, frac_a): (&str, &str), (int_b, frac_b): (&str, &str)) -> Ordering {
-    // No leading zeros (checked at parse), so a longer integer part is a larger number.
+    // No leading zeros (checked at parse), so a longer integer part is a larger number; the
+    // shorter fraction counts as padded with zeros.
+    let digit = |frac: &str, i: usize| frac.as_bytes().get(i).copied().unwrap_or(b'0');
     int_a
         .len()
         .cmp(&int_b.len())
         .then_with(|| int_a.cmp(int_b))
         .then_with(|| {
-            let width = frac_a.len().max(frac_b.len());
-            let padded = |f: &str| format!("{f:0<width$}");
-            padded(frac_a).cmp(&padded(frac_b))
+            (0..frac_a.len().max(frac_b.len()))
+                .map(|i| digit(frac_a, i).cmp(&digit(frac_b, i)))
+                .find(|o| o.is_ne())
+                .unwrap_or(Ordering::Equal)
         })
 }
 

@@ -1,15 +1,19 @@
 //! The claim input format (docs/FORMAT.md, "Input"): one JSON object per record or revise.
 //!
-//! Parsing goes through [`serde_json::Value`] rather than derived deserialisers so that every
-//! error names the exact field (`sources[1].url`) and says why in words a user can act on, and
-//! so that a revise can tell a field left out (carried over) from a field set to `null`
-//! (removed).
+//! A line is read in two steps. First serde_json reads it into [`Line`], typed slots that borrow
+//! every string holding no escape, one per field of either operation, each knowing whether the
+//! field was left out, `null` (which a revise reads as "remove"), a value of the expected type,
+//! or something else (kept as JSON, for the message). Only syntax fails here, and a field named
+//! twice at any depth. Then the slots are checked in a fixed order, so that every error names
+//! the exact field (`sources[1].url`) and says why in words a user can act on.
 
 use crate::claim::{check_nonempty_text, check_text, limits::*, Lines};
 use crate::{
     Bound, Claim, Date, Decimal, FieldError, Key, Period, Source, Status, Subject, Tag, Value,
 };
+use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value as Json};
+use std::borrow::Cow;
 
 /// One line of input, checked against the format but not yet against the ledger.
 #[derive(Clone, Debug, PartialEq)]
@@ -150,6 +154,7 @@ impl InputError {
     }
 }
 
+/// The fields a record may have.
 const RECORD_FIELDS: &[&str] = &[
     "op",
     "key",
@@ -166,29 +171,23 @@ const RECORD_FIELDS: &[&str] = &[
     "author",
     "note",
 ];
-const REVISE_FIELDS: &[&str] = &[
-    "op",
-    "claim",
-    "reason",
-    "kind",
-    "expected_revision",
-    "subject",
-    "claimant",
-    "statement",
-    "value",
-    "period",
-    "stated_on",
-    "method",
-    "sources",
-    "status",
-    "tags",
-    "author",
-    "note",
-];
+
+/// The fields only a revise has.
+const REVISE_ONLY_FIELDS: &[&str] = &["claim", "reason", "kind", "expected_revision"];
 
 /// Parses one input object from JSON text.
 pub fn parse_command(text: &str) -> Result<Command, InputError> {
-    command_from_json(&parse_json(text)?)
+    let line: Given<Line<'_>> =
+        serde_json::from_str(text).map_err(|e| InputError::Syntax(json_error(&e)))?;
+    command_from_line(line)
+}
+
+/// Parses one input object from parsed JSON.
+pub fn command_from_json(json: &Json) -> Result<Command, InputError> {
+    // A `Value` has no syntax to get wrong and no field twice: reading it cannot fail.
+    let line = Given::<Line<'_>>::deserialize(json)
+        .map_err(|e| InputError::Syntax(crate::escape_controls(&e.to_string())))?;
+    command_from_line(line)
 }
 
 /// Parses JSON text as the input format reads it: like [`serde_json::from_str`], except that an
@@ -204,8 +203,8 @@ fn json_error(error: &serde_json::Error) -> String {
         serde_json::error::Category::Eof => {
             format!("the JSON ends too early (column {})", error.column())
         }
-        // The only data errors come from `Unique`: a field named twice. The message is the
-        // visitor's; serde_json adds the position.
+        // The only data errors come from the readers here: a field named twice. The message is
+        // theirs; serde_json adds the position.
         serde_json::error::Category::Data => {
             let message = error.to_string();
             let message = message
@@ -217,19 +216,347 @@ fn json_error(error: &serde_json::Error) -> String {
     }
 }
 
+fn duplicate<E: serde::de::Error>(name: &str) -> E {
+    // Escaped: the name comes from the input and could hold control characters.
+    E::custom(format_args!("duplicate field `{}`", name.escape_debug()))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Step 1: the line's fields, as given
+
+/// A field as a line gives it.
+#[derive(Debug, Default)]
+enum Given<T> {
+    /// Left out.
+    #[default]
+    Absent,
+    Null,
+    Value(T),
+    /// A value of another type than the field takes, for the message.
+    Other(Json),
+}
+
+/// What a field takes: the JSON types it reads into `Self`. Any other type is kept as JSON
+/// (read by [`Unique`], which refuses fields named twice there too), to be refused later with
+/// a message that names the field.
+trait Shape<'de>: Sized {
+    fn string(text: Cow<'de, str>) -> Given<Self> {
+        Given::Other(Json::String(text.into_owned()))
+    }
+
+    fn number(number: serde_json::Number) -> Given<Self> {
+        Given::Other(Json::Number(number))
+    }
+
+    fn map<A: MapAccess<'de>>(map: A) -> Result<Given<Self>, A::Error> {
+        UniqueVisitor.visit_map(map).map(Given::Other)
+    }
+
+    fn seq<A: SeqAccess<'de>>(seq: A) -> Result<Given<Self>, A::Error> {
+        UniqueVisitor.visit_seq(seq).map(Given::Other)
+    }
+
+    /// The error for a value of another type.
+    fn wrong(json: &Json, field: &Path<'_>) -> FieldError;
+}
+
+impl<'de, T: Shape<'de>> Deserialize<'de> for Given<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(GivenVisitor(std::marker::PhantomData))
+    }
+}
+
+struct GivenVisitor<T>(std::marker::PhantomData<T>);
+
+impl<'de, T: Shape<'de>> Visitor<'de> for GivenVisitor<T> {
+    type Value = Given<T>;
+
+    fn expecting(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
+        formatter.write_str("any JSON value")
+    }
+
+    fn visit_bool<E>(self, value: bool) -> Result<Given<T>, E> {
+        Ok(Given::Other(Json::Bool(value)))
+    }
+
+    fn visit_i64<E>(self, value: i64) -> Result<Given<T>, E> {
+        Ok(T::number(value.into()))
+    }
+
+    fn visit_u64<E>(self, value: u64) -> Result<Given<T>, E> {
+        Ok(T::number(value.into()))
+    }
+
+    fn visit_f64<E>(self, value: f64) -> Result<Given<T>, E> {
+        Ok(match serde_json::Number::from_f64(value) {
+            Some(number) => T::number(number),
+            None => Given::Null,
+        })
+    }
+
+    fn visit_borrowed_str<E>(self, value: &'de str) -> Result<Given<T>, E> {
+        Ok(T::string(Cow::Borrowed(value)))
+    }
+
+    fn visit_str<E>(self, value: &str) -> Result<Given<T>, E> {
+        Ok(T::string(Cow::Owned(value.to_owned())))
+    }
+
+    fn visit_string<E>(self, value: String) -> Result<Given<T>, E> {
+        Ok(T::string(Cow::Owned(value)))
+    }
+
+    fn visit_none<E>(self) -> Result<Given<T>, E> {
+        Ok(Given::Null)
+    }
+
+    fn visit_unit<E>(self) -> Result<Given<T>, E> {
+        Ok(Given::Null)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Given<T>, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Given<T>, A::Error> {
+        T::map(map)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Given<T>, A::Error> {
+        T::seq(seq)
+    }
+}
+
+/// A text field.
+type Text<'a> = Cow<'a, str>;
+
+impl<'de> Shape<'de> for Cow<'de, str> {
+    fn string(text: Cow<'de, str>) -> Given<Self> {
+        Given::Value(text)
+    }
+
+    fn wrong(json: &Json, field: &Path<'_>) -> FieldError {
+        field.error(format!("must be a string, got {}", json_kind(json)))
+    }
+}
+
+/// A decimal, given as a JSON string or a JSON number (refused later unless an integer).
+#[derive(Debug)]
+enum Amount<'a> {
+    Text(Cow<'a, str>),
+    Number(serde_json::Number),
+}
+
+impl<'de> Shape<'de> for Amount<'de> {
+    fn string(text: Cow<'de, str>) -> Given<Self> {
+        Given::Value(Amount::Text(text))
+    }
+
+    fn number(number: serde_json::Number) -> Given<Self> {
+        Given::Value(Amount::Number(number))
+    }
+
+    fn wrong(json: &Json, field: &Path<'_>) -> FieldError {
+        field.error(format!(
+            "must be a decimal string or an integer, got {}",
+            json_kind(json)
+        ))
+    }
+}
+
+/// A field read as JSON whatever its type (`expected_revision`, whose message shows it).
+impl<'de> Shape<'de> for Json {
+    fn string(text: Cow<'de, str>) -> Given<Self> {
+        Given::Value(Json::String(text.into_owned()))
+    }
+
+    fn number(number: serde_json::Number) -> Given<Self> {
+        Given::Value(Json::Number(number))
+    }
+
+    fn map<A: MapAccess<'de>>(map: A) -> Result<Given<Self>, A::Error> {
+        UniqueVisitor.visit_map(map).map(Given::Value)
+    }
+
+    fn seq<A: SeqAccess<'de>>(seq: A) -> Result<Given<Self>, A::Error> {
+        UniqueVisitor.visit_seq(seq).map(Given::Value)
+    }
+
+    fn wrong(json: &Json, field: &Path<'_>) -> FieldError {
+        field.error(format!("cannot be {}", json_kind(json)))
+    }
+}
+
+/// A list field: each item as given.
+impl<'de, T: Shape<'de>> Shape<'de> for Vec<Given<T>> {
+    fn seq<A: SeqAccess<'de>>(mut seq: A) -> Result<Given<Self>, A::Error> {
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(256));
+        while let Some(item) = seq.next_element::<Given<T>>()? {
+            items.push(item);
+        }
+        Ok(Given::Value(items))
+    }
+
+    fn wrong(json: &Json, field: &Path<'_>) -> FieldError {
+        field.error(format!("must be an array, got {}", json_kind(json)))
+    }
+}
+
+/// A field name, borrowed when it holds no escape.
+struct Name<'a>(Cow<'a, str>);
+
+impl<'de> Deserialize<'de> for Name<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct NameVisitor;
+        impl<'de> Visitor<'de> for NameVisitor {
+            type Value = Name<'de>;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
+                formatter.write_str("a field name")
+            }
+
+            fn visit_borrowed_str<E>(self, value: &'de str) -> Result<Name<'de>, E> {
+                Ok(Name(Cow::Borrowed(value)))
+            }
+
+            fn visit_str<E>(self, value: &str) -> Result<Name<'de>, E> {
+                Ok(Name(Cow::Owned(value.to_owned())))
+            }
+
+            fn visit_string<E>(self, value: String) -> Result<Name<'de>, E> {
+                Ok(Name(Cow::Owned(value)))
+            }
+        }
+        deserializer.deserialize_str(NameVisitor)
+    }
+}
+
+/// The names of an object's fields that the format does not know: each once (a second is a
+/// duplicate), and the first in alphabetical order, which is the one an error names.
+#[derive(Debug, Default)]
+struct Unknown<'a> {
+    names: std::collections::HashSet<Cow<'a, str>>,
+}
+
+impl<'a> Unknown<'a> {
+    /// Notes an unknown field and reads (and discards) its value.
+    fn read<'de: 'a, A: MapAccess<'de>>(
+        &mut self,
+        name: Cow<'de, str>,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
+        if self.names.contains(&name) {
+            return Err(duplicate(&name));
+        }
+        map.next_value::<Unique>()?;
+        self.names.insert(name);
+        Ok(())
+    }
+
+    /// The first unknown field, alphabetically, among these and `more`.
+    fn first<'s>(&'s self, more: impl Iterator<Item = &'s str>) -> Option<&'s str> {
+        self.names
+            .iter()
+            .map(|name| name.as_ref())
+            .chain(more)
+            .min()
+    }
+}
+
+/// Declares the struct of an object's fields and reads it from a JSON object: each known field
+/// into its slot (a second time is a duplicate), the others noted as unknown.
+macro_rules! fields {
+    ($(#[$doc:meta])* $name:ident { $($field:ident: $ty:ty => $json:literal),* $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Debug, Default)]
+        struct $name<'a> {
+            $($field: Given<$ty>,)*
+            unknown: Unknown<'a>,
+        }
+
+        impl<'de> Shape<'de> for $name<'de> {
+            fn map<A: MapAccess<'de>>(mut map: A) -> Result<Given<Self>, A::Error> {
+                let mut object = $name::default();
+                while let Some(Name(name)) = map.next_key::<Name<'de>>()? {
+                    match &*name {
+                        $($json => {
+                            if !matches!(object.$field, Given::Absent) {
+                                return Err(duplicate(&name));
+                            }
+                            object.$field = map.next_value()?;
+                        })*
+                        _ => object.unknown.read(name, &mut map)?,
+                    }
+                }
+                Ok(Given::Value(object))
+            }
+
+            fn wrong(json: &Json, field: &Path<'_>) -> FieldError {
+                field.error(format!("must be an object, got {}", json_kind(json)))
+            }
+        }
+    };
+}
+
+fields!(
+    /// An input line: every field of either operation.
+    Line {
+        op: Text<'a> => "op",
+        key: Text<'a> => "key",
+        subject: Text<'a> => "subject",
+        claimant: Text<'a> => "claimant",
+        statement: Text<'a> => "statement",
+        value: ValueFields<'a> => "value",
+        period: PeriodFields<'a> => "period",
+        stated_on: Text<'a> => "stated_on",
+        method: Text<'a> => "method",
+        sources: Vec<Given<SourceFields<'a>>> => "sources",
+        status: Text<'a> => "status",
+        tags: Vec<Given<Text<'a>>> => "tags",
+        author: Text<'a> => "author",
+        note: Text<'a> => "note",
+        claim: Text<'a> => "claim",
+        reason: Text<'a> => "reason",
+        kind: Text<'a> => "kind",
+        expected_revision: Json => "expected_revision",
+    }
+);
+
+fields!(ValueFields {
+    amount: Amount<'a> => "amount",
+    low: Amount<'a> => "low",
+    high: Amount<'a> => "high",
+    bound: Text<'a> => "bound",
+    unit: Text<'a> => "unit",
+});
+
+fields!(PeriodFields {
+    from: Text<'a> => "from",
+    to: Text<'a> => "to",
+});
+
+fields!(SourceFields {
+    url: Text<'a> => "url",
+    publisher: Text<'a> => "publisher",
+    title: Text<'a> => "title",
+    published_on: Text<'a> => "published_on",
+    retrieved_on: Text<'a> => "retrieved_on",
+    quote: Text<'a> => "quote",
+});
+
 /// A JSON value built as [`serde_json::Value`] builds itself, but refusing duplicate fields.
 /// Costs nothing over `Value` when there are none: the map insert finds the clash.
 struct Unique(Json);
 
-impl<'de> serde::Deserialize<'de> for Unique {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Unique, D::Error> {
+impl<'de> Deserialize<'de> for Unique {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Unique, D::Error> {
         deserializer.deserialize_any(UniqueVisitor).map(Unique)
     }
 }
 
 struct UniqueVisitor;
 
-impl<'de> serde::de::Visitor<'de> for UniqueVisitor {
+impl<'de> Visitor<'de> for UniqueVisitor {
     type Value = Json;
 
     fn expecting(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
@@ -268,11 +595,11 @@ impl<'de> serde::de::Visitor<'de> for UniqueVisitor {
         Ok(Json::Null)
     }
 
-    fn visit_some<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<Json, D::Error> {
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Json, D::Error> {
         deserializer.deserialize_any(self)
     }
 
-    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Json, A::Error> {
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Json, A::Error> {
         let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
         while let Some(Unique(item)) = seq.next_element()? {
             items.push(item);
@@ -280,17 +607,11 @@ impl<'de> serde::de::Visitor<'de> for UniqueVisitor {
         Ok(Json::Array(items))
     }
 
-    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut access: A) -> Result<Json, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Json, A::Error> {
         let mut map = Map::new();
         while let Some(name) = access.next_key::<String>()? {
             match map.entry(name) {
-                serde_json::map::Entry::Occupied(field) => {
-                    // Escaped: the name comes from the input and could hold control characters.
-                    return Err(serde::de::Error::custom(format_args!(
-                        "duplicate field `{}`",
-                        field.key().escape_debug()
-                    )));
-                }
+                serde_json::map::Entry::Occupied(field) => return Err(duplicate(field.key())),
                 serde_json::map::Entry::Vacant(field) => {
                     let Unique(value) = access.next_value()?;
                     field.insert(value);
@@ -301,19 +622,101 @@ impl<'de> serde::de::Visitor<'de> for UniqueVisitor {
     }
 }
 
-/// Parses one input object from parsed JSON.
-pub fn command_from_json(json: &Json) -> Result<Command, InputError> {
-    let Json::Object(map) = json else {
-        return Err(InputError::Syntax(format!(
-            "expected a JSON object, got {}",
-            json_kind(json)
-        )));
+// ---------------------------------------------------------------------------------------------
+// Step 2: the fields checked, in a fixed order
+
+/// Where a field is, for messages: `subject`, `value.amount`, `sources[1].url`, `tags[3]`.
+#[derive(Clone, Copy, Debug)]
+enum Path<'a> {
+    Top(&'a str),
+    In(&'a str, &'a str),
+    Source(usize, &'a str),
+    Item(&'a str, usize),
+}
+
+impl Path<'_> {
+    fn error(&self, reason: impl Into<String>) -> FieldError {
+        FieldError::new(self.to_string(), reason)
+    }
+
+    fn field<'n>(&self, name: &'n str) -> Path<'n>
+    where
+        Self: 'n,
+    {
+        match *self {
+            Path::Top(outer) => Path::In(outer, name),
+            Path::Item("sources", i) => Path::Source(i, name),
+            _ => Path::Top(name),
+        }
+    }
+
+    /// The path of this object's field `name`, escaped for a message.
+    fn unknown(&self, name: &str) -> FieldError {
+        let name = name.escape_debug().to_string();
+        let path = match *self {
+            Path::Top("") => name,
+            other => format!("{other}.{name}"),
+        };
+        FieldError::new(path, "is not a field of the input format")
+    }
+}
+
+impl std::fmt::Display for Path<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Path::Top(name) => f.write_str(name),
+            Path::In(outer, name) => write!(f, "{outer}.{name}"),
+            Path::Source(i, name) => write!(f, "sources[{i}].{name}"),
+            Path::Item(outer, i) => write!(f, "{outer}[{i}]"),
+        }
+    }
+}
+
+impl<'de, T: Shape<'de>> Given<T> {
+    /// A field of a revise: left out is `None`, `null` is `Some(None)`.
+    fn removable(&self, field: Path<'_>) -> Result<Option<Option<&T>>, FieldError> {
+        match self {
+            Given::Absent => Ok(None),
+            Given::Null => Ok(Some(None)),
+            Given::Value(value) => Ok(Some(Some(value))),
+            Given::Other(json) => Err(T::wrong(json, &field)),
+        }
+    }
+
+    /// An optional field: left out and `null` both mean "not given".
+    fn optional(&self, field: Path<'_>) -> Result<Option<&T>, FieldError> {
+        Ok(self.removable(field)?.flatten())
+    }
+
+    fn required(&self, field: Path<'_>) -> Result<&T, FieldError> {
+        self.optional(field)?
+            .ok_or_else(|| field.error("is required"))
+    }
+
+    fn is_given(&self) -> bool {
+        !matches!(self, Given::Absent)
+    }
+}
+
+fn command_from_line(line: Given<Line<'_>>) -> Result<Command, InputError> {
+    let line = match line {
+        Given::Value(line) => line,
+        Given::Other(json) => {
+            return Err(InputError::Syntax(format!(
+                "expected a JSON object, got {}",
+                json_kind(&json)
+            )))
+        }
+        Given::Absent | Given::Null => {
+            return Err(InputError::Syntax(
+                "expected a JSON object, got null".to_owned(),
+            ))
+        }
     };
-    let object = Object { map, path: "" };
-    let op = object.optional_str("op")?.unwrap_or("record");
+    let op = line.op.optional(Path::Top("op"))?.map_or("record", |op| op);
     match op {
-        "record" => Ok(Command::Record(parse_record(&object)?)),
-        "revise" => Ok(Command::Revise(parse_revise(&object)?)),
+        "record" => Ok(Command::Record(parse_record(&line)?)),
+        "revise" => Ok(Command::Revise(parse_revise(&line)?)),
         other => Err(InputError::field(
             "op",
             format!("{other:?} is not an operation; use record or revise"),
@@ -321,154 +724,186 @@ pub fn command_from_json(json: &Json) -> Result<Command, InputError> {
     }
 }
 
-fn parse_record(object: &Object) -> Result<RecordCommand, InputError> {
-    object.deny_unknown(RECORD_FIELDS)?;
+fn parse_record(line: &Line<'_>) -> Result<RecordCommand, InputError> {
+    let revise_only = [
+        line.claim.is_given(),
+        line.reason.is_given(),
+        line.kind.is_given(),
+        line.expected_revision.is_given(),
+    ];
+    let present = REVISE_ONLY_FIELDS
+        .iter()
+        .zip(revise_only)
+        .filter(|(_, given)| *given)
+        .map(|(name, _)| *name);
+    if let Some(unknown) = line.unknown.first(present) {
+        return Err(Path::Top("").unknown(unknown).into());
+    }
+    debug_assert!(RECORD_FIELDS.contains(&"subject"));
     let claim = Claim {
-        subject: object.required("subject", parse_subject)?,
-        claimant: object.required("claimant", |v, f| one_line(v, f, CLAIMANT_LEN_MAX))?,
-        statement: object.required("statement", |v, f| many_lines(v, f, STATEMENT_LEN_MAX))?,
-        value: object.optional("value", parse_value)?,
-        period: object.optional("period", parse_period)?,
-        stated_on: object.optional("stated_on", parse_date)?,
-        method: object.optional("method", |v, f| many_lines(v, f, METHOD_LEN_MAX))?,
-        sources: object
-            .optional("sources", parse_sources)?
+        subject: parse_subject(
+            line.subject.required(Path::Top("subject"))?,
+            Path::Top("subject"),
+        )?,
+        claimant: one_line(
+            line.claimant.required(Path::Top("claimant"))?,
+            Path::Top("claimant"),
+            CLAIMANT_LEN_MAX,
+        )?,
+        statement: many_lines(
+            line.statement.required(Path::Top("statement"))?,
+            Path::Top("statement"),
+            STATEMENT_LEN_MAX,
+        )?,
+        value: line
+            .value
+            .optional(Path::Top("value"))?
+            .map(|v| parse_value(v, Path::Top("value")))
+            .transpose()?,
+        period: line
+            .period
+            .optional(Path::Top("period"))?
+            .map(|p| parse_period(p, Path::Top("period")))
+            .transpose()?,
+        stated_on: line
+            .stated_on
+            .optional(Path::Top("stated_on"))?
+            .map(|d| parse_date(d, Path::Top("stated_on")))
+            .transpose()?,
+        method: line
+            .method
+            .optional(Path::Top("method"))?
+            .map(|m| many_lines(m, Path::Top("method"), METHOD_LEN_MAX))
+            .transpose()?,
+        sources: line
+            .sources
+            .optional(Path::Top("sources"))?
+            .map(|s| parse_sources(s))
+            .transpose()?
             .unwrap_or_default(),
-        status: object.optional("status", parse_status)?.unwrap_or_default(),
-        tags: object.optional("tags", parse_tags)?.unwrap_or_default(),
+        status: line
+            .status
+            .optional(Path::Top("status"))?
+            .map(|s| parse_status(s, Path::Top("status")))
+            .transpose()?
+            .unwrap_or_default(),
+        tags: line
+            .tags
+            .optional(Path::Top("tags"))?
+            .map(|t| parse_tags(t))
+            .transpose()?
+            .unwrap_or_default(),
     };
     claim.validate()?;
     Ok(RecordCommand {
-        key: object.optional("key", parse_key)?,
+        key: line
+            .key
+            .optional(Path::Top("key"))?
+            .map(|k| parse_key(k, Path::Top("key")))
+            .transpose()?,
         claim,
-        author: object.optional("author", |v, f| one_line(v, f, AUTHOR_LEN_MAX))?,
-        note: object.optional("note", |v, f| many_lines(v, f, NOTE_LEN_MAX))?,
+        author: line
+            .author
+            .optional(Path::Top("author"))?
+            .map(|a| one_line(a, Path::Top("author"), AUTHOR_LEN_MAX))
+            .transpose()?,
+        note: line
+            .note
+            .optional(Path::Top("note"))?
+            .map(|n| many_lines(n, Path::Top("note"), NOTE_LEN_MAX))
+            .transpose()?,
     })
 }
 
-fn parse_revise(object: &Object) -> Result<ReviseCommand, InputError> {
-    if object.map.contains_key("key") {
+fn parse_revise(line: &Line<'_>) -> Result<ReviseCommand, InputError> {
+    if line.key.is_given() {
         return Err(InputError::field(
             "key",
             "a claim's key never changes; name the claim with `claim`",
         ));
     }
-    object.deny_unknown(REVISE_FIELDS)?;
+    if let Some(unknown) = line.unknown.first(std::iter::empty()) {
+        return Err(Path::Top("").unknown(unknown).into());
+    }
+    fn removable<'v, T, R>(
+        given: &'v Given<T>,
+        name: &'static str,
+        parse: impl Fn(&'v T, Path<'_>) -> Result<R, FieldError>,
+    ) -> Result<Option<Option<R>>, FieldError>
+    where
+        T: Shape<'v>,
+    {
+        let path = Path::Top(name);
+        Ok(match given.removable(path)? {
+            None => None,
+            Some(None) => Some(None),
+            Some(Some(value)) => Some(Some(parse(value, path)?)),
+        })
+    }
     let changes = ClaimChanges {
-        subject: object.optional("subject", parse_subject)?,
-        claimant: object.optional("claimant", |v, f| one_line(v, f, CLAIMANT_LEN_MAX))?,
-        statement: object.optional("statement", |v, f| many_lines(v, f, STATEMENT_LEN_MAX))?,
-        value: object.removable("value", parse_value)?,
-        period: object.removable("period", parse_period)?,
-        stated_on: object.removable("stated_on", parse_date)?,
-        method: object.removable("method", |v, f| many_lines(v, f, METHOD_LEN_MAX))?,
-        sources: object
-            .removable("sources", parse_sources)?
+        subject: removable(&line.subject, "subject", parse_subject)?.flatten(),
+        claimant: removable(&line.claimant, "claimant", |v, p| {
+            one_line(v, p, CLAIMANT_LEN_MAX)
+        })?
+        .flatten(),
+        statement: removable(&line.statement, "statement", |v, p| {
+            many_lines(v, p, STATEMENT_LEN_MAX)
+        })?
+        .flatten(),
+        value: removable(&line.value, "value", parse_value)?,
+        period: removable(&line.period, "period", parse_period)?,
+        stated_on: removable(&line.stated_on, "stated_on", parse_date)?,
+        method: removable(&line.method, "method", |v, p| {
+            many_lines(v, p, METHOD_LEN_MAX)
+        })?,
+        sources: removable(&line.sources, "sources", |v, _| parse_sources(v))?
             .map(Option::unwrap_or_default),
-        status: object
-            .removable("status", parse_status)?
-            .map(Option::unwrap_or_default),
-        tags: object
-            .removable("tags", parse_tags)?
-            .map(Option::unwrap_or_default),
+        status: removable(&line.status, "status", parse_status)?.map(Option::unwrap_or_default),
+        tags: removable(&line.tags, "tags", |v, _| parse_tags(v))?.map(Option::unwrap_or_default),
     };
-    for required in ["subject", "claimant", "statement"] {
-        if object.map.get(required).is_some_and(Json::is_null) {
-            return Err(InputError::field(
-                required,
-                "is required and cannot be removed",
-            ));
+    for (name, null) in [
+        ("subject", matches!(line.subject, Given::Null)),
+        ("claimant", matches!(line.claimant, Given::Null)),
+        ("statement", matches!(line.statement, Given::Null)),
+    ] {
+        if null {
+            return Err(InputError::field(name, "is required and cannot be removed"));
         }
+    }
+    let claim = line.claim.required(Path::Top("claim"))?;
+    if claim.is_empty() {
+        return Err(InputError::field("claim", "is empty"));
     }
     Ok(ReviseCommand {
-        claim: object.required("claim", |v, f| {
-            let text = string(v, f)?;
-            if text.is_empty() {
-                return Err(FieldError::new(f, "is empty"));
-            }
-            Ok(text.to_owned())
-        })?,
-        reason: object.required("reason", |v, f| many_lines(v, f, REASON_LEN_MAX))?,
-        kind: object
-            .optional("kind", |v, f| {
-                string(v, f).and_then(|s| RevisionKind::parse(s).map_err(|r| FieldError::new(f, r)))
-            })?
+        claim: claim.clone().into_owned(),
+        reason: many_lines(
+            line.reason.required(Path::Top("reason"))?,
+            Path::Top("reason"),
+            REASON_LEN_MAX,
+        )?,
+        kind: line
+            .kind
+            .optional(Path::Top("kind"))?
+            .map(|kind| RevisionKind::parse(kind).map_err(|r| Path::Top("kind").error(r)))
+            .transpose()?
             .unwrap_or_default(),
-        expected_revision: object.optional("expected_revision", parse_revision_number)?,
+        expected_revision: line
+            .expected_revision
+            .optional(Path::Top("expected_revision"))?
+            .map(|json| parse_revision_number(json, Path::Top("expected_revision")))
+            .transpose()?,
         changes,
-        author: object.optional("author", |v, f| one_line(v, f, AUTHOR_LEN_MAX))?,
-        note: object.optional("note", |v, f| many_lines(v, f, NOTE_LEN_MAX))?,
+        author: line
+            .author
+            .optional(Path::Top("author"))?
+            .map(|a| one_line(a, Path::Top("author"), AUTHOR_LEN_MAX))
+            .transpose()?,
+        note: line
+            .note
+            .optional(Path::Top("note"))?
+            .map(|n| many_lines(n, Path::Top("note"), NOTE_LEN_MAX))
+            .transpose()?,
     })
-}
-
-/// A JSON object being read, with its path for error messages (`""` at the top).
-struct Object<'a> {
-    map: &'a Map<String, Json>,
-    path: &'a str,
-}
-
-impl Object<'_> {
-    fn path_of(&self, name: &str) -> String {
-        if self.path.is_empty() {
-            name.to_owned()
-        } else {
-            format!("{}.{name}", self.path)
-        }
-    }
-
-    fn deny_unknown(&self, allowed: &[&str]) -> Result<(), FieldError> {
-        match self.map.keys().find(|k| !allowed.contains(&k.as_str())) {
-            // A name is shown escaped: it comes from the input and could hold terminal
-            // control sequences.
-            Some(unknown) => Err(FieldError::new(
-                self.path_of(&unknown.escape_debug().to_string()),
-                "is not a field of the input format",
-            )),
-            None => Ok(()),
-        }
-    }
-
-    fn required<T>(
-        &self,
-        name: &str,
-        parse: impl Fn(&Json, &str) -> Result<T, FieldError>,
-    ) -> Result<T, FieldError> {
-        let path = self.path_of(name);
-        match self.map.get(name) {
-            None | Some(Json::Null) => Err(FieldError::new(path, "is required")),
-            Some(value) => parse(value, &path),
-        }
-    }
-
-    /// An optional field: absent and `null` both mean "not given".
-    fn optional<T>(
-        &self,
-        name: &str,
-        parse: impl Fn(&Json, &str) -> Result<T, FieldError>,
-    ) -> Result<Option<T>, FieldError> {
-        Ok(self.removable(name, parse)?.flatten())
-    }
-
-    /// A field of a revise: absent is `None`, `null` is `Some(None)`.
-    fn removable<T>(
-        &self,
-        name: &str,
-        parse: impl Fn(&Json, &str) -> Result<T, FieldError>,
-    ) -> Result<Option<Option<T>>, FieldError> {
-        let path = self.path_of(name);
-        match self.map.get(name) {
-            None => Ok(None),
-            Some(Json::Null) => Ok(Some(None)),
-            Some(value) => parse(value, &path).map(|v| Some(Some(v))),
-        }
-    }
-
-    fn optional_str(&self, name: &str) -> Result<Option<&str>, FieldError> {
-        match self.map.get(name) {
-            None | Some(Json::Null) => Ok(None),
-            Some(value) => string(value, &self.path_of(name)).map(Some),
-        }
-    }
 }
 
 fn json_kind(json: &Json) -> &'static str {
@@ -482,168 +917,182 @@ fn json_kind(json: &Json) -> &'static str {
     }
 }
 
-fn string<'a>(json: &'a Json, field: &str) -> Result<&'a str, FieldError> {
-    json.as_str()
-        .ok_or_else(|| FieldError::new(field, format!("must be a string, got {}", json_kind(json))))
-}
-
-fn object<'a>(json: &'a Json, field: &'a str) -> Result<Object<'a>, FieldError> {
-    match json {
-        Json::Object(map) => Ok(Object { map, path: field }),
-        other => Err(FieldError::new(
-            field,
-            format!("must be an object, got {}", json_kind(other)),
-        )),
-    }
-}
-
-fn array<'a>(json: &'a Json, field: &str) -> Result<&'a [Json], FieldError> {
-    match json {
-        Json::Array(items) => Ok(items),
-        other => Err(FieldError::new(
-            field,
-            format!("must be an array, got {}", json_kind(other)),
-        )),
-    }
-}
-
-fn one_line(json: &Json, field: &str, len_max: usize) -> Result<String, FieldError> {
-    let text = string(json, field)?;
-    check_nonempty_text(field, text, len_max, Lines::One)?;
+fn one_line(text: &str, field: Path<'_>, len_max: usize) -> Result<String, FieldError> {
+    check_nonempty_text("", text, len_max, Lines::One).map_err(|e| field.error(e.reason))?;
     Ok(text.to_owned())
 }
 
-fn many_lines(json: &Json, field: &str, len_max: usize) -> Result<String, FieldError> {
-    let text = string(json, field)?;
-    check_nonempty_text(field, text, len_max, Lines::Many)?;
+fn many_lines(text: &str, field: Path<'_>, len_max: usize) -> Result<String, FieldError> {
+    check_nonempty_text("", text, len_max, Lines::Many).map_err(|e| field.error(e.reason))?;
     Ok(text.to_owned())
 }
 
-fn with_field<T>(field: &str, result: Result<T, String>) -> Result<T, FieldError> {
-    result.map_err(|reason| FieldError::new(field, reason))
+fn with_field<T>(field: Path<'_>, result: Result<T, String>) -> Result<T, FieldError> {
+    result.map_err(|reason| field.error(reason))
 }
 
-fn parse_subject(json: &Json, field: &str) -> Result<Subject, FieldError> {
-    with_field(field, Subject::parse(string(json, field)?))
+fn parse_subject(text: &Text<'_>, field: Path<'_>) -> Result<Subject, FieldError> {
+    with_field(field, Subject::parse(text))
 }
 
-fn parse_key(json: &Json, field: &str) -> Result<Key, FieldError> {
-    with_field(field, Key::parse(string(json, field)?))
+fn parse_key(text: &Text<'_>, field: Path<'_>) -> Result<Key, FieldError> {
+    with_field(field, Key::parse(text))
 }
 
-fn parse_date(json: &Json, field: &str) -> Result<Date, FieldError> {
-    with_field(field, Date::parse(string(json, field)?))
+fn parse_date(text: &Text<'_>, field: Path<'_>) -> Result<Date, FieldError> {
+    with_field(field, Date::parse(text))
 }
 
-fn parse_status(json: &Json, field: &str) -> Result<Status, FieldError> {
-    with_field(field, Status::parse(string(json, field)?))
+fn parse_status(text: &Text<'_>, field: Path<'_>) -> Result<Status, FieldError> {
+    with_field(field, Status::parse(text))
 }
 
-fn parse_revision_number(json: &Json, field: &str) -> Result<u32, FieldError> {
+fn parse_revision_number(json: &Json, field: Path<'_>) -> Result<u32, FieldError> {
     json.as_u64()
         .filter(|&n| n >= 1)
         .and_then(|n| u32::try_from(n).ok())
         .ok_or_else(|| {
-            FieldError::new(
-                field,
-                format!("must be a revision number (a whole number from 1), got {json}"),
-            )
+            field.error(format!(
+                "must be a revision number (a whole number from 1), got {json}"
+            ))
         })
 }
 
 /// A decimal given as a JSON string or a JSON integer; never a float, which would round.
-fn parse_decimal(json: &Json, field: &str) -> Result<Decimal, FieldError> {
-    match json {
-        Json::String(text) => with_field(field, Decimal::parse(text)),
-        Json::Number(n) if n.is_i64() || n.is_u64() => with_field(field, Decimal::parse(&n.to_string())),
-        Json::Number(n) => Err(FieldError::new(
-            field,
-            format!("{n} is not an integer within 64 bits; write decimals and larger integers as strings, e.g. \"0.5\", so they are kept exactly"),
-        )),
-        other => Err(FieldError::new(field, format!("must be a decimal string or an integer, got {}", json_kind(other)))),
+fn parse_decimal(amount: &Amount<'_>, field: Path<'_>) -> Result<Decimal, FieldError> {
+    match amount {
+        Amount::Text(text) => with_field(field, Decimal::parse(text)),
+        Amount::Number(n) if n.is_i64() || n.is_u64() => with_field(field, Decimal::parse(&n.to_string())),
+        Amount::Number(n) => Err(field.error(format!(
+            "{n} is not an integer within 64 bits; write decimals and larger integers as strings, e.g. \"0.5\", so they are kept exactly"
+        ))),
     }
 }
 
-fn parse_value(json: &Json, field: &str) -> Result<Value, FieldError> {
-    let value = object(json, field)?;
-    value.deny_unknown(&["amount", "low", "high", "bound", "unit"])?;
+fn parse_value(value: &ValueFields<'_>, field: Path<'_>) -> Result<Value, FieldError> {
+    if let Some(unknown) = value.unknown.first(std::iter::empty()) {
+        return Err(field.unknown(unknown));
+    }
+    let at = |name| field.field(name);
     let parsed = Value {
         bound: value
-            .optional("bound", |v, f| with_field(f, Bound::parse(string(v, f)?)))?
+            .bound
+            .optional(at("bound"))?
+            .map(|b| with_field(at("bound"), Bound::parse(b)))
+            .transpose()?
             .unwrap_or_default(),
-        amount: value.optional("amount", parse_decimal)?,
-        low: value.optional("low", parse_decimal)?,
-        high: value.optional("high", parse_decimal)?,
-        unit: value.optional("unit", |v, f| one_line(v, f, UNIT_LEN_MAX))?,
+        amount: value
+            .amount
+            .optional(at("amount"))?
+            .map(|a| parse_decimal(a, at("amount")))
+            .transpose()?,
+        low: value
+            .low
+            .optional(at("low"))?
+            .map(|a| parse_decimal(a, at("low")))
+            .transpose()?,
+        high: value
+            .high
+            .optional(at("high"))?
+            .map(|a| parse_decimal(a, at("high")))
+            .transpose()?,
+        unit: value
+            .unit
+            .optional(at("unit"))?
+            .map(|u| one_line(u, at("unit"), UNIT_LEN_MAX))
+            .transpose()?,
     };
-    parsed.validate().map_err(|e| e.within(field))?;
+    parsed
+        .validate()
+        .map_err(|e| e.within(&field.to_string()))?;
     Ok(parsed)
 }
 
-fn parse_period(json: &Json, field: &str) -> Result<Period, FieldError> {
-    let period = object(json, field)?;
-    period.deny_unknown(&["from", "to"])?;
+fn parse_period(period: &PeriodFields<'_>, field: Path<'_>) -> Result<Period, FieldError> {
+    if let Some(unknown) = period.unknown.first(std::iter::empty()) {
+        return Err(field.unknown(unknown));
+    }
+    let at = |name| field.field(name);
     let parsed = Period {
-        from: period.optional("from", parse_date)?,
-        to: period.optional("to", parse_date)?,
+        from: period
+            .from
+            .optional(at("from"))?
+            .map(|d| parse_date(d, at("from")))
+            .transpose()?,
+        to: period
+            .to
+            .optional(at("to"))?
+            .map(|d| parse_date(d, at("to")))
+            .transpose()?,
     };
-    parsed.validate().map_err(|e| e.within(field))?;
+    parsed
+        .validate()
+        .map_err(|e| e.within(&field.to_string()))?;
     Ok(parsed)
 }
 
-fn parse_sources(json: &Json, field: &str) -> Result<Vec<Source>, FieldError> {
-    let items = array(json, field)?;
+fn parse_sources(items: &[Given<SourceFields<'_>>]) -> Result<Vec<Source>, FieldError> {
     if items.len() > SOURCE_COUNT_MAX {
-        return Err(FieldError::new(
-            field,
-            format!(
-                "has {} sources; the limit is {SOURCE_COUNT_MAX}",
-                items.len()
-            ),
-        ));
+        return Err(Path::Top("sources").error(format!(
+            "has {} sources; the limit is {SOURCE_COUNT_MAX}",
+            items.len()
+        )));
     }
     items
         .iter()
         .enumerate()
         .map(|(i, item)| {
-            let path = format!("{field}[{i}]");
-            let source = object(item, &path)?;
-            source.deny_unknown(&[
-                "url",
-                "publisher",
-                "title",
-                "published_on",
-                "retrieved_on",
-                "quote",
-            ])?;
-            let parsed = Source {
-                url: source.optional("url", |v, f| string(v, f).map(str::to_owned))?,
-                publisher: source.optional("publisher", |v, f| string(v, f).map(str::to_owned))?,
-                title: source.optional("title", |v, f| string(v, f).map(str::to_owned))?,
-                published_on: source.optional("published_on", parse_date)?,
-                retrieved_on: source.optional("retrieved_on", parse_date)?,
-                quote: source.optional("quote", |v, f| string(v, f).map(str::to_owned))?,
+            let path = Path::Item("sources", i);
+            let source = match item {
+                Given::Value(source) => source,
+                Given::Other(json) => return Err(SourceFields::wrong(json, &path)),
+                Given::Absent | Given::Null => return Err(SourceFields::wrong(&Json::Null, &path)),
             };
-            parsed.validate().map_err(|e| e.within(&path))?;
+            if let Some(unknown) = source.unknown.first(std::iter::empty()) {
+                return Err(path.unknown(unknown));
+            }
+            let at = |name| path.field(name);
+            let text = |given: &Given<Text<'_>>, name| -> Result<Option<String>, FieldError> {
+                Ok(given.optional(at(name))?.map(|t| t.clone().into_owned()))
+            };
+            let date = |given: &Given<Text<'_>>, name| -> Result<Option<Date>, FieldError> {
+                given
+                    .optional(at(name))?
+                    .map(|d| parse_date(d, at(name)))
+                    .transpose()
+            };
+            let parsed = Source {
+                url: text(&source.url, "url")?,
+                publisher: text(&source.publisher, "publisher")?,
+                title: text(&source.title, "title")?,
+                published_on: date(&source.published_on, "published_on")?,
+                retrieved_on: date(&source.retrieved_on, "retrieved_on")?,
+                quote: text(&source.quote, "quote")?,
+            };
+            parsed.validate().map_err(|e| e.within(&path.to_string()))?;
             Ok(parsed)
         })
         .collect()
 }
 
-fn parse_tags(json: &Json, field: &str) -> Result<Vec<Tag>, FieldError> {
-    let items = array(json, field)?;
+fn parse_tags(items: &[Given<Text<'_>>]) -> Result<Vec<Tag>, FieldError> {
     if items.len() > TAG_COUNT_MAX {
-        return Err(FieldError::new(
-            field,
-            format!("has {} tags; the limit is {TAG_COUNT_MAX}", items.len()),
-        ));
+        return Err(Path::Top("tags").error(format!(
+            "has {} tags; the limit is {TAG_COUNT_MAX}",
+            items.len()
+        )));
     }
     items
         .iter()
         .enumerate()
         .map(|(i, item)| {
-            let path = format!("{field}[{i}]");
-            with_field(&path, Tag::parse(string(item, &path)?))
+            let path = Path::Item("tags", i);
+            let text = match item {
+                Given::Value(text) => text,
+                Given::Other(json) => return Err(Text::wrong(json, &path)),
+                Given::Absent | Given::Null => return Err(Text::wrong(&Json::Null, &path)),
+            };
+            with_field(path, Tag::parse(text))
         })
         .collect()
 }
@@ -764,6 +1213,63 @@ mod tests {
         check(
             &format!(r#"{{"subject":"a","claimant":"c","statement":"{long}"}}"#),
             "field `statement`: is 4001 characters long; the limit is 4000",
+        );
+    }
+
+    /// Rules FORMAT.md section 1 states for outsiders, at their edges.
+    #[test]
+    fn documented_edges() {
+        let integer_only = "is not an integer within 64 bits; write decimals and larger integers as strings, e.g. \"0.5\", so they are kept exactly";
+        check(&record(r#""value":{"amount":-9223372036854775808}"#), "ok");
+        check(&record(r#""value":{"amount":18446744073709551615}"#), "ok");
+        check(
+            &record(r#""value":{"amount":-9223372036854775809}"#),
+            &format!("field `value.amount`: -9.223372036854776e+18 {integer_only}"),
+        );
+        check(
+            &record(r#""value":{"amount":18446744073709551616}"#),
+            &format!("field `value.amount`: 1.8446744073709552e+19 {integer_only}"),
+        );
+        check(
+            &record(r#""value":{"amount":-0}"#),
+            &format!("field `value.amount`: -0.0 {integer_only}"),
+        );
+        check(&record(r#""value":{"amount":"-0"}"#), "ok");
+        check(&record(r#""value":null,"period":null,"key":null"#), "ok");
+        check(
+            r#"{"subject":"a","claimant":"   ","statement":"x"}"#,
+            "field `claimant`: is empty",
+        );
+        check(
+            r#"{"subject":"a","claimant":"\u00a0","statement":"x"}"#,
+            "field `claimant`: is empty",
+        );
+        check(
+            &record(r#""sources":[{"url":"https://example.org/\nx"}]"#),
+            "field `sources[0].url`: contains the control character '\\n'",
+        );
+        check(&record(r#""key":"0198a34d2a0075f182b854b4d5723eb2""#), "field `key`: \"0198a34d2a0075f182b854b4d5723eb2\" has the form of a claim id; choose a key that does not");
+        for (date, ok) in [
+            ("2024-01-01T10:00:00.123456789Z", true),
+            ("2016-12-31T23:59:60+00:00", true),
+            ("2024-01-01T10:00:00+23:59", true),
+            ("2024-01-01T10:00:00.1234567890Z", false),
+            ("2024-01-01t10:00:00Z", false),
+            ("2024-01-01T10:00:00z", false),
+            ("2024-01-01 10:00:00Z", false),
+            ("2024-01-01T10:00:00+24:00", false),
+        ] {
+            let result = parse_command(&record(&format!(r#""stated_on":"{date}""#)));
+            assert_eq!(result.is_ok(), ok, "{date}: {result:?}");
+        }
+        check(
+            r#"{"op":"revise","claim":"k","reason":"r","statement":"s","expected_revision":4294967295}"#,
+            "ok",
+        );
+        check(r#"{"op":"revise","claim":"k","reason":"r","statement":"s","expected_revision":4294967296}"#, "field `expected_revision`: must be a revision number (a whole number from 1), got 4294967296");
+        check(
+            r#"{"op":"revise","claim":"k","reason":"r","statement":"s","expected_revision":1.0}"#,
+            "field `expected_revision`: must be a revision number (a whole number from 1), got 1.0",
         );
     }
 

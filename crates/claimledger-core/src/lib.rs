@@ -23,6 +23,7 @@
 //! println!("entry 1 hash {}", EntryHash::of(&bytes));
 //! ```
 
+pub mod canonical;
 pub mod checkpoint;
 mod claim;
 mod date;

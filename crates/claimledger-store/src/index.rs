@@ -384,12 +384,22 @@ pub fn kind_name(kind: u8) -> &'static str {
 
 /// The labels a claim is listed under: its subject, its claimant and each tag.
 pub fn labels(claim: &Claim) -> impl Iterator<Item = (u8, &str)> {
-    [
-        (SUBJECT, claim.subject.as_str()),
-        (CLAIMANT, claim.claimant.as_str()),
-    ]
-    .into_iter()
-    .chain(claim.tags.iter().map(|tag| (TAG, tag.as_str())))
+    labels_of(
+        claim.subject.as_str(),
+        &claim.claimant,
+        claim.tags.iter().map(|tag| tag.as_str()),
+    )
+}
+
+/// [`labels`] of a claim given by its subject, claimant and tags.
+pub fn labels_of<'a>(
+    subject: &'a str,
+    claimant: &'a str,
+    tags: impl Iterator<Item = &'a str>,
+) -> impl Iterator<Item = (u8, &'a str)> {
+    [(SUBJECT, subject), (CLAIMANT, claimant)]
+        .into_iter()
+        .chain(tags.map(|tag| (TAG, tag)))
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -69,6 +69,12 @@ pub struct Receipt {
 pub enum RejectReason {
     #[error("field `claim`: no claim has the id or key {0:?}")]
     UnknownClaim(String),
+    #[error(
+        "the entry would be {0} bytes; an entry holds at most {max} bytes: shorten the \
+         claim's text, or give fewer sources",
+        max = claimledger_core::ENTRY_LEN_MAX
+    )]
+    EntryTooLarge(usize),
     #[error("{0}")]
     Decide(#[from] DecideError),
 }
@@ -238,9 +244,12 @@ impl Submission {
                     None => index::last_claim_id(&ledger.storage)?,
                 };
                 let id = new_claim_id(&self.context, self.prev, self.seq, last)?;
-                self.last_id = Some(Some(id));
                 let event = decide_record(record, id, key_owner, &self.event_context)
                     .map_err(|e| reject(e.into()))?;
+                // Only once the command is accepted: a refused one leaves the submission as it
+                // was, so that the commands after it are decided as if it had not been given
+                // ([`Ledger::submit_each`]).
+                self.last_id = Some(Some(id));
                 (event, None)
             }
             Command::Revise(revise) => {
@@ -258,6 +267,9 @@ impl Submission {
             event,
         };
         let bytes = entry.encode();
+        if bytes.len() > claimledger_core::ENTRY_LEN_MAX {
+            return Err(reject(RejectReason::EntryTooLarge(bytes.len())));
+        }
         debug_assert_eq!(
             Entry::decode(&bytes).as_ref(),
             Ok(&entry),
@@ -383,6 +395,46 @@ pub struct Revision {
     pub entry: Entry,
 }
 
+/// A storage that hands out read-only handles onto the same data, each seeing the log up to
+/// the head it was made at: how a server reads while its one writer commits
+/// ([`Ledger::view`]).
+pub trait ShareRead: Storage + Sized {
+    /// A handle that reads what this storage holds, up to its current head; it never writes.
+    fn share_read(&self) -> Self;
+}
+
+/// A read-only view of a [`Ledger`] as it stood at one head, over a handle that shares its
+/// storage ([`ShareRead`]): it reads while the ledger goes on committing, sees nothing
+/// committed after it was made, and cannot write (it gives out `&Ledger` only).
+///
+/// The index is shared, not copied, so what a view reads through it is held to the view's
+/// head: a claim's revisions after it are left out, and a claim recorded after it is not
+/// found. One thing is not: a listing by subject, claimant or tag finds claims by their
+/// labels as they are now, so a claim whose labels a later revision changed may be left out
+/// of a listing made from an older view (never shown with labels it did not have then).
+#[derive(Debug)]
+pub struct LedgerView<S: Storage>(Ledger<S>);
+
+impl<S: Storage> std::ops::Deref for LedgerView<S> {
+    type Target = Ledger<S>;
+
+    fn deref(&self) -> &Ledger<S> {
+        &self.0
+    }
+}
+
+impl<S: ShareRead> Ledger<S> {
+    /// A read-only view of the ledger as it stands now (see [`LedgerView`]).
+    pub fn view(&self) -> LedgerView<S> {
+        LedgerView(Ledger {
+            storage: self.storage.share_read(),
+            head: self.head,
+            large_commit_entries: self.large_commit_entries,
+            index_batch_entries: self.index_batch_entries,
+        })
+    }
+}
+
 #[derive(Debug)]
 pub struct Ledger<S: Storage> {
     storage: S,
@@ -504,10 +556,12 @@ impl<S: Storage> Ledger<S> {
         let picks: Vec<(&index::ClaimSlot, usize)> = slots
             .iter()
             .filter_map(|slot| {
-                let known = match as_of {
-                    None => slot.seqs.len(),
-                    Some(as_of) => slot.seqs.partition_point(|&seq| seq <= as_of),
-                };
+                // Never past this ledger's head: a [`LedgerView`] shares an index that the
+                // writer may have moved on.
+                let as_of = as_of
+                    .unwrap_or(Seq(self.head.count))
+                    .min(Seq(self.head.count));
+                let known = slot.seqs.partition_point(|&seq| seq <= as_of);
                 (known > 0).then_some((slot, known))
             })
             .collect();
@@ -556,9 +610,12 @@ impl<S: Storage> Ledger<S> {
         id: ClaimId,
         as_of: Option<Seq>,
     ) -> Result<Vec<Revision>, StoreError> {
+        let as_of = as_of
+            .unwrap_or(Seq(self.head.count))
+            .min(Seq(self.head.count));
         self.revisions(id)?
             .iter()
-            .filter(|record| as_of.is_none_or(|as_of| record.seq <= as_of))
+            .filter(|record| record.seq <= as_of)
             .map(|record| {
                 let bytes = self
                     .storage
@@ -829,6 +886,55 @@ impl<S: Storage> Ledger<S> {
             self.head = head;
         }
         Ok(receipts)
+    }
+
+    /// Group commit: decides each command on its own, in order, as if the commands before it
+    /// that were accepted had been committed (a revise may name a claim an earlier command
+    /// records; a refused command changes nothing for those after it), then commits the
+    /// accepted ones in one atomic, durable write. Each command gets its own result: its
+    /// receipt, or why it was refused. An `Err` is a storage failure, and nothing was written.
+    ///
+    /// Unlike [`Ledger::submit`] this holds every entry and index change in memory: callers
+    /// give it at most a few thousand commands at a time.
+    pub fn submit_each(
+        &mut self,
+        commands: &[Command],
+        context: &SubmitContext,
+    ) -> Result<Vec<Result<Receipt, RejectReason>>, StoreError> {
+        let mut submission = Submission::new(self, context)?;
+        let mut entries = Vec::with_capacity(commands.len());
+        let mut results = Vec::with_capacity(commands.len());
+        let mut index_batch = IndexBatch::new();
+        for (i, command) in commands.iter().enumerate() {
+            let step = match submission.step(self, i, command) {
+                Ok(step) => step,
+                Err(SubmitError::Rejected { reason, .. }) => {
+                    results.push(Err(reason));
+                    continue;
+                }
+                Err(SubmitError::Store(error)) => return Err(error),
+            };
+            index_batch.add(
+                IndexEvent::of_event(&step.entry.event, step.entry.seq),
+                step.previous.as_ref().map(|s| &s.claim),
+            )?;
+            results.push(Ok(Receipt {
+                claim_id: step.state.id,
+                key: step.state.key.clone(),
+                revision: step.state.revision,
+                seq: step.entry.seq,
+                hash: step.hash,
+            }));
+            submission.keep(step.state);
+            entries.push(step.bytes);
+        }
+        if !entries.is_empty() {
+            let head = submission.head();
+            let index_ops = index_batch.finish(&self.storage)?;
+            self.storage.commit(&entries, head, Some(&index_ops))?;
+            self.head = head;
+        }
+        Ok(results)
     }
 
     /// [`Ledger::submit`] for commands that arrive in batches, as an import reads them, with

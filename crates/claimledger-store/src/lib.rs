@@ -41,8 +41,8 @@ pub mod watch;
 
 pub use bundle::{checkpoint_line, header_line, BUNDLE_FORMAT};
 pub use ledger::{
-    id_after, Filter, IdBits, Ledger, Receipt, RejectReason, Revision, StreamError, SubmitContext,
-    SubmitError, Submitted, INDEX_BATCH_ENTRIES, LARGE_COMMIT_ENTRIES,
+    id_after, Filter, IdBits, Ledger, LedgerView, Receipt, RejectReason, Revision, ShareRead,
+    StreamError, SubmitContext, SubmitError, Submitted, INDEX_BATCH_ENTRIES, LARGE_COMMIT_ENTRIES,
 };
 pub use memory::{MemoryStorage, MEMORY_ORIGIN};
 pub use private_copy::{is_not_writable, PrivateCopy};

@@ -16,8 +16,10 @@ use claimledger_core::merkle::{entry_bundle_path, tile_path, Tile, HASH_SIZE, TI
 /// The most hashes, and entries, one tile or bundle holds.
 pub const TILE_WIDTH: u32 = 1 << TILE_HEIGHT;
 
-/// The largest entry a bundle can hold: its length is a u16.
+/// The largest entry a bundle can hold: its length is a u16. The ledger refuses larger
+/// entries at input, so every stored entry fits.
 pub const ENTRY_LEN_MAX: usize = u16::MAX as usize;
+const _: () = assert!(claimledger_core::ENTRY_LEN_MAX == ENTRY_LEN_MAX);
 
 /// The largest tile: 256 hashes.
 pub const TILE_LEN_MAX: usize = TILE_WIDTH as usize * HASH_SIZE;

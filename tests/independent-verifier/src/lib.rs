@@ -84,6 +84,8 @@ struct ClaimState<'a> {
 
 #[derive(Debug, Default)]
 struct Ledger<'a> {
+    /// `recorded_at` of the entry before: times never go back (section 2).
+    last_recorded_at: Option<String>,
     claims: HashMap<String, ClaimState<'a>>,
     /// key -> claim id
     keys: HashMap<String, String>,
@@ -481,7 +483,17 @@ fn check_entry<'a>(
     let field = |name: &str| get(fields, name);
     let required = |name: &str| get(fields, name).ok_or_else(|| format!("no field `{name}`"));
 
-    check_recorded_at(required("recorded_at")?.as_str("recorded_at")?)?;
+    let recorded_at = required("recorded_at")?.as_str("recorded_at")?;
+    check_recorded_at(recorded_at)?;
+    // The form is fixed, so text order is time order.
+    if let Some(last) = &ledger.last_recorded_at {
+        if recorded_at < last.as_str() {
+            return Err(format!(
+                "`recorded_at` {recorded_at} is earlier than the entry before's, {last}"
+            ));
+        }
+    }
+    ledger.last_recorded_at = Some(recorded_at.to_owned());
     check_text("author", required("author")?, 200, false)?;
     let claim_id = required("claim_id")?.as_str("claim_id")?;
     check_uuid_v7(claim_id)?;
@@ -624,7 +636,7 @@ fn is_lower_hex(s: &str, len: usize) -> bool {
     s.len() == len && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
 
-/// `recorded_at`: exactly `YYYY-MM-DDTHH:MM:SS.ffffffZ`, a real date and time.
+/// `recorded_at`: exactly `YYYY-MM-DDTHH:MM:SS.ffffffZ`, a real date and time, seconds to 59.
 fn check_recorded_at(s: &str) -> Result<(), String> {
     let b = s.as_bytes();
     let shape_ok = b.len() == 27
@@ -646,7 +658,7 @@ fn check_recorded_at(s: &str) -> Result<(), String> {
         return Err(format!("`recorded_at` {s:?} is not a real date"));
     }
     let (h, m, sec) = (num(&b[11..13]), num(&b[14..16]), num(&b[17..19]));
-    if h > 23 || m > 59 || sec > 60 {
+    if h > 23 || m > 59 || sec > 59 {
         return Err(format!("`recorded_at` {s:?} is not a real time"));
     }
     Ok(())
@@ -739,7 +751,8 @@ fn check_text<'n>(
     multiline: bool,
 ) -> Result<&'n str, String> {
     let s = node.as_str(name)?;
-    if s.is_empty() {
+    // Section 1: white space alone (Unicode White_Space) is empty too.
+    if s.trim().is_empty() {
         return Err(format!("`{name}` is empty"));
     }
     let chars = s.chars().count();
@@ -1022,28 +1035,13 @@ fn check_source(index: usize, source: &Node) -> Result<(), String> {
     Ok(())
 }
 
-/// A basic check: `http://` or `https://` (scheme in any case), then a non-empty host, and no
-/// white space.
+/// Section 1: an absolute URL as the WHATWG URL Standard parses it (the `url` crate is an
+/// implementation of it), with scheme `http` or `https` and a non-empty host.
 fn is_http_url(url: &str) -> bool {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return false;
-    };
-    if !(scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https")) {
-        return false;
-    }
-    if url.chars().any(char::is_whitespace) {
-        return false;
-    }
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
-    let host = if host_port.starts_with('[') {
-        host_port
-            .split_once(']')
-            .map_or("", |(h, _)| h.trim_start_matches('['))
-    } else {
-        host_port.split_once(':').map_or(host_port, |(h, _)| h)
-    };
-    !host.is_empty()
+    url::Url::parse(url).is_ok_and(|parsed| {
+        matches!(parsed.scheme(), "http" | "https")
+            && parsed.host_str().is_some_and(|host| !host.is_empty())
+    })
 }
 
 /// The span of time a DATE stands for, in nanoseconds since 1970 (UTC): first and last instant.
@@ -1106,12 +1104,8 @@ fn parse_date(s: &str) -> Option<Span> {
         _ => {
             // RFC 3339 date-time: full-date "T" HH:MM:SS [.frac] ("Z" / ±HH:MM)
             let (month, day) = ymd_tail(b, &digits)?;
-            // RFC 3339 section 5.6 writes "T" (or "t"); its NOTE lets applications use a space,
-            // and FORMAT.md does not say which, so all three are accepted.
-            if !matches!(b.get(10), Some(b'T' | b't' | b' '))
-                || b.get(13) != Some(&b':')
-                || b.get(16) != Some(&b':')
-            {
+            // Section 1: an upper-case `T` (RFC 3339 also allows `t`, or a space).
+            if b.get(10) != Some(&b'T') || b.get(13) != Some(&b':') || b.get(16) != Some(&b':') {
                 return None;
             }
             let (h, m, sec) = (digits(11..13)?, digits(14..16)?, digits(17..19)?);
@@ -1124,15 +1118,14 @@ fn parse_date(s: &str) -> Option<Span> {
                 i += 1;
                 let start = i;
                 while b.get(i).is_some_and(u8::is_ascii_digit) {
-                    // Digits past the ninth cannot change the order of two dates by more than
-                    // a nanosecond; they are ignored.
                     if i - start < 9 {
                         nanos = nanos * 10 + i128::from(b[i] - b'0');
                     }
                     i += 1;
                 }
+                // Section 1: 1 to 9 digits of fraction.
                 let n = i - start;
-                if n == 0 {
+                if n == 0 || n > 9 {
                     return None;
                 }
                 for _ in n..9 {
@@ -1140,7 +1133,7 @@ fn parse_date(s: &str) -> Option<Span> {
                 }
             }
             let offset_minutes: i64 = match b.get(i) {
-                Some(b'Z' | b'z') if i + 1 == b.len() => 0,
+                Some(b'Z') if i + 1 == b.len() => 0,
                 Some(sign @ (b'+' | b'-')) if i + 6 == b.len() && b[i + 3] == b':' => {
                     let (oh, om) = (digits(i + 1..i + 3)?, digits(i + 4..i + 6)?);
                     if oh > 23 || om > 59 {
@@ -1892,15 +1885,19 @@ mod tests {
             "2024-01-01T10:00:00",
             "2024-01-01T24:00:00Z",
             "2024-01-01T10:00:00.Z",
+            // Section 1 allows RFC 3339's upper-case `T` and `Z` only, and 1 to 9 digits of
+            // fraction.
+            "2024-01-01 10:00:00Z",
+            "2024-01-01t10:00:00z",
+            "2024-01-01T10:00:00z",
+            "2024-01-01T10:00:00.1234567891+01:00",
         ] {
             assert!(parse_date(bad).is_none(), "{bad}");
         }
         for good in [
             "2024-02-29",
-            "2024-01-01 10:00:00Z",
-            "2024-01-01t10:00:00z",
             "2016-12-31T23:59:60Z",
-            "2024-01-01T10:00:00.1234567891234+01:00",
+            "2024-01-01T10:00:00.123456789+01:00",
         ] {
             assert!(parse_date(good).is_some(), "{good}");
         }

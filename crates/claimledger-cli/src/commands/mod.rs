@@ -18,6 +18,7 @@ mod monitor;
 mod prove;
 mod publish;
 mod revise;
+mod serve;
 mod show;
 mod subjects;
 mod verify;
@@ -62,6 +63,8 @@ pub fn run(args: Args) -> CliResult<ExitCode> {
         Command::Publish(publish) => publish::cmd_publish(&env, publish),
         Command::Monitor(monitor) => monitor::cmd_monitor(&env, monitor),
         Command::Witness(witness) => witness::cmd_witness(&env, witness),
+        Command::Serve(serve) => serve::cmd_serve(&env, serve),
+        Command::Token(token) => serve::cmd_token(token),
     }
 }
 
