@@ -342,6 +342,28 @@ mod tests {
             .expect("Ed25519 over the spec's message");
     }
 
+    /// The worked example of docs/FORMAT.md §9: the checkpoint of §8's two entries, cosigned by
+    /// the test witness key of 32 bytes of 0x02 at 1,700,000,000.
+    #[test]
+    fn the_format_doc_example() {
+        let body = "example.org/claims\n2\nMZhmSYpmEbKDYTdN+fPqBomHXLgPtCnck8mN0hHC9ac=\n";
+        let (private, public) = generate_key("witness.example/w1", [2; 32]).expect("key");
+        let line = cosign(
+            body,
+            &CosignatureSigner::parse(&private, 1_700_000_000).expect("key"),
+        )
+        .expect("cosigned");
+        assert_eq!(private, DOC_PRIVATE);
+        assert_eq!(public, DOC_PUBLIC);
+        assert_eq!(line, DOC_LINE);
+    }
+
+    const DOC_PRIVATE: &str =
+        "PRIVATE+KEY+witness.example/w1+df1c0a35+BAICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgIC";
+    const DOC_PUBLIC: &str =
+        "witness.example/w1+df1c0a35+BIE5dw6ofRdfVqNUZsNMfszLjYqRtO43ol32D1uPybOU";
+    const DOC_LINE: &str = "— witness.example/w1 3xwKNQAAAABlU/EA3en4I1CS/3b3Gaq5zkRvWE0QrlRQaBzlWF9zXbGMUK/e+aDaUuRm+kCHbt3XNbUSpgKRDo8w1yUfb4m429Z2Cw==\n";
+
     #[test]
     fn verification_names_missing_and_altered_cosignatures() {
         let (private, public) = generate_key("w.example/1", [3; 32]).expect("key");
