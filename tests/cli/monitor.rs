@@ -155,6 +155,14 @@ fn monitor_refuses_each_broken_or_lying_log() {
             let len = std::fs::metadata(&file).unwrap().len() as usize;
             flip(&file, len - 40)
         });
+        refused(&log, &out, seen, "larger than the 8192 bytes", |dir| {
+            std::fs::write(dir.join("tile/0/001"), vec![0; 8193]).unwrap()
+        });
+        refused(&log, &out, seen, "the bundle ends inside", |dir| {
+            let file = dir.join("tile/entries/001");
+            let bytes = std::fs::read(&file).unwrap();
+            std::fs::write(&file, &bytes[..bytes.len() - 10]).unwrap()
+        });
         refused(&log, &out, seen, "is missing", |dir| {
             std::fs::remove_file(dir.join("tile/0/001")).unwrap()
         });
