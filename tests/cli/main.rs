@@ -28,6 +28,7 @@ mod monitor;
 mod pipes;
 mod proofs;
 mod publish;
+mod published_evidence;
 mod readme;
 mod research;
 mod revise;

@@ -167,6 +167,10 @@ pub struct MonitorArgs {
     /// How many of the --witness-key witnesses must have cosigned [default: all given]
     #[arg(long, value_name = "N")]
     pub witness_quorum: Option<usize>,
+    /// The largest snapshot of a source fetched (as evidence/SHA256) and hashed, in MB; larger
+    /// ones are reported unchecked
+    #[arg(long, value_name = "MB", default_value_t = 50)]
+    pub evidence_max_size: u64,
     /// Print JSON instead of text
     #[arg(long)]
     pub json: bool,

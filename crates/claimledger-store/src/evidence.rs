@@ -11,6 +11,7 @@
 //! The same code reads a flat directory of snapshots named by their hash alone, as `claims
 //! export --evidence DIR` writes them and `claims import --evidence-dir DIR` reads them.
 
+use claimledger_core::input::Command;
 use claimledger_core::SnapshotHash;
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
@@ -363,6 +364,22 @@ impl EvidenceStore {
             Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
             _ => Ok(()),
         }
+    }
+
+    /// The first snapshot a command's sources list that this store lacks: the field naming
+    /// it (`sources[i].archived[j].sha256`) and its hash. A write may list only snapshots the
+    /// store holds; an entry naming bytes the ledger lacks would fail verification.
+    pub fn first_missing(&self, command: &Command) -> Option<(String, SnapshotHash)> {
+        let sources = match command {
+            Command::Record(record) => &record.claim.sources,
+            Command::Revise(revise) => revise.changes.sources.as_ref()?,
+        };
+        sources.iter().enumerate().find_map(|(i, source)| {
+            source.archived.iter().enumerate().find_map(|(j, item)| {
+                (!self.contains(&item.sha256))
+                    .then(|| (format!("sources[{i}].archived[{j}].sha256"), item.sha256))
+            })
+        })
     }
 
     /// Checks one snapshot: there, of its size, hashing to its name.

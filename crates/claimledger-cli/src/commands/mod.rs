@@ -264,6 +264,18 @@ fn print_committed_id(receipt: &claimledger_store::Receipt) -> CliResult {
 }
 
 /// Prints a JSON value, pretty, and a line break.
+/// A claim written with `add` or `revise` may list only snapshots the evidence store holds:
+/// `claims archive` keeps them, `claims import --evidence-dir` brings them.
+fn snapshots_held(env: &Env, command: &claimledger_core::input::Command) -> CliResult {
+    match claimledger_store::EvidenceStore::of_ledger(&env.ledger_dir).first_missing(command) {
+        None => Ok(()),
+        Some((field, sha256)) => Err(CliError::input(format!(
+            "field `{field}`: the ledger keeps no snapshot {sha256}; keep one with `claims \
+             archive`, or bring it with `claims import --evidence-dir DIR`"
+        ))),
+    }
+}
+
 fn print_json(out: &mut impl std::io::Write, value: &impl serde::Serialize) -> CliResult {
     serde_json::to_writer_pretty(&mut *out, value).map_err(std::io::Error::from)?;
     writeln!(out)?;
