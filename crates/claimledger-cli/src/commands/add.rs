@@ -25,6 +25,7 @@ pub fn cmd_add(env: &Env, args: AddArgs) -> CliResult<ExitCode> {
     }
     let context = env.submit_context()?;
     let mut ledger = env.open_to_write()?;
+    super::snapshots_held(env, &command)?;
     let receipts = ledger.submit(&[command], &context)?;
     let receipt = &receipts[0];
     super::print_committed_id(receipt)?;

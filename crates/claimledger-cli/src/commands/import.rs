@@ -8,7 +8,9 @@ use crate::output;
 use crate::progress::Progress;
 use claimledger_cli::import_file::Batches;
 use claimledger_core::input::Command;
-use claimledger_store::{StreamError, SubmitError};
+use claimledger_core::SnapshotHash;
+use claimledger_store::evidence::CopyError;
+use claimledger_store::{EvidenceStore, StreamError, SubmitError};
 use std::io::{BufReader, Read, Write};
 use std::process::ExitCode;
 
@@ -36,6 +38,18 @@ pub fn cmd_import(env: &Env, args: ImportArgs) -> CliResult<ExitCode> {
         },
     );
     let context = env.submit_context()?;
+    let supplied = match &args.evidence_dir {
+        Some(dir) if !dir.is_dir() => {
+            return Err(CliError::input(format!(
+                "--evidence-dir {}: not a directory",
+                dir.display()
+            )))
+        }
+        Some(dir) => Some(EvidenceStore::flat(dir)),
+        None => None,
+    };
+    let store = EvidenceStore::of_ledger(&env.ledger_dir);
+    let mut created: Vec<SnapshotHash> = Vec::new();
     let mut ledger = env.open_to_write()?;
     crate::interrupt::watch("nothing was imported; the ledger is as it was");
     let in_file = |error| CliError::input(format!("{name}: {error}"));
@@ -52,18 +66,34 @@ pub fn cmd_import(env: &Env, args: ImportArgs) -> CliResult<ExitCode> {
                 progress.phase("writing");
                 None
             }
-            Ok(batch) => Some(Ok(batch
-                .into_iter()
-                .map(|(line, command)| {
+            Ok(batch) => {
+                let mut commands = Vec::with_capacity(batch.len());
+                for (line, command) in batch {
+                    let at = format!("{name}: line {line}");
+                    if let Err(error) =
+                        take_snapshots(&at, &command, &store, supplied.as_ref(), &mut created)
+                    {
+                        return Some(Err(error));
+                    }
                     line_numbers.push(line);
-                    command
-                })
-                .collect::<Vec<Command>>())),
+                    commands.push(command);
+                }
+                Some(Ok(commands))
+            }
             Err(error) => Some(Err(in_file(error))),
         }
     });
     let submitted = ledger.submit_stream(&mut batches, &context);
     progress.finish();
+    if matches!(
+        submitted,
+        Err(StreamError::Input(_)) | Err(StreamError::Submit(SubmitError::Rejected { .. }))
+    ) {
+        // Refused, so no entry names them: the snapshots this import put in place go too.
+        for sha256 in &created {
+            store.remove(sha256).ok();
+        }
+    }
     let submitted = submitted.map_err(|error| match error {
         StreamError::Input(error) => error,
         StreamError::Submit(SubmitError::Rejected { command, reason }) => CliError::input(format!(
@@ -85,6 +115,60 @@ pub fn cmd_import(env: &Env, args: ImportArgs) -> CliResult<ExitCode> {
         ledger.head()
     )?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Puts in the evidence store the snapshots a line's sources list that it lacks, from the
+/// directory given with `--evidence-dir`, each checked against its hash and size; notes those
+/// it put there in `created`. Says what is missing or wrong, naming the field.
+fn take_snapshots(
+    at: &str,
+    command: &Command,
+    store: &EvidenceStore,
+    supplied: Option<&EvidenceStore>,
+    created: &mut Vec<SnapshotHash>,
+) -> CliResult {
+    let refused = |why: String| CliError::input(format!("{at}: {why}; nothing was imported"));
+    let sources = match command {
+        Command::Record(record) => &record.claim.sources,
+        Command::Revise(revise) => match &revise.changes.sources {
+            Some(sources) => sources,
+            None => return Ok(()),
+        },
+    };
+    for (i, source) in sources.iter().enumerate() {
+        for (j, item) in source.archived.iter().enumerate() {
+            if store.contains(&item.sha256) {
+                continue;
+            }
+            let field = format!("field `sources[{i}].archived[{j}].sha256`");
+            let Some(supplied) = supplied else {
+                return Err(refused(format!(
+                    "{field}: the ledger keeps no snapshot {}; supply the file with --evidence-dir DIR (named by its SHA-256)",
+                    item.sha256
+                )));
+            };
+            match store.put_from(supplied, &item.sha256, item.size) {
+                Ok(Some(stored)) => {
+                    if stored.created {
+                        created.push(stored.sha256);
+                    }
+                }
+                Ok(None) => {
+                    return Err(refused(format!(
+                        "{field}: snapshot {} is neither in the ledger nor in {}",
+                        item.sha256,
+                        supplied.root().display()
+                    )))
+                }
+                Err(CopyError::Write(e)) => return Err(CliError::io(e.to_string())),
+                Err(CopyError::Read { path, error }) => {
+                    return Err(CliError::file("read", &path, &error))
+                }
+                Err(e) => return Err(refused(format!("{field}: {e}"))),
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Counts the bytes read, for the progress bar.

@@ -1,10 +1,12 @@
 //! One module per command; `run` dispatches.
 
 mod add;
+mod archive;
 mod checkpoint;
 mod compare;
 mod completions;
 mod demo;
+mod evidence;
 mod export;
 mod head;
 mod history;
@@ -44,6 +46,8 @@ pub fn run(args: Args) -> CliResult<ExitCode> {
         Command::Add(add) => add::cmd_add(&env, add),
         Command::Revise(revise) => revise::cmd_revise(&env, revise),
         Command::Import(import) => import::cmd_import(&env, import),
+        Command::Archive(archive) => archive::cmd_archive(&env, archive),
+        Command::Evidence(evidence) => evidence::cmd_evidence(&env, evidence),
         Command::Show(show) => show::cmd_show(&env, show),
         Command::List(list) => list::cmd_list(&env, list),
         Command::History(history) => history::cmd_history(&env, history),
@@ -260,6 +264,18 @@ fn print_committed_id(receipt: &claimledger_store::Receipt) -> CliResult {
 }
 
 /// Prints a JSON value, pretty, and a line break.
+/// A claim written with `add` or `revise` may list only snapshots the evidence store holds:
+/// `claims archive` keeps them, `claims import --evidence-dir` brings them.
+fn snapshots_held(env: &Env, command: &claimledger_core::input::Command) -> CliResult {
+    match claimledger_store::EvidenceStore::of_ledger(&env.ledger_dir).first_missing(command) {
+        None => Ok(()),
+        Some((field, sha256)) => Err(CliError::input(format!(
+            "field `{field}`: the ledger keeps no snapshot {sha256}; keep one with `claims \
+             archive`, or bring it with `claims import --evidence-dir DIR`"
+        ))),
+    }
+}
+
 fn print_json(out: &mut impl std::io::Write, value: &impl serde::Serialize) -> CliResult {
     serde_json::to_writer_pretty(&mut *out, value).map_err(std::io::Error::from)?;
     writeln!(out)?;

@@ -91,6 +91,7 @@ pub fn cmd_revise(env: &Env, args: ReviseArgs) -> CliResult<ExitCode> {
                 .map_err(|e| CliError::input(e.to_string()))?
         }
     };
+    super::snapshots_held(env, &command)?;
     let receipts = ledger.submit(&[command], &context)?;
     let receipt = &receipts[0];
     super::print_committed_id(receipt)?;
