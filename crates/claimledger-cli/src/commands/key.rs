@@ -120,7 +120,7 @@ fn cmd_key_generate_witness(env: &Env, args: KeyGenerateArgs) -> CliResult<ExitC
         writeln!(out, "{verifier}")?;
     }
     env.say(format_args!(
-        "wrote the witness key of {name:?} to {} (readable by you alone: keep it secret); give          the verifier key above to the logs you witness and to those who check cosignatures",
+        "wrote the witness key of {name:?} to {} (readable by you alone: keep it secret); give the verifier key above to the logs you witness and to those who check cosignatures",
         path.display()
     ));
     Ok(ExitCode::SUCCESS)
