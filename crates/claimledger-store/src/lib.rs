@@ -25,6 +25,7 @@
 mod bundle;
 mod chunk;
 pub mod forge;
+mod hashing;
 pub mod index;
 mod index_batch;
 mod ledger;

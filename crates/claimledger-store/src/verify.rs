@@ -127,26 +127,6 @@ impl Claims {
     }
 }
 
-/// A hasher for values that are hashes already: their first 8 bytes.
-#[derive(Default)]
-struct Prehashed(u64);
-
-impl std::hash::Hasher for Prehashed {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for (i, b) in bytes.iter().take(8).enumerate() {
-            self.0 |= u64::from(*b) << (8 * i);
-        }
-    }
-
-    fn write_u128(&mut self, value: u128) {
-        self.0 = value as u64;
-    }
-}
-
 /// What the in-order checks need of an entry: read from its bytes, and digested, in the
 /// parallel step, so that the checks hold no entry and redo no work.
 struct Summary {
@@ -248,7 +228,7 @@ struct Checker {
     suspect: Option<(Seq, Seq, EntryHash)>,
     claims: Claims,
     /// 128 bits of BLAKE3 of each key used: a key's text would take several times as much.
-    keys: HashSet<u128, std::hash::BuildHasherDefault<Prehashed>>,
+    keys: HashSet<u128, crate::hashing::IdHash>,
     /// The id of the claim recorded last.
     last_recorded: Option<ClaimId>,
     /// When the entry before was recorded: recording times never decrease along the log.
