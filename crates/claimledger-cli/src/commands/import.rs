@@ -14,8 +14,8 @@ use std::process::ExitCode;
 
 pub fn cmd_import(env: &Env, args: ImportArgs) -> CliResult<ExitCode> {
     let name = args.file.display().to_string();
-    let reader: Box<dyn Read> = if name == "-" {
-        Box::new(std::io::stdin().lock())
+    let reader: Box<dyn Read + Send> = if name == "-" {
+        Box::new(std::io::stdin())
     } else {
         Box::new(
             std::fs::File::open(&args.file).map_err(|e| CliError::file("read", &args.file, &e))?,
@@ -41,28 +41,49 @@ pub fn cmd_import(env: &Env, args: ImportArgs) -> CliResult<ExitCode> {
     let in_file = |error| CliError::input(format!("{name}: {error}"));
     let mut source = Batches::new(reader, args.csv).map_err(in_file)?;
     let mut line_numbers: Vec<u64> = Vec::new();
-    let mut batches = std::iter::from_fn(|| {
-        if let Err(interrupted) = crate::interrupt::check() {
-            return Some(Err(interrupted));
-        }
-        match source.next_batch() {
-            Ok(batch) if batch.is_empty() => {
-                // Everything is read and checked: what follows is the write itself.
-                crate::interrupt::committing();
-                progress.phase("writing");
-                None
+    // The file is read and parsed a batch ahead, on a thread of its own, while the batch
+    // before is decided and written: on two cores, parsing overlaps the writing.
+    let (sender, receiver) = std::sync::mpsc::sync_channel(1);
+    let submitted = std::thread::scope(|scope| {
+        scope.spawn(move || loop {
+            let batch = source.next_batch();
+            let last = batch.as_ref().map_or(true, Vec::is_empty);
+            if sender.send(batch).is_err() || last {
+                return;
             }
-            Ok(batch) => Some(Ok(batch
-                .into_iter()
-                .map(|(line, command)| {
-                    line_numbers.push(line);
-                    command
-                })
-                .collect::<Vec<Command>>())),
-            Err(error) => Some(Err(in_file(error))),
-        }
+        });
+        let mut batches = std::iter::from_fn(|| {
+            if let Err(interrupted) = crate::interrupt::check() {
+                return Some(Err(interrupted));
+            }
+            match receiver.recv() {
+                Ok(Ok(batch)) if batch.is_empty() => {
+                    // Everything is read and checked: what follows is the write itself.
+                    crate::interrupt::committing();
+                    progress.phase("writing");
+                    None
+                }
+                Ok(Ok(batch)) => Some(Ok(batch
+                    .into_iter()
+                    .map(|(line, command)| {
+                        line_numbers.push(line);
+                        command
+                    })
+                    .collect::<Vec<Command>>())),
+                Ok(Err(error)) => Some(Err(in_file(error))),
+                // The reading thread ended without saying the file ended: never taken for the
+                // end of the file, which would commit part of it.
+                Err(std::sync::mpsc::RecvError) => Some(Err(CliError::io(format!(
+                    "{name}: the reading of the file stopped before its end; nothing was imported"
+                )))),
+            }
+        });
+        let submitted = ledger.submit_stream(&mut batches, &context);
+        // A submission refused before the end of the file stops the reading thread.
+        drop(batches);
+        drop(receiver);
+        submitted
     });
-    let submitted = ledger.submit_stream(&mut batches, &context);
     progress.finish();
     let submitted = submitted.map_err(|error| match error {
         StreamError::Input(error) => error,
