@@ -350,21 +350,7 @@ impl Submission {
                 (event, Some(current))
             }
         };
-        let entry = Entry {
-            seq: self.seq,
-            prev: self.prev,
-            event,
-        };
-        let bytes = entry.encode();
-        if bytes.len() > claimledger_core::ENTRY_LEN_MAX {
-            return Err(reject(RejectReason::EntryTooLarge(bytes.len())));
-        }
-        debug_assert_eq!(
-            Entry::decode(&bytes).as_ref(),
-            Ok(&entry),
-            "an entry decodes to what was encoded"
-        );
-        let hash = EntryHash::of(&bytes);
+        let (entry, bytes, hash) = encode_entry(self.seq, self.prev, event).map_err(reject)?;
         let id = entry.event.claim_id();
         match &entry.event {
             Event::ClaimRecorded(recorded) => {
@@ -1232,8 +1218,33 @@ pub fn clamp_time(now: Timestamp, last_recorded: Option<Timestamp>) -> Timestamp
     last_recorded.map_or(now, |last| last.max(now))
 }
 
-/// A new claim id for the record at `seq`, greater than `last`, the last claim id.
-fn new_claim_id(
+/// The entry at `seq` after `prev` that `event` makes, its bytes and their hash; refused if
+/// the bytes are longer than an entry may be. The last pure step of a submission, shared by
+/// every storage of entries.
+pub fn encode_entry(
+    seq: Seq,
+    prev: EntryHash,
+    event: Event,
+) -> Result<(Entry, Vec<u8>, EntryHash), RejectReason> {
+    let entry = Entry { seq, prev, event };
+    let bytes = entry.encode();
+    if bytes.len() > claimledger_core::ENTRY_LEN_MAX {
+        return Err(RejectReason::EntryTooLarge(bytes.len()));
+    }
+    debug_assert_eq!(
+        Entry::decode(&bytes).as_ref(),
+        Ok(&entry),
+        "an entry decodes to what was encoded"
+    );
+    let hash = EntryHash::of(&bytes);
+    Ok((entry, bytes, hash))
+}
+
+/// A new claim id for the record at `seq` (after `prev`), greater than `last`, the last claim
+/// id: version 7, with `context.now`'s milliseconds and random bits (or bits derived from
+/// `prev` and `seq` where the clock is pinned), or the id just after `last` where that would
+/// not be greater. How every storage of entries mints ids.
+pub fn new_claim_id(
     context: &SubmitContext,
     prev: EntryHash,
     seq: Seq,

@@ -42,8 +42,9 @@ pub mod watch;
 
 pub use bundle::{checkpoint_line, header_line, BUNDLE_FORMAT};
 pub use ledger::{
-    id_after, Filter, IdBits, Ledger, Receipt, RejectReason, Revision, StreamError, SubmitContext,
-    SubmitError, Submitted, INDEX_BATCH_ENTRIES, LARGE_COMMIT_ENTRIES,
+    clamp_time, encode_entry, id_after, new_claim_id, Filter, IdBits, Ledger, Receipt,
+    RejectReason, Revision, StreamError, SubmitContext, SubmitError, Submitted,
+    INDEX_BATCH_ENTRIES, LARGE_COMMIT_ENTRIES,
 };
 pub use memory::{MemoryStorage, MEMORY_ORIGIN};
 pub use private_copy::{is_not_writable, PrivateCopy};
@@ -51,5 +52,7 @@ pub use sled_store::{
     default_origin, default_origin_with, SledStorage, DEFAULT_WAIT, STORE_FORMAT,
 };
 pub use storage::{Head, IndexOp, Storage, StoreError};
-pub use verify::{verify_bundle, BundleCheckpoint, BundleReport, Problem, VerifyReport};
+pub use verify::{
+    verify_bundle, BundleCheckpoint, BundleReport, LogChecker, Problem, VerifyReport,
+};
 pub use watch::Watched;

@@ -16,7 +16,7 @@
 //! first that differs.
 
 use crate::bundle;
-use crate::index::{self, Fact, IndexDigest};
+use crate::index::{self, Fact, FactKey, IndexDigest};
 use crate::ledger::Ledger;
 use crate::storage::{Head, Storage, StoreError};
 use crate::tree::{TreeAppender, TreeCheck};
@@ -24,7 +24,7 @@ use claimledger_core::canonical::{EntryView, EventView};
 use claimledger_core::checkpoint::{self, VerifierKeyText};
 use claimledger_core::merkle::{record_hash, Hash};
 use claimledger_core::{
-    Claim, ClaimId, Entry, EntryHash, Event, Key, RevisionKind, Seq, Status, Timestamp,
+    Claim, ClaimId, Entry, EntryHash, Event, RevisionKind, Seq, Status, Timestamp,
 };
 use rayon::prelude::*;
 use std::borrow::Cow;
@@ -127,15 +127,15 @@ impl Claims {
     }
 }
 
-/// What the in-order checks need of an entry: read from its bytes, and digested, in the
-/// parallel step, so that the checks hold no entry and redo no work.
+/// What the in-order checks need of an entry: read from its bytes, and digested, where the
+/// entry is read (in parallel), so that the checks hold no entry and redo no work.
 struct Summary {
     seq: Seq,
     prev: EntryHash,
     recorded_at: Timestamp,
     claim_id: ClaimId,
-    /// The key a record gives its claim, and 128 bits of BLAKE3 of its text.
-    key: Option<(Key, u128)>,
+    /// The key a record gives its claim, and its hash.
+    key: Option<(Box<str>, u128)>,
     revision: u32,
     /// A revision's kind; `None` for a record.
     kind: Option<RevisionKind>,
@@ -144,60 +144,59 @@ struct Summary {
     facts: IndexDigest,
     /// The label facts of the entry's claim.
     labels: IndexDigest,
-    /// 128 bits of BLAKE3 of the claim object's bytes without its `status` field: since one
-    /// content has one byte form, equal for two claims exactly when they differ at most in
-    /// their status (but for a collision, which takes some 2^64 tries to find).
+    /// The hash of the claim object's bytes without its `status` field: since one content has
+    /// one byte form, equal for two claims exactly when they differ at most in their status
+    /// (but for a collision, which under a key no one knows takes some 2^64 tries to find).
     claim: u128,
     status: Status,
 }
 
-/// 128 bits of BLAKE3 of the concatenated `parts`.
-fn digest128(parts: &[&[u8]]) -> u128 {
-    let mut hasher = blake3::Hasher::new();
-    for part in parts {
-        hasher.update(part);
-    }
-    let mut digest = [0u8; 16];
-    digest.copy_from_slice(&hasher.finalize().as_bytes()[..16]);
-    u128::from_le_bytes(digest)
-}
-
 impl Summary {
-    fn of(seq: Seq, bytes: &[u8]) -> Result<Summary, String> {
+    /// Reads entry `seq`'s stored bytes (every rule of their form and their fields) and
+    /// digests what the in-order checks need, with hashes under `key`.
+    fn of(key: &FactKey, seq: Seq, bytes: &[u8]) -> Result<Summary, String> {
         let view = EntryView::parse(bytes).map_err(|e| e.0)?;
         let id = view.claim_id;
         let revision = view.revision();
         let mut facts = IndexDigest::default();
-        facts.add(&Fact::Revision { id, revision, seq });
-        let (key, kind) = match &view.event {
-            EventView::Recorded { key } => {
-                let key = match key {
+        facts.add(key, &Fact::Revision { id, revision, seq });
+        let (claim_key, kind) = match &view.event {
+            EventView::Recorded { key: claim_key } => {
+                let claim_key = match claim_key {
                     None => None,
                     Some(text) => {
-                        let key = Key::parse(text)?;
-                        facts.add(&Fact::ClaimKey {
-                            id,
-                            key: Cow::Borrowed(text),
-                        });
-                        facts.add(&Fact::KeyClaim {
-                            key: Cow::Borrowed(text),
-                            id,
-                        });
-                        Some((key, digest128(&[text.as_bytes()])))
+                        facts.add(
+                            key,
+                            &Fact::ClaimKey {
+                                id,
+                                key: Cow::Borrowed(text),
+                            },
+                        );
+                        facts.add(
+                            key,
+                            &Fact::KeyClaim {
+                                key: Cow::Borrowed(text),
+                                id,
+                            },
+                        );
+                        Some((Box::from(*text), key.hash(&[text.as_bytes()])))
                     }
                 };
-                (key, None)
+                (claim_key, None)
             }
             EventView::Revised { kind, .. } => (None, Some(*kind)),
         };
         let claim = &view.claim;
         let mut labels = IndexDigest::default();
         for (kind, label) in index::labels_of(claim.subject, &claim.claimant, claim.tags()) {
-            labels.add(&Fact::Label {
-                kind,
-                label: Cow::Borrowed(label),
-                id,
-            });
+            labels.add(
+                key,
+                &Fact::Label {
+                    kind,
+                    label: Cow::Borrowed(label),
+                    id,
+                },
+            );
         }
         let (before, after) = claim.bytes_without_status();
         Ok(Summary {
@@ -205,12 +204,12 @@ impl Summary {
             prev: view.prev,
             recorded_at: view.recorded_at,
             claim_id: id,
-            key,
+            key: claim_key,
             revision,
             kind,
             facts,
             labels,
-            claim: digest128(&[before, after]),
+            claim: key.hash(&[before, after]),
             status: claim.status,
         })
     }
@@ -227,8 +226,10 @@ struct Checker {
     /// of the two was altered shows at the next link.
     suspect: Option<(Seq, Seq, EntryHash)>,
     claims: Claims,
-    /// 128 bits of BLAKE3 of each key used: a key's text would take several times as much.
+    /// The hash of each key used: a key's text would take several times as much.
     keys: HashSet<u128, crate::hashing::IdHash>,
+    /// The key of the hashes of facts, keys and claims.
+    key: FactKey,
     /// The id of the claim recorded last.
     last_recorded: Option<ClaimId>,
     /// When the entry before was recorded: recording times never decrease along the log.
@@ -238,6 +239,45 @@ struct Checker {
 }
 
 impl Checker {
+    fn new(head: Option<Head>, expect: Option<Head>) -> Checker {
+        Checker {
+            head,
+            expect,
+            expected_seq: 1,
+            prev_hash: EntryHash::ZERO,
+            suspect: None,
+            claims: Claims::default(),
+            keys: HashSet::default(),
+            key: FactKey::random(),
+            last_recorded: None,
+            last_time: None,
+            digest: IndexDigest::default(),
+        }
+    }
+
+    /// What is left to check once the last entry is checked: a link found broken at the end,
+    /// and that the log reached the expected head, if any.
+    fn finish(&mut self) -> Option<Problem> {
+        if let Some((before, after, after_hash)) = self.suspect.take() {
+            return Some(self.blame(before, after, after_hash, None));
+        }
+        let expect = self.expect?;
+        let entries = self.expected_seq - 1;
+        if expect.count > entries {
+            Some(Problem {
+                seq: None,
+                what: format!("it holds {entries} entries, fewer than the expected head's {}: it was rolled back or truncated", expect.count),
+            })
+        } else if expect.count == 0 && expect.hash != EntryHash::ZERO {
+            Some(Problem {
+                seq: None,
+                what: "an expected head of 0 entries must have the zero hash".into(),
+            })
+        } else {
+            None
+        }
+    }
+
     fn problem(seq: Seq, what: impl Into<String>) -> Problem {
         Problem {
             seq: Some(seq),
@@ -331,13 +371,15 @@ impl Checker {
     fn check_event(&mut self, seq: Seq, entry: Summary) -> Result<(), Problem> {
         let id = entry.claim_id;
         let Some(kind) = entry.kind else {
-            if self.claims.contains(id) {
-                return Err(Self::problem(
-                    seq,
-                    format!("claim {id} is recorded a second time"),
-                ));
-            }
+            // Claims are recorded in id order, so an id above the last is new: only one that
+            // is not needs looking for.
             if let Some(last) = self.last_recorded.filter(|last| id <= *last) {
+                if self.claims.contains(id) {
+                    return Err(Self::problem(
+                        seq,
+                        format!("claim {id} is recorded a second time"),
+                    ));
+                }
                 return Err(Self::problem(
                     seq,
                     format!(
@@ -459,13 +501,16 @@ fn expected_facts(
     Ok(facts)
 }
 
-/// An entry as the parallel step of [`LogCheck`] leaves it: read, hashed, and its Merkle leaf
-/// hashed if wanted.
+/// An entry as the parallel step of [`LogChecker`] leaves it: read, hashed, and its Merkle
+/// leaf hashed if wanted.
 type Decoded = (Seq, Result<Summary, String>, EntryHash, Option<Hash>);
 
 /// Checks entries as they stream past, in parallel batches: everything verify checks that
-/// needs nothing but the entries. Shared by [`Ledger::verify`] and [`verify_bundle`].
-struct LogCheck {
+/// needs nothing but the entries (their form, the chain, the order of times and claim ids, every
+/// rule of a claim's history, and the digest of the index facts they imply). The one checker of
+/// [`Ledger::verify`] and [`verify_bundle`], and of
+/// the benchmark's SQLite alternative, which thereby differ only in where the entries come from.
+pub struct LogChecker {
     checker: Checker,
     batch: Vec<(Seq, Vec<u8>)>,
     /// The batch before `batch`: decoded, not yet checked.
@@ -474,32 +519,58 @@ struct LogCheck {
     /// With `Some`, the Merkle leaf of each entry checked is hashed in the same parallel step
     /// and kept here until taken.
     leaves: Option<Vec<Hash>>,
+    /// With `Some`, the hash of each entry checked is kept here until taken.
+    hashes: Option<Vec<EntryHash>>,
 }
 
-impl LogCheck {
-    fn new(head: Option<Head>, expect: Option<Head>) -> LogCheck {
-        LogCheck {
-            checker: Checker {
-                head,
-                expect,
-                expected_seq: 1,
-                prev_hash: EntryHash::ZERO,
-                suspect: None,
-                claims: Claims::default(),
-                keys: HashSet::default(),
-                last_recorded: None,
-                last_time: None,
-                digest: IndexDigest::default(),
-            },
+impl std::fmt::Debug for LogChecker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LogChecker")
+            .field("entries_checked", &self.entries_checked())
+            .field("claim_count", &self.claim_count())
+            .field("problem", &self.problem)
+            .finish_non_exhaustive()
+    }
+}
+
+impl LogChecker {
+    /// A checker of a log from its first entry. `head` is the head recorded with the entries,
+    /// where there is one (it tells which of two entries a broken link altered; see
+    /// [`LogChecker::set_head`]); `expect` is a head written down earlier, which the log must
+    /// still hold.
+    pub fn new(head: Option<Head>, expect: Option<Head>) -> LogChecker {
+        LogChecker {
+            checker: Checker::new(head, expect),
             batch: Vec::with_capacity(VERIFY_BATCH_ENTRIES),
             decoded: Vec::new(),
             problem: None,
             leaves: None,
+            hashes: None,
         }
     }
 
-    /// Takes the next entry; breaks at the first problem.
-    fn push(&mut self, seq: Seq, bytes: &[u8]) -> ControlFlow<()> {
+    /// Sets the head the entries were recorded with, once known (a stream learns it at its
+    /// end), before [`LogChecker::finish`].
+    pub fn set_head(&mut self, head: Option<Head>) {
+        self.checker.head = head;
+    }
+
+    /// Keeps the hash of each entry checked, in order, for [`LogChecker::take_hashes`]: how a
+    /// storage that also stores each entry's hash compares it without hashing twice.
+    pub fn keep_hashes(&mut self) {
+        self.hashes.get_or_insert_with(Vec::new);
+    }
+
+    /// The hashes of the entries checked since the last call (with
+    /// [`LogChecker::keep_hashes`]; empty without).
+    pub fn take_hashes(&mut self) -> Vec<EntryHash> {
+        self.hashes.as_mut().map(std::mem::take).unwrap_or_default()
+    }
+
+    /// Takes the next entry; breaks at the first problem, which [`LogChecker::finish`] (or
+    /// [`LogChecker::problem`]) then returns. Entries are checked a batch at a time, so a
+    /// problem shows up to two batches after its entry was pushed.
+    pub fn push(&mut self, seq: Seq, bytes: &[u8]) -> ControlFlow<()> {
         self.batch.push((seq, bytes.to_vec()));
         if self.batch.len() == VERIFY_BATCH_ENTRIES {
             self.step();
@@ -519,7 +590,13 @@ impl LogCheck {
         let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(VERIFY_BATCH_ENTRIES));
         let pending = std::mem::take(&mut self.decoded);
         let want_leaves = self.leaves.is_some();
-        let (checker, leaves, problem) = (&mut self.checker, &mut self.leaves, &mut self.problem);
+        let key = self.checker.key;
+        let (checker, leaves, hashes, problem) = (
+            &mut self.checker,
+            &mut self.leaves,
+            &mut self.hashes,
+            &mut self.problem,
+        );
         let ((), decoded) = rayon::join(
             || {
                 if problem.is_some() {
@@ -533,6 +610,9 @@ impl LogCheck {
                     if let (Some(leaves), Some(leaf)) = (&mut *leaves, leaf) {
                         leaves.push(leaf);
                     }
+                    if let Some(hashes) = &mut *hashes {
+                        hashes.push(hash);
+                    }
                 }
             },
             || {
@@ -541,7 +621,7 @@ impl LogCheck {
                     .map(|(seq, bytes)| {
                         (
                             *seq,
-                            Summary::of(*seq, bytes),
+                            Summary::of(&key, *seq, bytes),
                             EntryHash::of(bytes),
                             want_leaves.then(|| record_hash(bytes)),
                         )
@@ -552,40 +632,64 @@ impl LogCheck {
         self.decoded = decoded;
     }
 
-    /// Checks every entry taken so far (unless a problem was found).
-    fn drain(&mut self) {
+    /// Checks every entry pushed so far (unless a problem was found), without the checks of
+    /// the end ([`LogChecker::finish`]).
+    pub fn drain(&mut self) {
         self.step();
         self.step();
     }
 
-    fn checked(&self) -> u64 {
+    /// Checks what is left, and that the expected head (if any) was reached: the first
+    /// problem, if any.
+    pub fn finish(&mut self) -> Option<Problem> {
+        self.drain();
+        if self.problem.is_none() {
+            self.problem = self.checker.finish();
+        }
+        self.problem.clone()
+    }
+
+    /// The first problem found so far.
+    pub fn problem(&self) -> Option<&Problem> {
+        self.problem.as_ref()
+    }
+
+    /// The entries checked so far.
+    pub fn entries_checked(&self) -> u64 {
         self.checker.expected_seq - 1
     }
 
-    /// Checks what is left, and that the expected head (if any) was reached.
-    fn finish(&mut self) {
-        self.drain();
-        if self.problem.is_none() {
-            if let Some((before, after, after_hash)) = self.checker.suspect.take() {
-                self.problem = Some(self.checker.blame(before, after, after_hash, None));
-            }
-        }
-        if self.problem.is_none() {
-            if let Some(expect) = self.checker.expect {
-                let entries = self.checked();
-                if expect.count > entries {
-                    self.problem = Some(Problem {
-                        seq: None,
-                        what: format!("it holds {entries} entries, fewer than the expected head's {}: it was rolled back or truncated", expect.count),
-                    });
-                } else if expect.count == 0 && expect.hash != EntryHash::ZERO {
-                    self.problem = Some(Problem {
-                        seq: None,
-                        what: "an expected head of 0 entries must have the zero hash".into(),
-                    });
-                }
-            }
-        }
+    /// The claims recorded by the entries checked so far.
+    pub fn claim_count(&self) -> u64 {
+        self.checker.claims.len() as u64
+    }
+
+    /// The hash of the last entry checked (zero before the first): the head the entries give.
+    pub fn last_hash(&self) -> EntryHash {
+        self.checker.prev_hash
+    }
+
+    /// The digest of the index facts ([`index::Fact`]) the entries checked imply, under
+    /// [`LogChecker::fact_key`]: equal to the digest of the facts an index states, under the
+    /// same key, exactly when the index is right (but for a collision).
+    pub fn index_digest(&self) -> IndexDigest {
+        self.checker.digest
+    }
+
+    /// The key of this checker's fact digests: each checker draws its own.
+    pub fn fact_key(&self) -> FactKey {
+        self.checker.key
+    }
+
+    /// What this checker knows of claim `id`: its latest revision, or `None` if the entries
+    /// checked never recorded it.
+    pub fn claim_revision(&self, id: ClaimId) -> Option<u32> {
+        self.checker
+            .claims
+            .0
+            .binary_search_by_key(&id, |(id, _)| *id)
+            .ok()
+            .map(|i| self.checker.claims.0[i].1.revision)
     }
 }
 
@@ -628,7 +732,7 @@ pub fn verify_bundle(
     key: Option<&VerifierKeyText>,
     progress: &mut dyn FnMut(u64),
 ) -> Result<BundleReport, std::io::Error> {
-    let mut check = LogCheck::new(None, expect);
+    let mut check = LogChecker::new(None, expect);
     check.leaves = Some(Vec::with_capacity(VERIFY_BATCH_ENTRIES));
     let mut tree = TreeAppender::new();
     let limit = claimledger_core::ENTRY_LEN_MAX.max(bundle::CHECKPOINT_LINE_LEN_MAX) as u64 + 2;
@@ -705,11 +809,11 @@ pub fn verify_bundle(
         count: entries,
         hash: last_hash,
     };
-    check.checker.head = Some(head);
+    check.set_head(Some(head));
     if framing.is_none() {
         check.finish();
     }
-    progress(check.checked());
+    progress(check.entries_checked());
     tree.push_leaves(&check.leaves.take().expect("set above"));
     let mut report = BundleReport {
         head,
@@ -841,7 +945,7 @@ impl<S: Storage + Sync> Ledger<S> {
         // what it finds is reported only if the log and the index check out.
         let mut tree = TreeCheck::new(self.storage())?;
         let mut tree_error = None;
-        let mut check = LogCheck::new(Some(head), expect);
+        let mut check = LogChecker::new(Some(head), expect);
         check.leaves = Some(Vec::with_capacity(VERIFY_BATCH_ENTRIES));
         let scanned = self.storage().scan_entries(Seq::FIRST, &mut |seq, bytes| {
             let flow = check.push(seq, bytes);
@@ -875,8 +979,7 @@ impl<S: Storage + Sync> Ledger<S> {
             Err(other) => return Err(other),
         }
         if problem.is_none() {
-            check.finish();
-            problem = check.problem.take();
+            problem = check.finish();
             let leaves = check.leaves.take().expect("set above");
             tree.push(self.storage(), &leaves)?;
         }
@@ -908,7 +1011,8 @@ impl<S: Storage + Sync> Ledger<S> {
         }
         if problem.is_none() {
             let mut stored = IndexDigest::default();
-            let undecodable = index::scan_facts(self.storage(), &mut |fact| stored.add(&fact))?;
+            let undecodable =
+                index::scan_facts(self.storage(), &mut |fact| stored.add(&checker.key, &fact))?;
             if let Some(what) = undecodable {
                 problem = Some(Problem { seq: None, what });
             } else if stored != checker.digest {
@@ -961,7 +1065,9 @@ mod tests {
     use crate::ledger_tests::{context, Crashy};
     use crate::MemoryStorage;
     use claimledger_core::input::parse_command;
-    use claimledger_core::{ClaimRecorded, ClaimRevised, RevisionKind, Status, Subject, Timestamp};
+    use claimledger_core::{
+        ClaimRecorded, ClaimRevised, Key, RevisionKind, Status, Subject, Timestamp,
+    };
 
     type Index = BTreeMap<Vec<u8>, Vec<u8>>;
 
