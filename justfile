@@ -7,7 +7,7 @@ demo:
 
 # Every test (what CI runs, with fmt and clippy).
 test:
-    cargo test --workspace
+    scripts/test
 
 # Formatting and lints, as CI checks them.
 lint:
@@ -29,10 +29,17 @@ crash ITERATIONS="1000":
 tamper ENTRIES="32" SLED_CASES="300":
     TAMPER_ENTRIES={{ENTRIES}} SLED_FLIP_CASES={{SLED_CASES}} cargo test --release -p claimledger-cli --test cli -- tamper:: sled_flips:: --nocapture
 
-# The benchmark of docs/PERFORMANCE.md: a million claims through the real binary.
+# The benchmark of docs/PERFORMANCE.md: a million claims through the real binary, then the
+# load on `claims serve` (64 clients adding and reading on loopback, 10 s a phase).
 bench *ARGS:
     cargo build --release -p claimledger-cli -p claimledger-bench
     ./target/release/claimledger-bench {{ARGS}}
+    ./target/release/claimledger-serve-bench
+
+# The load on `claims serve` alone: --clients N, --seconds S a phase, --claims N at the start.
+bench-serve *ARGS:
+    cargo build --release -p claimledger-cli -p claimledger-bench
+    ./target/release/claimledger-serve-bench {{ARGS}}
 
 # The fuzz targets of fuzz/ (docs/FUZZING.md), each for SECONDS: hostile input files, claims,
 # bundles and proofs. Installs cargo-fuzz if missing; needs no nightly toolchain.

@@ -1,10 +1,9 @@
-//! The parts of `claims` that others reach directly: the readers of untrusted files (import
-//! files, JSON Lines and CSV, and proof files), for tests and the fuzz targets (`fuzz/`); and
-//! the claim flags and read views that the benchmark's SQLite alternative shares with `claims`.
+//! The parts of `claims` that others reach directly: the claim flags, and (from
+//! `claimledger-formats`, which `claims serve` shares) the readers of untrusted import files
+//! and the read views; and the proof files. The readers of untrusted files are here for tests
+//! and the fuzz targets (`fuzz/`); the flags and views for the benchmark's SQLite alternative.
 //! The binary, `claims`, is `src/main.rs`.
 
-pub mod csv_input;
+pub use claimledger_formats::{csv_input, import_file, view};
 pub mod fields;
-pub mod import_file;
 pub mod proof_file;
-pub mod view;

@@ -640,6 +640,23 @@ impl FactKey {
         }
     }
 
+    /// The key's 16 bytes, to keep a digest's key with the digest (a monitor's saved state).
+    pub fn to_bytes(&self) -> [u8; 16] {
+        let mut bytes = [0u8; 16];
+        bytes[..8].copy_from_slice(&self.k0.to_le_bytes());
+        bytes[8..].copy_from_slice(&self.k1.to_le_bytes());
+        bytes
+    }
+
+    /// The key [`FactKey::to_bytes`] gave.
+    pub fn from_bytes(bytes: [u8; 16]) -> FactKey {
+        let (k0, k1) = bytes.split_at(8);
+        FactKey {
+            k0: u64::from_le_bytes(k0.try_into().expect("8 bytes")),
+            k1: u64::from_le_bytes(k1.try_into().expect("8 bytes")),
+        }
+    }
+
     /// The hash of the concatenated `parts`.
     pub fn hash(&self, parts: &[&[u8]]) -> u128 {
         use siphasher::sip128::Hasher128;

@@ -157,6 +157,9 @@ struct Submission {
     /// The claims of entries staged by earlier batches that the current batch revises, read
     /// back ahead, in parallel ([`Submission::fetch_revised`]), by entry.
     fetched: IdMap<(Seq, ClaimState)>,
+    /// The keys of claims recorded before this submission that it revises: a revision's bytes
+    /// do not carry the key, which a later revision's state (and receipt) still has.
+    earlier_keys: IdMap<Key>,
     /// The last claim id, read when the first record needs it.
     last_id: Option<Option<ClaimId>>,
     prev: EntryHash,
@@ -292,6 +295,7 @@ impl Submission {
             batch: Vec::new(),
             batch_first: ledger.head.next_seq(),
             fetched: IdMap::default(),
+            earlier_keys: IdMap::default(),
             last_id: None,
             prev: ledger.head.hash,
             seq: ledger.head.next_seq(),
@@ -321,7 +325,7 @@ impl Submission {
         command: &Command,
     ) -> Result<Step, SubmitError> {
         let reject = |reason: RejectReason| SubmitError::Rejected { command: i, reason };
-        let (event, previous) = match command {
+        let (event, previous, minted) = match command {
             Command::Record(record) => {
                 let key_owner = match &record.key {
                     None => None,
@@ -337,9 +341,7 @@ impl Submission {
                 let id = new_claim_id(&self.context, self.prev, self.seq, last)?;
                 let event = decide_record(record, id, key_owner, &self.event_context)
                     .map_err(|e| reject(e.into()))?;
-                // Only once the command is accepted.
-                self.last_id = Some(Some(id));
-                (event, None)
+                (event, None, Some(id))
             }
             Command::Revise(revise) => {
                 let current = self
@@ -347,10 +349,16 @@ impl Submission {
                     .ok_or_else(|| reject(RejectReason::UnknownClaim(revise.claim.clone())))?;
                 let event = decide_revise(revise, &current, &self.event_context)
                     .map_err(|e| reject(e.into()))?;
-                (event, Some(current))
+                (event, Some(current), None)
             }
         };
         let (entry, bytes, hash) = encode_entry(self.seq, self.prev, event).map_err(reject)?;
+        // Only once the command is accepted: a refused one leaves the submission as it was, so
+        // that the commands after it are decided as if it had not been given
+        // ([`Ledger::submit_each`]).
+        if let Some(id) = minted {
+            self.last_id = Some(Some(id));
+        }
         let id = entry.event.claim_id();
         match &entry.event {
             Event::ClaimRecorded(recorded) => {
@@ -360,7 +368,14 @@ impl Submission {
                 };
                 self.latest.record(id, entry.seq, key);
             }
-            Event::ClaimRevised(_) => self.latest.revise(id, entry.seq),
+            Event::ClaimRevised(_) => {
+                if let Some(key) = previous.as_ref().and_then(|p| p.key.as_ref()) {
+                    if self.latest.key_of(id).is_none() && !self.earlier_keys.contains_key(&id) {
+                        self.earlier_keys.insert(id, key.clone());
+                    }
+                }
+                self.latest.revise(id, entry.seq)
+            }
         }
         self.batch.push(bytes);
         self.prev = hash;
@@ -427,10 +442,10 @@ impl Submission {
     /// The state with the key this submission recorded its claim with, if any.
     fn with_key(&self, mut state: ClaimState) -> ClaimState {
         if state.key.is_none() {
-            state.key = self
-                .latest
-                .key_of(state.id)
-                .and_then(|i| Key::parse(self.keys.text_of(i)).ok());
+            state.key = match self.latest.key_of(state.id) {
+                Some(i) => Key::parse(self.keys.text_of(i)).ok(),
+                None => self.earlier_keys.get(&state.id).cloned(),
+            };
         }
         state
     }
@@ -538,6 +553,46 @@ pub struct Revision {
     pub seq: Seq,
     pub hash: EntryHash,
     pub entry: Entry,
+}
+
+/// A storage that hands out read-only handles onto the same data, each seeing the log up to
+/// the head it was made at: how a server reads while its one writer commits
+/// ([`Ledger::view`]).
+pub trait ShareRead: Storage + Sized {
+    /// A handle that reads what this storage holds, up to its current head; it never writes.
+    fn share_read(&self) -> Self;
+}
+
+/// A read-only view of a [`Ledger`] as it stood at one head, over a handle that shares its
+/// storage ([`ShareRead`]): it reads while the ledger goes on committing, sees nothing
+/// committed after it was made, and cannot write (it gives out `&Ledger` only).
+///
+/// The index is shared, not copied, so what a view reads through it is held to the view's
+/// head: a claim's revisions after it are left out, and a claim recorded after it is not
+/// found. One thing is not: a listing by subject, claimant or tag finds claims by their
+/// labels as they are now, so a claim whose labels a later revision changed may be left out
+/// of a listing made from an older view (never shown with labels it did not have then).
+#[derive(Debug)]
+pub struct LedgerView<S: Storage>(Ledger<S>);
+
+impl<S: Storage> std::ops::Deref for LedgerView<S> {
+    type Target = Ledger<S>;
+
+    fn deref(&self) -> &Ledger<S> {
+        &self.0
+    }
+}
+
+impl<S: ShareRead> Ledger<S> {
+    /// A read-only view of the ledger as it stands now (see [`LedgerView`]).
+    pub fn view(&self) -> LedgerView<S> {
+        LedgerView(Ledger {
+            storage: self.storage.share_read(),
+            head: self.head,
+            large_commit_entries: self.large_commit_entries,
+            index_batch_entries: self.index_batch_entries,
+        })
+    }
 }
 
 #[derive(Debug)]
@@ -676,10 +731,12 @@ impl<S: Storage> Ledger<S> {
         let picks: Vec<(&index::ClaimSlot, usize)> = slots
             .iter()
             .filter_map(|slot| {
-                let known = match as_of {
-                    None => slot.seqs.len(),
-                    Some(as_of) => slot.seqs.partition_point(|&seq| seq <= as_of),
-                };
+                // Never past this ledger's head: a [`LedgerView`] shares an index that the
+                // writer may have moved on.
+                let as_of = as_of
+                    .unwrap_or(Seq(self.head.count))
+                    .min(Seq(self.head.count));
+                let known = slot.seqs.partition_point(|&seq| seq <= as_of);
                 (known > 0).then_some((slot, known))
             })
             .collect();
@@ -728,9 +785,12 @@ impl<S: Storage> Ledger<S> {
         id: ClaimId,
         as_of: Option<Seq>,
     ) -> Result<Vec<Revision>, StoreError> {
+        let as_of = as_of
+            .unwrap_or(Seq(self.head.count))
+            .min(Seq(self.head.count));
         self.revisions(id)?
             .iter()
-            .filter(|record| as_of.is_none_or(|as_of| record.seq <= as_of))
+            .filter(|record| record.seq <= as_of)
             .map(|record| {
                 let bytes = self
                     .storage
@@ -1021,6 +1081,47 @@ impl<S: Storage> Ledger<S> {
             self.head = head;
         }
         Ok(receipts)
+    }
+
+    /// Group commit: decides each command on its own, in order, as if the commands before it
+    /// that were accepted had been committed (a revise may name a claim an earlier command
+    /// records; a refused command changes nothing for those after it), then commits the
+    /// accepted ones in one atomic, durable write. Each command gets its own result: its
+    /// receipt, or why it was refused. An `Err` is a storage failure, and nothing was written.
+    ///
+    /// Unlike [`Ledger::submit`] this holds every entry and index change in memory: callers
+    /// give it at most a few thousand commands at a time.
+    pub fn submit_each(
+        &mut self,
+        commands: &[Command],
+        context: &SubmitContext,
+    ) -> Result<Vec<Result<Receipt, RejectReason>>, StoreError> {
+        let mut submission = Submission::new(self, context)?;
+        let mut results = Vec::with_capacity(commands.len());
+        let mut index_batch = IndexBatch::new();
+        for (i, command) in commands.iter().enumerate() {
+            let step = match submission.step(self, i, command) {
+                Ok(step) => step,
+                Err(SubmitError::Rejected { reason, .. }) => {
+                    results.push(Err(reason));
+                    continue;
+                }
+                Err(SubmitError::Store(error)) => return Err(error),
+            };
+            index_batch.add(
+                IndexEvent::of_event(&step.entry.event, step.entry.seq),
+                step.previous.as_ref().map(|s| &s.claim),
+            )?;
+            results.push(Ok(step.receipt()));
+        }
+        let entries = submission.take_batch();
+        if !entries.is_empty() {
+            let head = submission.head();
+            let index_ops = index_batch.finish(&self.storage)?;
+            self.storage.commit(&entries, head, Some(&index_ops))?;
+            self.head = head;
+        }
+        Ok(results)
     }
 
     /// [`Ledger::submit`] for commands that arrive in batches, as an import reads them, with

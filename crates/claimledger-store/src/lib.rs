@@ -42,8 +42,8 @@ pub mod watch;
 
 pub use bundle::{checkpoint_line, header_line, BUNDLE_FORMAT};
 pub use ledger::{
-    clamp_time, encode_entry, id_after, new_claim_id, Filter, IdBits, Ledger, Receipt,
-    RejectReason, Revision, StreamError, SubmitContext, SubmitError, Submitted,
+    clamp_time, encode_entry, id_after, new_claim_id, Filter, IdBits, Ledger, LedgerView, Receipt,
+    RejectReason, Revision, ShareRead, StreamError, SubmitContext, SubmitError, Submitted,
     INDEX_BATCH_ENTRIES, LARGE_COMMIT_ENTRIES,
 };
 pub use memory::{MemoryStorage, MEMORY_ORIGIN};
@@ -53,6 +53,6 @@ pub use sled_store::{
 };
 pub use storage::{Head, IndexOp, Storage, StoreError};
 pub use verify::{
-    verify_bundle, BundleCheckpoint, BundleReport, LogChecker, Problem, VerifyReport,
+    verify_bundle, BundleCheckpoint, BundleReport, EntryCheck, LogChecker, Problem, VerifyReport,
 };
 pub use watch::Watched;

@@ -7,11 +7,10 @@ use crate::cli::{CompareArgs, CompareSort};
 use crate::env::Env;
 use crate::error::{CliError, CliResult};
 use crate::output::{self, JsonArrayWriter};
-use claimledger_cli::view::{by_amount, by_stated};
+use claimledger_cli::view::{by_amount, by_stated, compare_row_json};
 use claimledger_core::decide::ClaimState;
 use claimledger_core::{Seq, Subject};
 use claimledger_store::{Filter, Ledger, Storage};
-use serde_json::json;
 use std::io::Write;
 use std::process::ExitCode;
 
@@ -36,22 +35,7 @@ pub fn cmd_compare(env: &Env, args: CompareArgs) -> CliResult<ExitCode> {
     if args.format.json {
         let mut writer = JsonArrayWriter::default();
         for c in &claims {
-            writer.write(
-                &mut out,
-                &json!({
-                    "id": c.id.to_string(),
-                    "key": c.key.as_ref().map(|k| k.to_string()),
-                    "subject": c.claim.subject,
-                    "claimant": c.claim.claimant,
-                    "figure": c.claim.value.as_ref().map(output::figure),
-                    "value": c.claim.value,
-                    "period": c.claim.period,
-                    "stated_on": c.claim.stated_on,
-                    "revisions": c.revision,
-                    "status": c.claim.status,
-                    "statement": c.claim.statement,
-                }),
-            )?;
+            writer.write(&mut out, &compare_row_json(c))?;
         }
         writer.finish(&mut out)?;
     } else if args.format.csv {

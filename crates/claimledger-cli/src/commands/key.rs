@@ -53,6 +53,9 @@ fn print_verifier(verifier: &VerifierKeyText, key_file: &Path, json: bool) -> Cl
 }
 
 fn cmd_key_generate(env: &Env, args: KeyGenerateArgs) -> CliResult<ExitCode> {
+    if args.witness {
+        return cmd_key_generate_witness(env, args);
+    }
     let name = match args.name {
         Some(name) => name,
         None => env.open()?.origin()?,
@@ -77,6 +80,47 @@ fn cmd_key_generate(env: &Env, args: KeyGenerateArgs) -> CliResult<ExitCode> {
         "wrote the signing key of {name:?} to {} (readable by you alone: keep it secret, and \
          out of the ledger); publish the verifier key above, with which anyone can check your \
          checkpoints and proofs",
+        path.display()
+    ));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `key generate --witness`: a witness's cosignature/v1 key (type 0x04), named as the witness
+/// is known to the logs it cosigns for.
+fn cmd_key_generate_witness(env: &Env, args: KeyGenerateArgs) -> CliResult<ExitCode> {
+    let name = args
+        .name
+        .ok_or_else(|| CliError::input("--witness needs --name, the witness's name"))?;
+    let path = args
+        .out
+        .unwrap_or_else(|| PathBuf::from(format!("{}.key", name.replace('/', "_"))));
+    refuse_inside_ledger(&env.ledger_dir, &path)?;
+    let mut seed = [0u8; 32];
+    getrandom::getrandom(&mut seed).map_err(|e| {
+        CliError::io(format!(
+            "cannot read the operating system's random source: {e}"
+        ))
+    })?;
+    let (private, verifier) = claimledger_tlog::cosignature::generate_key(&name, seed)
+        .map_err(|e| CliError::input(format!("--name: {e}")))?;
+    seed.fill(0);
+    write_private(&path, &private)?;
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        super::print_json(
+            &mut out,
+            &serde_json::json!({
+                "name": name,
+                "verifier_key": verifier,
+                "key_file": path.display().to_string(),
+                "witness": true,
+            }),
+        )?;
+    } else {
+        writeln!(out, "{verifier}")?;
+    }
+    env.say(format_args!(
+        "wrote the witness key of {name:?} to {} (readable by you alone: keep it secret); give          the verifier key above to the logs you witness and to those who check cosignatures",
         path.display()
     ));
     Ok(ExitCode::SUCCESS)

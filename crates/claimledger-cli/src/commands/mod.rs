@@ -14,12 +14,16 @@ mod key;
 mod list;
 mod listing;
 mod log;
+mod monitor;
 mod prove;
+mod publish;
 mod revise;
+mod serve;
 mod show;
 mod subjects;
 mod verify;
 mod verify_proof;
+mod witness;
 
 use crate::cli::{Args, Command};
 use crate::env::Env;
@@ -56,6 +60,11 @@ pub fn run(args: Args) -> CliResult<ExitCode> {
         Command::Checkpoint(checkpoint) => checkpoint::cmd_checkpoint(&env, checkpoint),
         Command::Prove(prove) => prove::cmd_prove(&env, prove),
         Command::VerifyProof(proof) => verify_proof::cmd_verify_proof(&env, proof),
+        Command::Publish(publish) => publish::cmd_publish(&env, publish),
+        Command::Monitor(monitor) => monitor::cmd_monitor(&env, monitor),
+        Command::Witness(witness) => witness::cmd_witness(&env, witness),
+        Command::Serve(serve) => serve::cmd_serve(&env, serve),
+        Command::Token(token) => serve::cmd_token(token),
     }
 }
 

@@ -24,20 +24,39 @@ const KEY_FILE_LEN_MAX: u64 = 4096;
 
 pub fn cmd_verify_proof(_env: &Env, args: VerifyProofArgs) -> CliResult<ExitCode> {
     let key = args.key.as_deref().map(verifier_key).transpose()?;
+    let witnesses = super::monitor::witness_keys(&args.witness_key)?;
+    let quorum = super::monitor::quorum(args.witness_quorum, witnesses.len())?;
     let name = args.file.display().to_string();
     let text = read_text(&args.file, PROOF_FILE_LEN_MAX, "proof file")?;
     match proof_file::verify(&text, key.as_ref()) {
         Ok(proven) => {
+            let cosigned_by = if witnesses.is_empty() {
+                Vec::new()
+            } else {
+                let checkpoint = proof_file::checkpoint_text(&text).map_err(|e| {
+                    CliError::integrity(format!("{name}: the proof does not verify: {e}"))
+                })?;
+                claimledger_tlog::cosignature::check_quorum(&checkpoint, &witnesses, quorum)
+                    .map_err(|e| {
+                        CliError::integrity(format!("{name}: the proof's checkpoint: {e}"))
+                    })?
+            };
             let mut out = std::io::stdout().lock();
             if args.json {
                 let mut json = serde_json::to_value(&proven).map_err(std::io::Error::from)?;
                 if let Some(object) = json.as_object_mut() {
                     object.insert("ok".into(), true.into());
                     object.insert("file".into(), name.into());
+                    if !witnesses.is_empty() {
+                        object.insert("cosigned_by".into(), cosigned_by.into());
+                    }
                 }
                 super::print_json(&mut out, &json)?;
             } else {
                 writeln!(out, "OK: {proven}")?;
+                if !cosigned_by.is_empty() {
+                    writeln!(out, "cosigned by {}", cosigned_by.join(", "))?;
+                }
             }
             Ok(ExitCode::SUCCESS)
         }

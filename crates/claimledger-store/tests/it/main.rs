@@ -3,6 +3,7 @@
 // Test code: a panic is the failure report.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod group;
 mod model;
 mod sled;
 mod support;
