@@ -82,6 +82,11 @@ pub fn cmd_import(env: &Env, args: ImportArgs) -> CliResult<ExitCode> {
         // A submission refused before the end of the file stops the reading thread.
         drop(batches);
         drop(receiver);
+        // Stopped for Ctrl-C: the reading thread may be blocked on input that never ends
+        // (`claims import -`), and leaving this scope would wait for it.
+        if submitted.is_err() {
+            crate::interrupt::exit_if_stopping();
+        }
         submitted
     });
     progress.finish();
