@@ -80,7 +80,6 @@ pub fn cmd_import(env: &Env, args: ImportArgs) -> CliResult<ExitCode> {
         });
         let submitted = ledger.submit_stream(&mut batches, &context);
         // A submission refused before the end of the file stops the reading thread.
-        drop(batches);
         drop(receiver);
         // Stopped for Ctrl-C: the reading thread may be blocked on input that never ends
         // (`claims import -`), and leaving this scope would wait for it.
