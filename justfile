@@ -30,11 +30,12 @@ tamper ENTRIES="32" SLED_CASES="300":
     TAMPER_ENTRIES={{ENTRIES}} SLED_FLIP_CASES={{SLED_CASES}} cargo test --release -p claimledger-cli --test cli -- tamper:: sled_flips:: --nocapture
 
 # The benchmark of docs/PERFORMANCE.md: a million claims through the real binary, then the
-# load on `claims serve` (64 clients adding and reading on loopback, 10 s a phase).
+# load on `claims serve` (64 clients adding and reading on loopback, 10 s a phase). With
+# --quick, both are smoke runs of a few seconds.
 bench *ARGS:
     cargo build --release -p claimledger-cli -p claimledger-bench
     ./target/release/claimledger-bench {{ARGS}}
-    ./target/release/claimledger-serve-bench
+    ./target/release/claimledger-serve-bench {{ if ARGS =~ '(^| )--quick( |$)' { "--seconds 2 --claims 2000" } else { "" } }}
 
 # The load on `claims serve` alone: --clients N, --seconds S a phase, --claims N at the start.
 bench-serve *ARGS:

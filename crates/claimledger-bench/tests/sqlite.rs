@@ -123,7 +123,8 @@ fn import_verify_and_tampering() {
     assert_eq!(code, Some(0));
     assert!(out.starts_with("OK: 361 entries, 301 claims"), "{out}");
 
-    // One entry's bytes changed: its hash no longer matches.
+    // One entry's bytes changed: it no longer reads as a valid entry (and its hash no longer
+    // matches).
     let copy = |name: &str| {
         let path = dir.path().join(name);
         let conn = Connection::open(&db).unwrap();
@@ -140,11 +141,13 @@ fn import_verify_and_tampering() {
     let (code, out) = verify(&altered);
     assert_eq!(code, Some(1), "{out}");
     assert!(
-        out.starts_with("FAILED: entry 123: its bytes do not hash"),
+        out.starts_with("FAILED: entry 123: entry's claim is invalid: field `claim.subject`"),
         "{out}"
     );
 
-    // The bytes changed and the hash column with them: the next entry's prev gives it away.
+    // The bytes changed and the hash column with them: the next entry's prev gives it away,
+    // and the one after it shows that the next entry is intact, so the first was altered (what
+    // `claims verify` says, by the same checker).
     let rehashed = copy("rehashed.db");
     {
         let conn = Connection::open(&rehashed).unwrap();
@@ -165,7 +168,26 @@ fn import_verify_and_tampering() {
     }
     let (code, out) = verify(&rehashed);
     assert_eq!(code, Some(1), "{out}");
-    assert!(out.starts_with("FAILED: entry 201:"), "{out}");
+    assert!(
+        out.starts_with(
+            "FAILED: entry 200: its hash is not the prev recorded by entry 201: its bytes were altered"
+        ),
+        "{out}"
+    );
+
+    // A claim's row names an entry that is not its latest revision's.
+    let misplaced = copy("misplaced.db");
+    execute(
+        &misplaced,
+        "UPDATE claims SET latest_seq = 1 WHERE key = 'c5'",
+    );
+    let (code, out) = verify(&misplaced);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(
+        out.contains("the claims table gives claim")
+            && out.contains("entries its revisions do not"),
+        "{out}"
+    );
 
     // The index says something the log does not.
     let moved = copy("moved.db");

@@ -363,6 +363,14 @@ impl Event {
         }
     }
 
+    /// The full claim as of this event, taken out of it.
+    pub fn into_claim(self) -> Claim {
+        match self {
+            Event::ClaimRecorded(e) => e.claim,
+            Event::ClaimRevised(e) => e.claim,
+        }
+    }
+
     /// The full claim as of this event.
     pub fn claim(&self) -> &Claim {
         match self {

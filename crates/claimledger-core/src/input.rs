@@ -7,7 +7,7 @@
 //! twice at any depth. Then the slots are checked in a fixed order, so that every error names
 //! the exact field (`sources[1].url`) and says why in words a user can act on.
 
-use crate::claim::{check_nonempty_text, check_text, limits::*, Lines};
+use crate::claim::{check_nonempty_text, check_tag_unique, check_text, limits::*, Lines};
 use crate::evidence::{check_size, check_status, Archived, SnapshotHash};
 use crate::{
     Bound, Claim, Date, Decimal, FieldError, Key, Period, Source, Status, Subject, Tag, Value,
@@ -817,7 +817,12 @@ fn parse_record(line: &Line<'_>) -> Result<RecordCommand, InputError> {
             .transpose()?
             .unwrap_or_default(),
     };
-    claim.validate()?;
+    // Every field was checked as it was read; what is left of the claim's rules is that no
+    // tag is given twice.
+    for (i, tag) in claim.tags.iter().enumerate() {
+        check_tag_unique(i, tag.as_str(), claim.tags[..i].iter().map(Tag::as_str))?;
+    }
+    debug_assert_eq!(claim.validate(), Ok(()), "a claim read from input is valid");
     Ok(RecordCommand {
         key: line
             .key

@@ -19,8 +19,10 @@ pub const ENTRIES_PER_BLOCK: usize = 16;
 /// Blocks per chunk.
 pub const BLOCKS_PER_CHUNK: usize = ENTRIES_PER_CHUNK as usize / ENTRIES_PER_BLOCK;
 
-/// zstd's level for new blocks: its default, measured against 1 and 6 in docs/PERFORMANCE.md.
-const ZSTD_LEVEL: i32 = 3;
+/// zstd's level for new blocks. On the benchmark's entries in blocks of 16, level 1 compresses
+/// as well as the default, 3 (to 25.1% against 25.0% of the bytes), in three quarters of the
+/// time, and decompresses faster (docs/PERFORMANCE.md).
+const ZSTD_LEVEL: i32 = 1;
 
 /// The most a block can decompress to: its entries at their longest, framed.
 const BLOCK_LEN_MAX: usize = ENTRIES_PER_BLOCK * (ENTRY_LEN_MAX + 4);
@@ -66,25 +68,76 @@ thread_local! {
         const { std::cell::RefCell::new(None) };
 }
 
-/// Decompresses one zstd frame of at most `capacity` bytes with this thread's context.
-fn decompress(compressed: &[u8], capacity: usize) -> std::io::Result<Vec<u8>> {
-    DECOMPRESSOR.with(|cell| {
-        let mut cell = cell.borrow_mut();
-        let decompressor = match &mut *cell {
-            Some(decompressor) => decompressor,
-            empty => empty.insert(zstd::bulk::Decompressor::new()?),
-        };
-        decompressor.decompress(compressed, capacity)
-    })
+/// Entries read out of log blocks: their bytes one after another in one buffer, and where
+/// each lies, so that reading a block allocates nothing per entry.
+#[derive(Debug, Default)]
+pub struct Entries {
+    data: Vec<u8>,
+    /// Each entry's start in `data` and its length.
+    spans: Vec<(usize, usize)>,
 }
 
-/// Decompresses block number `block` of a chunk and splits it into its entries. A block that
-/// is not the chunk's last must be full (`last` says which it is).
-pub fn decode_block(
+impl Entries {
+    pub fn new() -> Entries {
+        Entries::default()
+    }
+
+    pub fn len(&self) -> usize {
+        self.spans.len()
+    }
+
+    /// Entry number `i`, counting from the first read since the last clear.
+    pub fn get(&self, i: usize) -> Option<&[u8]> {
+        let &(start, len) = self.spans.get(i)?;
+        self.data.get(start..start + len)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &[u8]> + '_ {
+        self.spans
+            .iter()
+            .map(|&(start, len)| &self.data[start..start + len])
+    }
+
+    pub fn clear(&mut self) {
+        self.data.clear();
+        self.spans.clear();
+    }
+
+    /// Keeps the first `n` entries (their bytes stay in the buffer until it is cleared).
+    pub fn truncate(&mut self, n: usize) {
+        self.spans.truncate(n);
+    }
+
+    /// Drops the first `n` entries from the listing.
+    pub fn skip(&mut self, n: usize) {
+        self.spans.drain(..n.min(self.spans.len()));
+    }
+}
+
+/// Decompresses block number `block` of a chunk and appends its entries to `out`. A block that
+/// is not the chunk's last must be full (`last` says which it is). On an error, `out` is left
+/// as it was.
+pub fn decode_block_into(
     compressed: &[u8],
     block: usize,
     last: bool,
-) -> Result<Vec<Vec<u8>>, ChunkError> {
+    out: &mut Entries,
+) -> Result<(), ChunkError> {
+    let (data_len, spans_len) = (out.data.len(), out.spans.len());
+    let result = split_block(compressed, block, last, out);
+    if result.is_err() {
+        out.data.truncate(data_len);
+        out.spans.truncate(spans_len);
+    }
+    result
+}
+
+fn split_block(
+    compressed: &[u8],
+    block: usize,
+    last: bool,
+    out: &mut Entries,
+) -> Result<(), ChunkError> {
     let position = block * ENTRIES_PER_BLOCK;
     let size = zstd::zstd_safe::get_frame_content_size(compressed)
         .ok()
@@ -101,47 +154,73 @@ pub fn decode_block(
             format!("a log block says it holds {size} bytes, more than {BLOCK_LEN_MAX}"),
         ));
     }
-    let framed = decompress(compressed, size as usize)
-        .map_err(|e| (position, format!("a log block does not decompress: {e}")))?;
-    if framed.len() as u64 != size {
+    let start = out.data.len();
+    out.data.reserve(size as usize);
+    let decompressed = DECOMPRESSOR.with(|cell| {
+        let mut cell = cell.borrow_mut();
+        let decompressor = match &mut *cell {
+            Some(decompressor) => decompressor,
+            empty => empty.insert(zstd::bulk::Decompressor::new()?),
+        };
+        let mut cursor = std::io::Cursor::new(&mut out.data);
+        cursor.set_position(start as u64);
+        decompressor.decompress_to_buffer(compressed, &mut cursor)
+    });
+    let decompressed =
+        decompressed.map_err(|e| (position, format!("a log block does not decompress: {e}")))?;
+    if decompressed as u64 != size || out.data.len() != start + decompressed {
         return Err((
             position,
             "a log block decompresses to another size than it says".into(),
         ));
     }
-    let mut entries = Vec::with_capacity(ENTRIES_PER_BLOCK);
-    let mut rest = framed.as_slice();
-    while !rest.is_empty() {
-        let at = position + entries.len();
-        if entries.len() == ENTRIES_PER_BLOCK {
+    let mut at = start;
+    let end = out.data.len();
+    let mut count = 0;
+    while at < end {
+        let entry = position + count;
+        if count == ENTRIES_PER_BLOCK {
             return Err((
-                at,
+                entry,
                 format!("a log block holds more than {ENTRIES_PER_BLOCK} entries"),
             ));
         }
-        let Some((len, tail)) = rest.split_first_chunk::<4>() else {
-            return Err((at, "the log block ends inside an entry's length".into()));
+        let Some(len) = out.data.get(at..at + 4) else {
+            return Err((entry, "the log block ends inside an entry's length".into()));
         };
-        let len = u32::from_be_bytes(*len) as usize;
-        if len > tail.len() {
+        let len = u32::from_be_bytes(len.try_into().expect("4 bytes")) as usize;
+        if len > end - at - 4 {
             return Err((
-                at,
+                entry,
                 format!("the entry's length {len} runs past the end of its log block"),
             ));
         }
-        entries.push(tail[..len].to_vec());
-        rest = &tail[len..];
+        out.spans.push((at + 4, len));
+        at += 4 + len;
+        count += 1;
     }
-    if !last && entries.len() < ENTRIES_PER_BLOCK {
+    if !last && count < ENTRIES_PER_BLOCK {
         return Err((
-            position + entries.len(),
+            position + count,
             format!(
-                "a log block before the chunk's last holds {} entries, not {ENTRIES_PER_BLOCK}",
-                entries.len()
+                "a log block before the chunk's last holds {count} entries, not \
+                 {ENTRIES_PER_BLOCK}"
             ),
         ));
     }
-    Ok(entries)
+    Ok(())
+}
+
+/// Decompresses block number `block` of a chunk and splits it into its entries. A block that
+/// is not the chunk's last must be full (`last` says which it is).
+pub fn decode_block(
+    compressed: &[u8],
+    block: usize,
+    last: bool,
+) -> Result<Vec<Vec<u8>>, ChunkError> {
+    let mut entries = Entries::new();
+    decode_block_into(compressed, block, last, &mut entries)?;
+    Ok(entries.iter().map(<[u8]>::to_vec).collect())
 }
 
 /// Every entry of a chunk value, in order.
@@ -154,6 +233,19 @@ pub fn decode_chunk(value: &[u8]) -> Result<Vec<Vec<u8>>, ChunkError> {
     Ok(entries)
 }
 
+/// What a thread compresses blocks with, made once per thread: a zstd context (making one per
+/// block cost a fifth of the compression), and the buffers of the block framed and compressed.
+struct BlockCompressor {
+    context: zstd::bulk::Compressor<'static>,
+    framed: Vec<u8>,
+    compressed: Vec<u8>,
+}
+
+thread_local! {
+    static COMPRESSOR: std::cell::RefCell<Option<BlockCompressor>> =
+        const { std::cell::RefCell::new(None) };
+}
+
 /// Compresses up to [`ENTRIES_PER_BLOCK`] entries into a block, and appends it to `value`
 /// with its length.
 pub fn push_block<B: AsRef<[u8]>>(value: &mut Vec<u8>, entries: &[B]) {
@@ -161,14 +253,31 @@ pub fn push_block<B: AsRef<[u8]>>(value: &mut Vec<u8>, entries: &[B]) {
         entries.len() <= ENTRIES_PER_BLOCK,
         "a block holds at most 16 entries"
     );
-    let mut framed = Vec::with_capacity(entries.iter().map(|e| e.as_ref().len() + 4).sum());
-    for entry in entries {
-        let len = u32::try_from(entry.as_ref().len()).expect("entries are far smaller than 4 GiB");
-        framed.extend_from_slice(&len.to_be_bytes());
-        framed.extend_from_slice(entry.as_ref());
-    }
-    let compressed = zstd::bulk::compress(&framed, ZSTD_LEVEL).expect("zstd compresses to memory");
-    push_compressed(value, &compressed);
+    COMPRESSOR.with(|cell| {
+        let mut cell = cell.borrow_mut();
+        let BlockCompressor {
+            context,
+            framed,
+            compressed,
+        } = cell.get_or_insert_with(|| BlockCompressor {
+            context: zstd::bulk::Compressor::new(ZSTD_LEVEL).expect("zstd makes a context"),
+            framed: Vec::new(),
+            compressed: Vec::new(),
+        });
+        framed.clear();
+        for entry in entries {
+            let len =
+                u32::try_from(entry.as_ref().len()).expect("entries are far smaller than 4 GiB");
+            framed.extend_from_slice(&len.to_be_bytes());
+            framed.extend_from_slice(entry.as_ref());
+        }
+        compressed.clear();
+        compressed.reserve(zstd::zstd_safe::compress_bound(framed.len()));
+        context
+            .compress_to_buffer(framed.as_slice(), compressed)
+            .expect("zstd compresses into a buffer of its bound");
+        push_compressed(value, compressed);
+    });
 }
 
 /// Appends an already compressed block to `value` with its length.

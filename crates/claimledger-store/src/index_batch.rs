@@ -29,23 +29,25 @@
 //! claim whose id is not greater than every claim the index already holds is refused as
 //! corruption: no ledger writes one.
 
+use crate::hashing::{IdMap, TextMap};
 use crate::index::{
     self, bucket_key, claim_block_first, claim_block_key, decode_bucket, decode_claim_block,
     decode_posting, encode_bucket, encode_claim_block, encode_posting, key_bucket, label_prefix,
     parse_posting_key, posting_key, ClaimSlot, CLAIM, CLAIMS_PER_BLOCK, IDS_PER_POSTING_BLOCK,
 };
 use crate::storage::{IndexOp, Storage, StoreError};
-use claimledger_core::{Claim, ClaimId, Entry, Event, Key, Seq, Subject, Tag};
-use std::collections::{hash_map, BTreeMap, HashMap, HashSet};
+use claimledger_core::canonical::{ClaimView, EntryView, EventView};
+use claimledger_core::{Claim, ClaimId, Event, Key, Seq, Tag};
+use std::collections::{BTreeMap, HashSet};
 use std::ops::ControlFlow;
 
 /// Labels, and sets of labels, interned to small numbers: a batch sees few distinct labels
 /// (and few distinct combinations) many times.
 #[derive(Debug)]
 struct Labels {
-    by_kind: [HashMap<Box<str>, u32>; 3],
+    by_kind: [TextMap<u32>; 3],
     names: Vec<(u8, Box<str>)>,
-    set_ids: HashMap<Box<[u32]>, u32>,
+    set_ids: TextMap<u32, Box<[u32]>>,
     /// Set 0 is the empty set.
     sets: Vec<Box<[u32]>>,
     scratch: Vec<u32>,
@@ -53,10 +55,12 @@ struct Labels {
 
 impl Default for Labels {
     fn default() -> Labels {
+        let mut set_ids = TextMap::default();
+        set_ids.insert(Box::default(), 0);
         Labels {
             by_kind: Default::default(),
             names: Vec::new(),
-            set_ids: HashMap::from([(Box::default(), 0)]),
+            set_ids,
             sets: vec![Box::default()],
             scratch: Vec::new(),
         }
@@ -102,92 +106,104 @@ impl Labels {
     }
 }
 
-/// What the index needs of one event: small enough to keep a million of them, and taken out
-/// of a decoded entry without copying.
-#[derive(Clone, Debug)]
-pub(crate) struct IndexEvent {
+/// The tags of an event, from a decoded entry or from one read in place.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Tags<'a> {
+    Decoded(&'a [Tag]),
+    Stored(&'a ClaimView<'a>),
+}
+
+/// What the index needs of one event, borrowed from the entry (decoded, or read in place).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct IndexEvent<'a> {
     pub seq: Seq,
     pub id: ClaimId,
     pub revision: u32,
     /// The key a record gives the claim.
-    pub key: Option<Key>,
-    pub subject: Subject,
-    pub claimant: String,
-    pub tags: Vec<Tag>,
+    pub key: Option<&'a str>,
+    pub subject: &'a str,
+    pub claimant: &'a str,
+    pub tags: Tags<'a>,
 }
 
-impl IndexEvent {
-    pub fn of_entry(entry: Entry) -> IndexEvent {
-        let (id, revision, key, claim) = match entry.event {
-            Event::ClaimRecorded(e) => (e.claim_id, 1, e.key, e.claim),
-            Event::ClaimRevised(e) => (e.claim_id, e.revision, None, e.claim),
-        };
-        IndexEvent {
-            seq: entry.seq,
-            id,
-            revision,
-            key,
-            subject: claim.subject,
-            claimant: claim.claimant,
-            tags: claim.tags,
-        }
-    }
-
-    pub fn of_event(event: &Event, seq: Seq) -> IndexEvent {
+impl<'a> IndexEvent<'a> {
+    pub fn of_event(event: &'a Event, seq: Seq) -> IndexEvent<'a> {
         let claim = event.claim();
         IndexEvent {
             seq,
             id: event.claim_id(),
             revision: event.revision(),
             key: match event {
-                Event::ClaimRecorded(e) => e.key.clone(),
+                Event::ClaimRecorded(e) => e.key.as_ref().map(Key::as_str),
                 Event::ClaimRevised(_) => None,
             },
-            subject: claim.subject.clone(),
-            claimant: claim.claimant.clone(),
-            tags: claim.tags.clone(),
+            subject: claim.subject.as_str(),
+            claimant: &claim.claimant,
+            tags: Tags::Decoded(&claim.tags),
         }
     }
 
-    fn labels(&self) -> impl Iterator<Item = (u8, &str)> {
-        [
-            (index::SUBJECT, self.subject.as_str()),
-            (index::CLAIMANT, self.claimant.as_str()),
-        ]
-        .into_iter()
-        .chain(self.tags.iter().map(|tag| (index::TAG, tag.as_str())))
+    /// The event of an entry read in place ([`EntryView`]).
+    pub fn of_view(view: &'a EntryView<'a>) -> IndexEvent<'a> {
+        IndexEvent {
+            seq: view.seq,
+            id: view.claim_id,
+            revision: view.revision(),
+            key: match view.event {
+                EventView::Recorded { key } => key,
+                EventView::Revised { .. } => None,
+            },
+            subject: view.claim.subject,
+            claimant: &view.claim.claimant,
+            tags: Tags::Stored(&view.claim),
+        }
+    }
+
+    fn labels(&self) -> impl Iterator<Item = (u8, &'a str)> + 'a {
+        let tags: Box<dyn Iterator<Item = &'a str>> = match self.tags {
+            Tags::Decoded(tags) => Box::new(tags.iter().map(Tag::as_str)),
+            Tags::Stored(claim) => Box::new(claim.tags()),
+        };
+        index::labels_of(self.subject, self.claimant, tags)
     }
 }
 
+/// No key, or no later revision.
+const NONE: u32 = u32::MAX;
+
 /// What the batch does to one claim (kept small: a batch may touch a million claims).
-#[derive(Debug)]
+#[derive(Clone, Copy, Debug)]
 struct Change {
     /// Where in the batch's keys the claim's is, when the batch records it with one.
-    key: Option<u32>,
-    /// The first (revision, entry) of the claim in the batch, then any more, in log order.
-    first: (u32, Seq),
-    more: Vec<(u32, Seq)>,
+    key: u32,
+    /// The claim's first revision in the batch and its entry; its later ones are in
+    /// [`IndexBatch::more`].
+    first_revision: u32,
+    first_seq: Seq,
     /// The set of the claim's labels before the batch (the empty set when the batch records
     /// it), and after the batch's last event for it.
     before: u32,
     after: u32,
 }
 
-impl Change {
-    fn revisions(&self) -> impl Iterator<Item = &(u32, Seq)> {
-        std::iter::once(&self.first).chain(&self.more)
-    }
-}
-
 /// The index changes of a run of consecutive entries.
+///
+/// Kept compact, since an import builds one for all its entries: the claims the batch records
+/// come in increasing id order (ids increase in log order), so they are kept in a sorted
+/// vector; the claims recorded before it and revised in it are in a map.
 #[derive(Debug, Default)]
 pub(crate) struct IndexBatch {
     labels: Labels,
-    claims: HashMap<ClaimId, Change>,
-    /// Claims in the order the batch first touches them: the order they join posting lists.
-    order: Vec<ClaimId>,
-    /// (key, claim) for each record with a key, in log order.
-    keys: Vec<(Key, ClaimId)>,
+    /// Claims the batch records, in log order, which is id order.
+    recorded: Vec<(ClaimId, Change)>,
+    /// Claims recorded before the batch and revised in it.
+    revised: IdMap<Change>,
+    /// The revisions after a claim's first in the batch, in log order: (claim, revision, entry).
+    more: Vec<(ClaimId, u32, Seq)>,
+    /// The keys the batch records: their text one after another, and each key's end in it
+    /// with the claim it names, in log order.
+    key_text: String,
+    keys: Vec<(u32, ClaimId)>,
 }
 
 impl IndexBatch {
@@ -195,14 +211,33 @@ impl IndexBatch {
         IndexBatch::default()
     }
 
+    fn change_mut(&mut self, id: ClaimId) -> Option<&mut Change> {
+        match self.recorded.last() {
+            Some((last, _)) if *last >= id => {
+                if let Ok(i) = self.recorded.binary_search_by_key(&id, |(id, _)| *id) {
+                    return Some(&mut self.recorded[i].1);
+                }
+            }
+            _ => {}
+        }
+        self.revised.get_mut(&id)
+    }
+
     /// Whether an earlier event of the batch touched this claim.
     pub fn knows(&self, id: ClaimId) -> bool {
-        self.claims.contains_key(&id)
+        self.recorded
+            .binary_search_by_key(&id, |(id, _)| *id)
+            .is_ok()
+            || self.revised.contains_key(&id)
     }
 
     /// Adds the next event of the log. `previous` is the claim as of the revision before, and
     /// is needed only for a revision of a claim the batch does not know yet.
-    pub fn add(&mut self, event: IndexEvent, previous: Option<&Claim>) -> Result<(), StoreError> {
+    pub fn add(
+        &mut self,
+        event: IndexEvent<'_>,
+        previous: Option<&Claim>,
+    ) -> Result<(), StoreError> {
         let after = self.labels.set_of(event.labels());
         let IndexEvent {
             seq,
@@ -211,46 +246,96 @@ impl IndexBatch {
             key,
             ..
         } = event;
-        let key = key.map(|key| {
-            self.keys.push((key, id));
-            u32::try_from(self.keys.len() - 1).expect("fewer than 4 billion keys a batch")
-        });
-        match self.claims.entry(id) {
-            hash_map::Entry::Occupied(mut known) => {
-                let change = known.get_mut();
-                change.more.push((revision, seq));
-                change.after = after;
-                if key.is_some() {
-                    change.key = key;
-                }
+        let key = match key {
+            None => NONE,
+            Some(key) => {
+                self.key_text.push_str(key);
+                let end = u32::try_from(self.key_text.len()).expect("keys of a batch fit 4 GiB");
+                self.keys.push((end, id));
+                u32::try_from(self.keys.len() - 1).expect("fewer than 4 billion keys a batch")
             }
-            hash_map::Entry::Vacant(vacant) => {
-                let before = if revision == 1 {
-                    0
-                } else {
-                    let previous = previous.ok_or_else(|| {
-                        StoreError::corrupt(
-                            Some(seq),
-                            format!("revision {revision} of claim {id} has no revision before it"),
-                        )
-                    })?;
-                    self.labels.set_of(index::labels(previous))
-                };
-                vacant.insert(Change {
-                    key,
-                    first: (revision, seq),
-                    more: Vec::new(),
-                    before,
-                    after,
-                });
-                self.order.push(id);
+        };
+        if let Some(change) = self.change_mut(id) {
+            change.after = after;
+            if key != NONE {
+                change.key = key;
+            }
+            self.more.push((id, revision, seq));
+            return Ok(());
+        }
+        let before = if revision == 1 {
+            0
+        } else {
+            let previous = previous.ok_or_else(|| {
+                StoreError::corrupt(
+                    Some(seq),
+                    format!("revision {revision} of claim {id} has no revision before it"),
+                )
+            })?;
+            self.labels.set_of(index::labels(previous))
+        };
+        let change = Change {
+            key,
+            first_revision: revision,
+            first_seq: seq,
+            before,
+            after,
+        };
+        match self.recorded.last() {
+            Some((last, _)) if *last >= id => {
+                self.revised.insert(id, change);
+            }
+            _ if revision == 1 => self.recorded.push((id, change)),
+            _ => {
+                self.revised.insert(id, change);
             }
         }
         Ok(())
     }
 
+    /// The key number `i` of the batch.
+    fn key(&self, i: u32) -> (&str, ClaimId) {
+        let (end, id) = self.keys[i as usize];
+        let start = match i.checked_sub(1) {
+            Some(before) => self.keys[before as usize].0,
+            None => 0,
+        };
+        (&self.key_text[start as usize..end as usize], id)
+    }
+
+    /// Every claim the batch touches with its change, in the order the batch first touches
+    /// them: the order they join posting lists.
+    fn in_log_order(&self) -> Vec<(ClaimId, Change)> {
+        let mut revised: Vec<(ClaimId, Change)> = self
+            .revised
+            .iter()
+            .map(|(id, change)| (*id, *change))
+            .collect();
+        revised.sort_unstable_by_key(|(_, change)| change.first_seq);
+        let mut all = Vec::with_capacity(self.recorded.len() + revised.len());
+        let (mut a, mut b) = (
+            self.recorded.iter().peekable(),
+            revised.into_iter().peekable(),
+        );
+        loop {
+            let take_a = match (a.peek(), b.peek()) {
+                (Some(x), Some(y)) => x.1.first_seq < y.1.first_seq,
+                (Some(_), None) => true,
+                (None, Some(_)) => false,
+                (None, None) => break,
+            };
+            if take_a {
+                all.push(*a.next().expect("peeked"));
+            } else {
+                all.push(b.next().expect("peeked"));
+            }
+        }
+        all
+    }
+
     /// Reads the blocks the batch touches from `storage` (the index as it was before the
-    /// batch, or with some of the batch's own writes in it) and returns one write per block.
+    /// batch) and returns one write per block: the changes of a commit small enough to apply
+    /// in one atomic write.
     pub fn finish<S: Storage + ?Sized>(self, storage: &S) -> Result<Vec<IndexOp>, StoreError> {
         let mut ops = Vec::new();
         self.claim_ops(storage, &mut ops)?;
@@ -259,16 +344,55 @@ impl IndexBatch {
         Ok(ops)
     }
 
+    /// Applies the batch, the changes of the entries up to `through`, with
+    /// [`Storage::apply_index`]: the claim blocks, then the key buckets, then the posting
+    /// lists, each kind read from `storage` (the index as it was before the batch, or with
+    /// some of the batch's own writes in it) and written before the next is computed, so that
+    /// memory holds the new blocks of one kind. The index mark moves with the last.
+    pub fn apply<S: Storage + ?Sized>(
+        self,
+        storage: &mut S,
+        through: u64,
+    ) -> Result<(), StoreError> {
+        let mark = storage.indexed_through()?;
+        let mut ops = Vec::new();
+        self.claim_ops(&*storage, &mut ops)?;
+        storage.apply_index(&ops, mark)?;
+        ops.clear();
+        self.key_ops(&*storage, &mut ops)?;
+        storage.apply_index(&ops, mark)?;
+        ops.clear();
+        self.posting_ops(&*storage, &mut ops)?;
+        storage.apply_index(&ops, through)
+    }
+
     fn claim_ops<S: Storage + ?Sized>(
         &self,
         storage: &S,
         ops: &mut Vec<IndexOp>,
     ) -> Result<(), StoreError> {
-        let mut ids: Vec<ClaimId> = self.claims.keys().copied().collect();
-        ids.sort_unstable();
+        let mut revised: Vec<(ClaimId, Change)> = self
+            .revised
+            .iter()
+            .map(|(id, change)| (*id, *change))
+            .collect();
+        revised.sort_unstable_by_key(|(id, _)| *id);
+        let mut more = self.more.clone();
+        more.sort_by_key(|&(id, revision, _)| (id, revision));
+        let mut more = more.as_slice();
         let mut blocks = ClaimBlocks::default();
-        for id in ids {
-            let change = &self.claims[&id];
+        let mut recorded = self.recorded.iter().peekable();
+        let mut revised = revised.iter().peekable();
+        loop {
+            let (id, change) = match (recorded.peek(), revised.peek()) {
+                (Some(a), Some(b)) if a.0 < b.0 => *recorded.next().expect("peeked"),
+                (Some(_), Some(_)) | (None, Some(_)) => *revised.next().expect("peeked"),
+                (Some(_), None) => *recorded.next().expect("peeked"),
+                (None, None) => break,
+            };
+            let later = more.partition_point(|&(other, _, _)| other <= id);
+            let (mine, rest) = more.split_at(later);
+            more = rest;
             let block = blocks.locate(storage, id)?;
             let last_block = block.upper.is_none();
             let claims = &mut block.claims;
@@ -280,9 +404,8 @@ impl IndexBatch {
             let slot = match at {
                 Ok(i) => &mut claims[i],
                 Err(i) if i < claims.len() || !last_block => {
-                    let (_, seq) = change.first;
                     return Err(StoreError::corrupt(
-                        Some(seq),
+                        Some(change.first_seq),
                         format!(
                             "claim id {id} is not greater than the ids of the claims recorded \
                              before it: claim ids must increase in the order claims are recorded"
@@ -295,18 +418,23 @@ impl IndexBatch {
                         ClaimSlot {
                             id,
                             key: None,
-                            seqs: Vec::with_capacity(1 + change.more.len()),
+                            seqs: Vec::with_capacity(1 + mine.len()),
                         },
                     );
                     &mut claims[i]
                 }
             };
-            for &(revision, seq) in change.revisions() {
+            let revisions = std::iter::once((change.first_revision, change.first_seq))
+                .chain(mine.iter().map(|&(_, revision, seq)| (revision, seq)));
+            for (revision, seq) in revisions {
                 slot.set_revision(revision, seq)
                     .map_err(|why| StoreError::corrupt(Some(seq), why))?;
             }
-            if let Some(key) = change.key {
-                slot.key = Some(self.keys[key as usize].0.clone());
+            if change.key != NONE {
+                let (key, _) = self.key(change.key);
+                slot.key = Some(
+                    Key::parse(key).map_err(|e| StoreError::corrupt(Some(change.first_seq), e))?,
+                );
             }
             block.dirty = true;
         }
@@ -319,12 +447,10 @@ impl IndexBatch {
         storage: &S,
         ops: &mut Vec<IndexOp>,
     ) -> Result<(), StoreError> {
-        let mut keys: Vec<(u16, &Key, ClaimId)> = self
-            .keys
-            .iter()
-            .map(|(key, id)| (key_bucket(key.as_str()), key, *id))
+        let mut keys: Vec<(u16, u32)> = (0..self.keys.len() as u32)
+            .map(|i| (key_bucket(self.key(i).0), i))
             .collect();
-        keys.sort_by_key(|(bucket, _, _)| *bucket);
+        keys.sort_by_key(|(bucket, _)| *bucket);
         for group in keys.chunk_by(|a, b| a.0 == b.0) {
             let key = bucket_key(group[0].0);
             let mut records = match storage.index_get(&key)? {
@@ -332,9 +458,12 @@ impl IndexBatch {
                 Some(value) => decode_bucket(&key, &value).map_err(|why| corrupt(&key, why))?,
             };
             let before = records.len();
-            for &(_, claim_key, id) in group {
-                if !records.iter().any(|(k, _)| k == claim_key) {
-                    records.push((claim_key.clone(), id));
+            for &(_, i) in group {
+                let (claim_key, id) = self.key(i);
+                if !records.iter().any(|(k, _)| k.as_str() == claim_key) {
+                    let claim_key = Key::parse(claim_key)
+                        .map_err(|e| StoreError::corrupt(None, format!("key {claim_key:?} {e}")))?;
+                    records.push((claim_key, id));
                 }
             }
             if records.len() != before {
@@ -349,11 +478,11 @@ impl IndexBatch {
         storage: &S,
         ops: &mut Vec<IndexOp>,
     ) -> Result<(), StoreError> {
-        // Per label: (claims leaving it, claims joining it).
+        // Per label: (claims leaving it, claims joining it), in the order the batch first
+        // touches them.
         let mut changes: Vec<(Vec<ClaimId>, Vec<ClaimId>)> =
             vec![Default::default(); self.labels.names.len()];
-        for id in &self.order {
-            let change = &self.claims[id];
+        for (id, change) in self.in_log_order() {
             if change.before == change.after {
                 continue;
             }
@@ -363,12 +492,12 @@ impl IndexBatch {
             );
             for label in before {
                 if !after.contains(label) {
-                    changes[*label as usize].0.push(*id);
+                    changes[*label as usize].0.push(id);
                 }
             }
             for label in after {
                 if !before.contains(label) {
-                    changes[*label as usize].1.push(*id);
+                    changes[*label as usize].1.push(id);
                 }
             }
         }
@@ -382,6 +511,78 @@ impl IndexBatch {
             update_posting_list(storage, *kind, name, leaving, joining, ops)?;
         }
         Ok(())
+    }
+}
+
+/// The index changes of a commit, in the batches that bringing the index up to the log after
+/// a crash uses ([`crate::Ledger`]'s `catch_up_index`): one [`IndexBatch`] per run of
+/// `batch_entries` entries from the index mark. A large commit writes its index after its
+/// entries, batch by batch; were that interrupted, the catch-up computes each batch again from
+/// the log over the same entries, so that its writes are the ones the interrupted run made
+/// (see the module's documentation).
+#[derive(Debug)]
+pub(crate) struct IndexBatches {
+    batch_entries: u64,
+    /// Batches complete, each with the last entry it covers.
+    done: Vec<(IndexBatch, u64)>,
+    current: IndexBatch,
+    /// The last entry the current batch may cover, and the last it does.
+    current_end: u64,
+    last: u64,
+}
+
+impl IndexBatches {
+    /// Batches for the entries after `mark`, the index mark.
+    pub fn new(mark: u64, batch_entries: u64) -> IndexBatches {
+        let batch_entries = batch_entries.max(1);
+        IndexBatches {
+            batch_entries,
+            done: Vec::new(),
+            current: IndexBatch::new(),
+            current_end: mark.saturating_add(batch_entries),
+            last: mark,
+        }
+    }
+
+    /// Adds the next event of the log (see [`IndexBatch::add`]).
+    pub fn add(
+        &mut self,
+        event: IndexEvent<'_>,
+        previous: Option<&Claim>,
+    ) -> Result<(), StoreError> {
+        debug_assert_eq!(event.seq.0, self.last + 1, "events come in log order");
+        self.begin(event.seq);
+        self.last = event.seq.0;
+        self.current.add(event, previous)
+    }
+
+    /// Starts the batch that entry `seq` belongs to, if it is not the current one.
+    pub fn begin(&mut self, seq: Seq) {
+        while seq.0 > self.current_end {
+            let done = std::mem::take(&mut self.current);
+            self.done.push((done, self.current_end));
+            self.current_end = self.current_end.saturating_add(self.batch_entries);
+        }
+    }
+
+    /// Whether an earlier event of the batch entry `seq` belongs to touched this claim.
+    pub fn knows(&mut self, seq: Seq, id: ClaimId) -> bool {
+        self.begin(seq);
+        self.current.knows(id)
+    }
+
+    /// All of it as one batch, for a commit that writes its index in one atomic write.
+    pub fn into_one(self) -> IndexBatch {
+        assert!(self.done.is_empty(), "one batch");
+        self.current
+    }
+
+    /// Writes each batch in turn ([`IndexBatch::apply`]), moving the index mark to its end.
+    pub fn apply<S: Storage + ?Sized>(self, storage: &mut S) -> Result<(), StoreError> {
+        for (batch, end) in self.done {
+            batch.apply(storage, end)?;
+        }
+        self.current.apply(storage, self.last)
     }
 }
 
@@ -582,14 +783,15 @@ fn update_posting_list<S: Storage + ?Sized>(
         return Err(error);
     }
     if !leaving.is_empty() {
-        let leaving_set: HashSet<ClaimId> = leaving.iter().copied().collect();
+        let leaving_set: HashSet<ClaimId, crate::hashing::IdHash> =
+            leaving.iter().copied().collect();
         for block in &mut blocks {
             let before = block.ids.len();
             block.ids.retain(|id| !leaving_set.contains(id));
             block.dirty |= block.ids.len() != before;
         }
     }
-    let present: HashSet<ClaimId> = blocks
+    let present: HashSet<ClaimId, crate::hashing::IdHash> = blocks
         .iter()
         .flat_map(|block| &block.ids)
         .filter(|id| is_joining(id))

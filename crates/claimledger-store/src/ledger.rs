@@ -1,9 +1,11 @@
 //! The ledger over any [`Storage`]: decides commands into events, commits them as chained
 //! entries, and answers queries from the index without scanning the log.
 
+use crate::hashing::IdMap;
 use crate::index::{self, RevisionRecord};
-use crate::index_batch::{IndexBatch, IndexEvent};
+use crate::index_batch::{IndexBatch, IndexBatches, IndexEvent};
 use crate::storage::{missing_entry, Head, Storage, StoreError};
+use claimledger_core::canonical::EntryView;
 use claimledger_core::decide::{
     decide_record, decide_revise, ClaimState, DecideError, EventContext,
 };
@@ -12,18 +14,19 @@ use claimledger_core::{
     Claim, ClaimId, Entry, EntryHash, Event, Key, Seq, Status, Subject, Tag, Timestamp,
 };
 use rayon::prelude::*;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::ops::ControlFlow;
 
 /// Commits of more entries than this are written in stages, their index built after the head
 /// moves (see [`Storage::commit`]), so that memory stays bounded.
 pub const LARGE_COMMIT_ENTRIES: usize = 4096;
 
-/// Entries whose index changes are gathered into one write when bringing the index up to the
-/// log. Each touched block is written once per batch, so the larger the batch the fewer the
-/// writes (a million-entry import touches each of the 65,536 key buckets about four times);
-/// memory is a few hundred bytes per entry, which bounds an import's peak.
-pub const INDEX_BATCH_ENTRIES: u64 = 1 << 18;
+/// Entries whose index changes a large commit writes as one set of block writes, after its
+/// entries; bringing the index up to the log after a crash uses the same batches. Each touched
+/// block is written once per batch, so the larger the batch the fewer the writes (and the less
+/// garbage sled's file keeps); an import holds its index changes in memory (tens of bytes an
+/// entry) until its entries are committed, and a catch-up holds one batch's.
+pub const INDEX_BATCH_ENTRIES: u64 = 1 << 21;
 
 /// Entries decoded in parallel per step when bringing the index up to the log.
 /// Claims whose entries a listing reads together.
@@ -113,13 +116,29 @@ impl<E> From<SubmitError> for StreamError<E> {
     }
 }
 
-/// One command decided: its entry, and the claim's state before and after it.
+/// One command decided: its entry (whose bytes the submission keeps), and the claim's state
+/// before it.
 struct Step {
     entry: Entry,
-    bytes: Vec<u8>,
     hash: EntryHash,
     previous: Option<ClaimState>,
-    state: ClaimState,
+}
+
+impl Step {
+    fn receipt(&self) -> Receipt {
+        let key = match (&self.entry.event, &self.previous) {
+            (Event::ClaimRecorded(recorded), _) => recorded.key.clone(),
+            (Event::ClaimRevised(_), Some(previous)) => previous.key.clone(),
+            (Event::ClaimRevised(_), None) => None,
+        };
+        Receipt {
+            claim_id: self.entry.event.claim_id(),
+            key,
+            revision: self.entry.event.revision(),
+            seq: self.entry.seq,
+            hash: self.hash,
+        }
+    }
 }
 
 /// A submission between commands: where the log will be, and the claims it has recorded or
@@ -131,9 +150,16 @@ struct Submission {
     keys: Keys,
     /// The latest entry of each claim this submission wrote.
     latest: Latest,
-    /// Claims' states held in memory: every one of a plain submission; the current batch's
-    /// of a staged one.
-    states: HashMap<ClaimId, ClaimState>,
+    /// The bytes of the entries decided since the batch began (at `batch_first`): what a
+    /// later command of the batch reads back when it revises one of their claims.
+    batch: Vec<Vec<u8>>,
+    batch_first: Seq,
+    /// The claims of entries staged by earlier batches that the current batch revises, read
+    /// back ahead, in parallel ([`Submission::fetch_revised`]), by entry.
+    fetched: IdMap<(Seq, ClaimState)>,
+    /// The keys of claims recorded before this submission that it revises: a revision's bytes
+    /// do not carry the key, which a later revision's state (and receipt) still has.
+    earlier_keys: IdMap<Key>,
     /// The last claim id, read when the first record needs it.
     last_id: Option<Option<ClaimId>>,
     prev: EntryHash,
@@ -141,38 +167,94 @@ struct Submission {
 }
 
 /// The keys a submission recorded, each with the place of its claim in [`Latest::recorded`]:
-/// a key's text and a number take 24 bytes in the map, where the key and the claim's id took 40.
-#[derive(Debug, Default)]
-struct Keys(HashMap<Box<str>, usize>);
+/// their text one after another, and a table of their numbers found by hashing the text
+/// (about 16 bytes a key, where a map of strings took about 50).
+#[derive(Default)]
+struct Keys {
+    text: String,
+    /// Each key's end in `text` and the place of its claim in [`Latest::recorded`].
+    ends: Vec<(u32, u32)>,
+    table: hashbrown::HashTable<u32>,
+    hasher: foldhash::fast::RandomState,
+}
+
+impl std::fmt::Debug for Keys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Keys")
+            .field("count", &self.ends.len())
+            .finish()
+    }
+}
 
 impl Keys {
-    fn insert(&mut self, key: &Key, recorded: usize) {
-        self.0.insert(key.as_str().into(), recorded);
+    fn text_of(&self, i: u32) -> &str {
+        let start = match i.checked_sub(1) {
+            Some(before) => self.ends[before as usize].0 as usize,
+            None => 0,
+        };
+        &self.text[start..self.ends[i as usize].0 as usize]
+    }
+
+    fn hash(&self, key: &str) -> u64 {
+        std::hash::BuildHasher::hash_one(&self.hasher, key)
+    }
+
+    /// Adds a key (not already there) and returns its number.
+    fn insert(&mut self, key: &Key, recorded: usize) -> u32 {
+        let i = u32::try_from(self.ends.len()).expect("fewer than 4 billion keys a submission");
+        self.text.push_str(key.as_str());
+        let end = u32::try_from(self.text.len()).expect("a submission's keys fit in 4 GiB");
+        let recorded = u32::try_from(recorded).expect("fewer than 4 billion claims a submission");
+        self.ends.push((end, recorded));
+        let hash = self.hash(key.as_str());
+        let Keys {
+            text,
+            ends,
+            table,
+            hasher,
+        } = self;
+        table.insert_unique(hash, i, |&j| {
+            let start = match j.checked_sub(1) {
+                Some(before) => ends[before as usize].0 as usize,
+                None => 0,
+            };
+            std::hash::BuildHasher::hash_one(&*hasher, &text[start..ends[j as usize].0 as usize])
+        });
+        i
     }
 
     fn get(&self, key: &Key, latest: &Latest) -> Option<ClaimId> {
-        self.0.get(key.as_str()).map(|&i| latest.recorded[i].0)
+        let key = key.as_str();
+        let &i = self
+            .table
+            .find(self.hash(key), |&i| self.text_of(i) == key)?;
+        Some(latest.recorded[self.ends[i as usize].1 as usize].0)
     }
 }
 
 /// The latest entry of each claim a submission wrote. The claims it records come in increasing
-/// id order, so they are kept in a sorted vector (24 bytes a claim, where a hash map took about
-/// 50 at a million claims); claims recorded before it and revised by it are in a map.
+/// id order, so they are kept in a sorted vector, with the number of their key in [`Keys`]
+/// (32 bytes a claim, where a hash map took about 50 at a million claims); claims recorded
+/// before it and revised by it are in a map.
 #[derive(Debug, Default)]
 struct Latest {
-    recorded: Vec<(ClaimId, Seq)>,
-    revised: HashMap<ClaimId, Seq>,
+    recorded: Vec<(ClaimId, Seq, u32)>,
+    revised: IdMap<Seq>,
 }
 
+/// No key.
+const NO_KEY: u32 = u32::MAX;
+
 impl Latest {
-    /// Notes that `seq` is claim `id`'s latest entry; `recorded`: the entry records it.
-    fn set(&mut self, id: ClaimId, seq: Seq, recorded: bool) {
-        if recorded {
-            debug_assert!(self.recorded.last().is_none_or(|&(last, _)| last < id));
-            self.recorded.push((id, seq));
-            return;
-        }
-        match self.recorded.binary_search_by_key(&id, |&(id, _)| id) {
+    /// Notes that `seq` records claim `id`, with key number `key` in [`Keys`].
+    fn record(&mut self, id: ClaimId, seq: Seq, key: u32) {
+        debug_assert!(self.recorded.last().is_none_or(|&(last, _, _)| last < id));
+        self.recorded.push((id, seq, key));
+    }
+
+    /// Notes that `seq` is claim `id`'s latest entry, a revision.
+    fn revise(&mut self, id: ClaimId, seq: Seq) {
+        match self.recorded.binary_search_by_key(&id, |&(id, _, _)| id) {
             Ok(i) => self.recorded[i].1 = seq,
             Err(_) => {
                 self.revised.insert(id, seq);
@@ -181,10 +263,19 @@ impl Latest {
     }
 
     fn get(&self, id: ClaimId) -> Option<Seq> {
-        match self.recorded.binary_search_by_key(&id, |&(id, _)| id) {
+        match self.recorded.binary_search_by_key(&id, |&(id, _, _)| id) {
             Ok(i) => Some(self.recorded[i].1),
             Err(_) => self.revised.get(&id).copied(),
         }
+    }
+
+    /// The number in [`Keys`] of the key this submission recorded claim `id` with.
+    fn key_of(&self, id: ClaimId) -> Option<u32> {
+        let i = self
+            .recorded
+            .binary_search_by_key(&id, |&(id, _, _)| id)
+            .ok()?;
+        Some(self.recorded[i].2).filter(|&key| key != NO_KEY)
     }
 }
 
@@ -193,21 +284,18 @@ impl Submission {
         ledger: &Ledger<S>,
         context: &SubmitContext,
     ) -> Result<Submission, StoreError> {
-        // Recording times never decrease along the log (a clock set back waits for the last
-        // entry's time), so that a time maps to a place in the log by binary search.
-        let last_recorded = match ledger.head.count {
-            0 => None,
-            count => Some(ledger.entry(Seq(count))?.event.recorded_at()),
-        };
         Ok(Submission {
             event_context: EventContext {
-                now: last_recorded.map_or(context.now, |last| last.max(context.now)),
+                now: ledger.clamped_now(context.now)?,
                 default_author: context.default_author.clone(),
             },
             context: context.clone(),
             keys: Keys::default(),
             latest: Latest::default(),
-            states: HashMap::new(),
+            batch: Vec::new(),
+            batch_first: ledger.head.next_seq(),
+            fetched: IdMap::default(),
+            earlier_keys: IdMap::default(),
             last_id: None,
             prev: ledger.head.hash,
             seq: ledger.head.next_seq(),
@@ -222,7 +310,14 @@ impl Submission {
         }
     }
 
-    /// Decides command number `i` into the next entry.
+    /// The bytes of the entries decided since the batch began; the next batch begins now.
+    fn take_batch(&mut self) -> Vec<Vec<u8>> {
+        self.batch_first = self.seq;
+        self.fetched.clear();
+        std::mem::take(&mut self.batch)
+    }
+
+    /// Decides command number `i` into the next entry, whose bytes the submission keeps.
     fn step<S: Storage>(
         &mut self,
         ledger: &Ledger<S>,
@@ -230,13 +325,13 @@ impl Submission {
         command: &Command,
     ) -> Result<Step, SubmitError> {
         let reject = |reason: RejectReason| SubmitError::Rejected { command: i, reason };
-        let (event, previous) = match command {
+        let (event, previous, minted) = match command {
             Command::Record(record) => {
                 let key_owner = match &record.key {
                     None => None,
                     Some(key) => match self.keys.get(key, &self.latest) {
                         Some(id) => Some(id),
-                        None => ledger.resolve(key.as_str())?,
+                        None => ledger.resolve_key(key)?,
                     },
                 };
                 let last = match self.last_id {
@@ -246,11 +341,7 @@ impl Submission {
                 let id = new_claim_id(&self.context, self.prev, self.seq, last)?;
                 let event = decide_record(record, id, key_owner, &self.event_context)
                     .map_err(|e| reject(e.into()))?;
-                // Only once the command is accepted: a refused one leaves the submission as it
-                // was, so that the commands after it are decided as if it had not been given
-                // ([`Ledger::submit_each`]).
-                self.last_id = Some(Some(id));
-                (event, None)
+                (event, None, Some(id))
             }
             Command::Revise(revise) => {
                 let current = self
@@ -258,66 +349,50 @@ impl Submission {
                     .ok_or_else(|| reject(RejectReason::UnknownClaim(revise.claim.clone())))?;
                 let event = decide_revise(revise, &current, &self.event_context)
                     .map_err(|e| reject(e.into()))?;
-                (event, Some(current))
+                (event, Some(current), None)
             }
         };
-        let entry = Entry {
-            seq: self.seq,
-            prev: self.prev,
-            event,
-        };
-        let bytes = entry.encode();
-        if bytes.len() > claimledger_core::ENTRY_LEN_MAX {
-            return Err(reject(RejectReason::EntryTooLarge(bytes.len())));
+        let (entry, bytes, hash) = encode_entry(self.seq, self.prev, event).map_err(reject)?;
+        // Only once the command is accepted: a refused one leaves the submission as it was, so
+        // that the commands after it are decided as if it had not been given
+        // ([`Ledger::submit_each`]).
+        if let Some(id) = minted {
+            self.last_id = Some(Some(id));
         }
-        debug_assert_eq!(
-            Entry::decode(&bytes).as_ref(),
-            Ok(&entry),
-            "an entry decodes to what was encoded"
-        );
-        let hash = EntryHash::of(&bytes);
-        let state = match &previous {
-            None => {
-                let Event::ClaimRecorded(recorded) = &entry.event else {
-                    unreachable!("a record makes a ClaimRecorded")
+        let id = entry.event.claim_id();
+        match &entry.event {
+            Event::ClaimRecorded(recorded) => {
+                let key = match &recorded.key {
+                    Some(key) => self.keys.insert(key, self.latest.recorded.len()),
+                    None => NO_KEY,
                 };
-                if let Some(key) = &recorded.key {
-                    self.keys.insert(key, self.latest.recorded.len());
+                self.latest.record(id, entry.seq, key);
+            }
+            Event::ClaimRevised(_) => {
+                if let Some(key) = previous.as_ref().and_then(|p| p.key.as_ref()) {
+                    if self.latest.key_of(id).is_none() && !self.earlier_keys.contains_key(&id) {
+                        self.earlier_keys.insert(id, key.clone());
+                    }
                 }
-                ClaimState::recorded(recorded)
+                self.latest.revise(id, entry.seq)
             }
-            Some(state) => {
-                let mut state = state.clone();
-                state
-                    .apply(&entry.event)
-                    .expect("decide_revise makes the next revision");
-                state
-            }
-        };
-        self.latest.set(state.id, entry.seq, previous.is_none());
+        }
+        self.batch.push(bytes);
         self.prev = hash;
         self.seq = self.seq.next();
         Ok(Step {
             entry,
-            bytes,
             hash,
             previous,
-            state,
         })
     }
 
-    /// Keeps a claim's state in memory for the commands after.
-    fn keep(&mut self, state: ClaimState) {
-        self.states.insert(state.id, state);
-    }
-
-    /// The current state of the claim `id_or_key` names: as this submission left it, or as
-    /// stored.
-    fn current<S: Storage>(
+    /// The claim `id_or_key` names, if this submission wrote it: its id and latest entry.
+    fn pending<S: Storage>(
         &self,
         ledger: &Ledger<S>,
         id_or_key: &str,
-    ) -> Result<Option<ClaimState>, StoreError> {
+    ) -> Result<Option<(ClaimId, Option<Seq>)>, StoreError> {
         let pending_key = Key::parse(id_or_key)
             .ok()
             .and_then(|key| self.keys.get(&key, &self.latest));
@@ -332,30 +407,115 @@ impl Submission {
                 },
             },
         };
-        if let Some(state) = self.states.get(&id) {
-            return Ok(Some(state.clone()));
-        }
-        let Some(seq) = self.latest.get(id) else {
+        Ok(Some((id, self.latest.get(id))))
+    }
+
+    /// The current state of the claim `id_or_key` names: as this submission left it, or as
+    /// stored.
+    fn current<S: Storage>(
+        &mut self,
+        ledger: &Ledger<S>,
+        id_or_key: &str,
+    ) -> Result<Option<ClaimState>, StoreError> {
+        let Some((id, latest)) = self.pending(ledger, id_or_key)? else {
+            return Ok(None);
+        };
+        let Some(seq) = latest else {
             return ledger.claim(id);
         };
-        // Written by an earlier batch of this submission: read back from what was staged.
-        // Deciding a revision needs the claim and its revision; the key and the time of the
-        // first revision are not kept, and nothing reads them from this state.
-        let bytes = ledger
-            .storage
-            .staged_entry(seq)?
-            .ok_or_else(|| StoreError::corrupt(Some(seq), "a staged entry cannot be read back"))?;
-        let entry = decode_at(seq, &bytes)?;
-        let at = entry.event.recorded_at();
-        Ok(Some(ClaimState {
-            id,
-            key: None,
-            revision: entry.event.revision(),
-            claim: entry.event.claim().clone(),
-            recorded_at: at,
-            revised_at: at,
-        }))
+        if let Some((fetched, _)) = self.fetched.get(&id) {
+            if *fetched == seq {
+                return Ok(self.fetched.remove(&id).map(|(_, state)| state));
+            }
+        }
+        let state = if seq >= self.batch_first {
+            // Decided by this batch: read back from its bytes.
+            let bytes = &self.batch[(seq.0 - self.batch_first.0) as usize];
+            state_of(id, seq, bytes)?
+        } else {
+            // Written by an earlier batch of this submission: read back from what was staged.
+            read_staged(ledger, id, seq)?
+        };
+        Ok(Some(self.with_key(state)))
     }
+
+    /// The state with the key this submission recorded its claim with, if any.
+    fn with_key(&self, mut state: ClaimState) -> ClaimState {
+        if state.key.is_none() {
+            state.key = match self.latest.key_of(state.id) {
+                Some(i) => Key::parse(self.keys.text_of(i)).ok(),
+                None => self.earlier_keys.get(&state.id).cloned(),
+            };
+        }
+        state
+    }
+
+    /// Reads back, in parallel, the claims of entries staged by earlier batches that the
+    /// revisions of `batch` name, so that deciding them in order does not wait for each.
+    fn fetch_revised<S: Storage + Sync>(
+        &mut self,
+        ledger: &Ledger<S>,
+        batch: &[Command],
+    ) -> Result<(), StoreError> {
+        let mut wanted: Vec<(ClaimId, Seq)> = Vec::new();
+        for command in batch {
+            let Command::Revise(revise) = command else {
+                continue;
+            };
+            if let Some((id, Some(seq))) = self.pending(ledger, &revise.claim)? {
+                if seq < self.batch_first {
+                    wanted.push((id, seq));
+                }
+            }
+        }
+        wanted.sort_unstable_by_key(|&(_, seq)| seq);
+        wanted.dedup();
+        let read: Vec<Result<(ClaimId, Seq, ClaimState), StoreError>> = wanted
+            .par_iter()
+            .map(|&(id, seq)| Ok((id, seq, read_staged(ledger, id, seq)?)))
+            .collect();
+        self.fetched.reserve(read.len());
+        for found in read {
+            let (id, seq, state) = found?;
+            let state = self.with_key(state);
+            self.fetched.insert(id, (seq, state));
+        }
+        Ok(())
+    }
+}
+
+/// The state of claim `id` as entry `seq`, its latest, left it (its bytes given). Deciding a
+/// revision needs the claim and its revision; the time of the first revision is not kept, and
+/// nothing reads it from this state.
+fn state_of(id: ClaimId, seq: Seq, bytes: &[u8]) -> Result<ClaimState, StoreError> {
+    let entry = decode_at(seq, bytes)?;
+    let at = entry.event.recorded_at();
+    let revision = entry.event.revision();
+    let key = match &entry.event {
+        Event::ClaimRecorded(recorded) => recorded.key.clone(),
+        Event::ClaimRevised(_) => None,
+    };
+    Ok(ClaimState {
+        id,
+        key,
+        revision,
+        claim: entry.event.into_claim(),
+        recorded_at: at,
+        revised_at: at,
+    })
+}
+
+/// The state a staged entry, claim `id`'s latest, left it in.
+fn read_staged<S: Storage>(
+    ledger: &Ledger<S>,
+    id: ClaimId,
+    seq: Seq,
+) -> Result<ClaimState, StoreError> {
+    let bytes = ledger
+        .storage
+        .staged_entry(seq)?
+        .ok_or_else(|| StoreError::corrupt(Some(seq), "a staged entry cannot be read back"))?;
+    state_of(id, seq, &bytes)
 }
 
 /// Which claims [`Ledger::list`] returns; every filter given must match.
@@ -516,7 +676,22 @@ impl<S: Storage> Ledger<S> {
         let Ok(key) = Key::parse(id_or_key) else {
             return Ok(None);
         };
-        index::find_key(&self.storage, &key)
+        self.resolve_key(&key)
+    }
+
+    /// The claim a key names.
+    pub fn resolve_key(&self, key: &Key) -> Result<Option<ClaimId>, StoreError> {
+        index::find_key(&self.storage, key)
+    }
+
+    /// The time a submission made now records its entries at: `now`, or the last entry's
+    /// time if that is later ([`clamp_time`]).
+    pub fn clamped_now(&self, now: Timestamp) -> Result<Timestamp, StoreError> {
+        let last_recorded = match self.head.count {
+            0 => None,
+            count => Some(self.entry(Seq(count))?.event.recorded_at()),
+        };
+        Ok(clamp_time(now, last_recorded))
     }
 
     /// Where each revision of a claim is, first to last (none for an unknown claim).
@@ -767,26 +942,49 @@ impl<S: Storage> Ledger<S> {
     /// their bytes exactly, so that the ledger's head becomes the bundle's. Each must continue
     /// the chain; the first that does not is refused and nothing of this call is written.
     pub fn append_verified(&mut self, entries: &[Vec<u8>]) -> Result<Head, StoreError> {
+        let first = self.head.next_seq().0;
+        let read: Vec<Result<(EntryView<'_>, EntryHash), StoreError>> = entries
+            .par_iter()
+            .enumerate()
+            .map(|(i, bytes)| Ok((view_at(Seq(first + i as u64), bytes)?, EntryHash::of(bytes))))
+            .collect();
         let mut head = self.head;
-        for bytes in entries {
-            let entry = decode_at(head.next_seq(), bytes)?;
-            if entry.prev != head.hash {
+        // The index changes, from the entries as they are read; a revision of a claim that
+        // an earlier batch of them records is given that claim from its bytes.
+        let mut index = IndexBatches::new(self.head.count, self.index_batch_entries);
+        let mut latest: IdMap<usize> = IdMap::default();
+        for (i, read) in read.into_iter().enumerate() {
+            let (view, hash) = read?;
+            if view.prev != head.hash {
                 return Err(StoreError::corrupt(
-                    Some(entry.seq),
+                    Some(view.seq),
                     "the entry does not continue the chain",
                 ));
             }
             head = Head {
                 count: head.count + 1,
-                hash: EntryHash::of(bytes),
+                hash,
             };
+            let event = IndexEvent::of_view(&view);
+            let previous = if event.revision > 1 && !index.knows(event.seq, event.id) {
+                Some(match latest.get(&event.id) {
+                    Some(&j) => decode_at(Seq(first + j as u64), &entries[j])?
+                        .event
+                        .into_claim(),
+                    None => self.revision_claim(event.id, event.revision - 1)?,
+                })
+            } else {
+                None
+            };
+            index.add(event, previous.as_ref())?;
+            latest.insert(event.id, i);
         }
         if entries.is_empty() {
             return Ok(head);
         }
         self.storage.commit(entries, head, None)?;
         self.head = head;
-        self.catch_up_index()?;
+        index.apply(&mut self.storage)?;
         Ok(head)
     }
 
@@ -863,27 +1061,24 @@ impl<S: Storage> Ledger<S> {
     ) -> Result<Vec<Receipt>, SubmitError> {
         let large = commands.len() > self.large_commit_entries;
         let mut submission = Submission::new(self, context)?;
-        let mut entries = Vec::with_capacity(commands.len());
         let mut receipts = Vec::with_capacity(commands.len());
-        let mut index_batch = IndexBatch::new();
+        // A large commit writes its index after its entries, in the batches a catch-up after a
+        // crash would use; a small one writes it with them, in one atomic write.
+        let index_batch_entries = if large {
+            self.index_batch_entries
+        } else {
+            u64::MAX
+        };
+        let mut index = IndexBatches::new(self.head.count, index_batch_entries);
         for (i, command) in commands.iter().enumerate() {
             let step = submission.step(self, i, command)?;
-            if !large {
-                index_batch.add(
-                    IndexEvent::of_event(&step.entry.event, step.entry.seq),
-                    step.previous.as_ref().map(|s| &s.claim),
-                )?;
-            }
-            receipts.push(Receipt {
-                claim_id: step.state.id,
-                key: step.state.key.clone(),
-                revision: step.state.revision,
-                seq: step.entry.seq,
-                hash: step.hash,
-            });
-            submission.keep(step.state);
-            entries.push(step.bytes);
+            index.add(
+                IndexEvent::of_event(&step.entry.event, step.entry.seq),
+                step.previous.as_ref().map(|s| &s.claim),
+            )?;
+            receipts.push(step.receipt());
         }
+        let entries = submission.take_batch();
         if entries.is_empty() {
             return Ok(receipts);
         }
@@ -893,9 +1088,9 @@ impl<S: Storage> Ledger<S> {
             self.storage.commit(&entries, head, None)?;
             self.head = head;
             drop(entries);
-            self.catch_up_index()?;
+            index.apply(&mut self.storage)?;
         } else {
-            let index_ops = index_batch.finish(&self.storage)?;
+            let index_ops = index.into_one().finish(&self.storage)?;
             self.storage.commit(&entries, head, Some(&index_ops))?;
             self.head = head;
         }
@@ -916,7 +1111,6 @@ impl<S: Storage> Ledger<S> {
         context: &SubmitContext,
     ) -> Result<Vec<Result<Receipt, RejectReason>>, StoreError> {
         let mut submission = Submission::new(self, context)?;
-        let mut entries = Vec::with_capacity(commands.len());
         let mut results = Vec::with_capacity(commands.len());
         let mut index_batch = IndexBatch::new();
         for (i, command) in commands.iter().enumerate() {
@@ -932,16 +1126,9 @@ impl<S: Storage> Ledger<S> {
                 IndexEvent::of_event(&step.entry.event, step.entry.seq),
                 step.previous.as_ref().map(|s| &s.claim),
             )?;
-            results.push(Ok(Receipt {
-                claim_id: step.state.id,
-                key: step.state.key.clone(),
-                revision: step.state.revision,
-                seq: step.entry.seq,
-                hash: step.hash,
-            }));
-            submission.keep(step.state);
-            entries.push(step.bytes);
+            results.push(Ok(step.receipt()));
         }
+        let entries = submission.take_batch();
         if !entries.is_empty() {
             let head = submission.head();
             let index_ops = index_batch.finish(&self.storage)?;
@@ -958,13 +1145,16 @@ impl<S: Storage> Ledger<S> {
     ///
     /// Up to the large-commit threshold this is [`Ledger::submit`]. Past it, each batch is
     /// decided and its entries staged past the head ([`Storage::stage`]); of the claims this
-    /// submission touched only their keys and latest entries stay in memory; the head moves
-    /// once every batch is staged, and the index follows from the log.
+    /// submission touched only their keys, latest entries and index changes stay in memory;
+    /// the head moves once every batch is staged, and then the index changes are written.
     pub fn submit_stream<E>(
         &mut self,
         batches: &mut dyn Iterator<Item = Result<Vec<Command>, E>>,
         context: &SubmitContext,
-    ) -> Result<Submitted, StreamError<E>> {
+    ) -> Result<Submitted, StreamError<E>>
+    where
+        S: Sync,
+    {
         let mut first = Vec::new();
         let mut large = false;
         for batch in &mut *batches {
@@ -986,12 +1176,13 @@ impl<S: Storage> Ledger<S> {
             // What was staged is removed now, or by the next open if this fails too.
             let _ = self.storage.discard_staged();
         }
-        let (submitted, head) = staged?;
+        let (submitted, head, index) = staged?;
         self.storage
             .commit_staged(head)
             .map_err(|e| StreamError::Submit(e.into()))?;
         self.head = head;
-        self.catch_up_index()
+        index
+            .apply(&mut self.storage)
             .map_err(|e| StreamError::Submit(e.into()))?;
         Ok(submitted)
     }
@@ -1001,38 +1192,49 @@ impl<S: Storage> Ledger<S> {
         first: Vec<Command>,
         batches: &mut dyn Iterator<Item = Result<Vec<Command>, E>>,
         context: &SubmitContext,
-    ) -> Result<(Submitted, Head), StreamError<E>> {
+    ) -> Result<(Submitted, Head, IndexBatches), StreamError<E>>
+    where
+        S: Sync,
+    {
         let mut submission =
             Submission::new(self, context).map_err(|e| StreamError::Submit(e.into()))?;
+        let mut index = IndexBatches::new(self.head.count, self.index_batch_entries);
         let mut submitted = Submitted {
             entries: 0,
             recorded: 0,
         };
         let mut batch = first;
         loop {
-            let mut entries = Vec::with_capacity(batch.len());
+            submission
+                .fetch_revised(self, &batch)
+                .map_err(|e| StreamError::Submit(e.into()))?;
             for command in &batch {
                 let step = submission.step(self, submitted.entries as usize, command)?;
                 submitted.entries += 1;
                 submitted.recorded += u64::from(step.previous.is_none());
-                submission.keep(step.state);
-                entries.push(step.bytes);
+                index
+                    .add(
+                        IndexEvent::of_event(&step.entry.event, step.entry.seq),
+                        step.previous.as_ref().map(|s| &s.claim),
+                    )
+                    .map_err(|e| StreamError::Submit(e.into()))?;
             }
+            let entries = submission.take_batch();
             self.storage
                 .stage(&entries)
                 .map_err(|e| StreamError::Submit(e.into()))?;
-            // Claims of earlier batches are read back from what was staged when revised.
-            submission.states.clear();
             match batches.next() {
                 None => break,
                 Some(next) => batch = next.map_err(StreamError::Input)?,
             }
         }
-        Ok((submitted, submission.head()))
+        Ok((submitted, submission.head(), index))
     }
 
     /// Brings the index up to the head from the log alone, in batches of at most
-    /// `index_batch_entries` entries, each applied as one set of block writes.
+    /// `index_batch_entries` entries, each applied as one set of block writes: after a crash
+    /// interrupted the writing of a large commit's index (which is written in the same batches,
+    /// [`IndexBatches`], so that its writes are those the interrupted run made).
     fn catch_up_index(&mut self) -> Result<(), StoreError> {
         let mut through = self.storage.indexed_through()?;
         while through < self.head.count {
@@ -1064,26 +1266,25 @@ impl<S: Storage> Ledger<S> {
                     "the log ends before the head",
                 ));
             }
-            let ops = batch.finish(&self.storage)?;
-            self.storage.apply_index(&ops, batch_end)?;
+            batch.apply(&mut self.storage, batch_end)?;
             through = batch_end;
         }
         Ok(())
     }
 
-    /// Decodes `raw` (in parallel) and adds its events to `batch`, in order.
+    /// Reads `raw` in place (in parallel) and adds its events to `batch`, in order.
     fn index_entries(
         &self,
         batch: &mut IndexBatch,
         raw: &mut Vec<(Seq, Vec<u8>)>,
     ) -> Result<(), StoreError> {
-        let decoded: Vec<Result<IndexEvent, StoreError>> = raw
+        let views: Vec<Result<EntryView<'_>, StoreError>> = raw
             .par_iter()
-            .map(|(seq, bytes)| decode_at(*seq, bytes).map(IndexEvent::of_entry))
+            .map(|(seq, bytes)| view_at(*seq, bytes))
             .collect();
-        raw.clear();
-        for event in decoded {
-            let event = event?;
+        for view in views {
+            let view = view?;
+            let event = IndexEvent::of_view(&view);
             let previous = if event.revision > 1 && !batch.knows(event.id) {
                 Some(self.revision_claim(event.id, event.revision - 1)?)
             } else {
@@ -1091,6 +1292,7 @@ impl<S: Storage> Ledger<S> {
             };
             batch.add(event, previous.as_ref())?;
         }
+        raw.clear();
         Ok(())
     }
 
@@ -1124,8 +1326,40 @@ fn check_revision(entry: &Entry, id: ClaimId, revision: u32) -> Result<(), Store
     Ok(())
 }
 
-/// A new claim id for the record at `seq`, greater than `last`, the last claim id.
-fn new_claim_id(
+/// The time entries written `now` are recorded at, given when the log's last entry was:
+/// recording times never decrease along the log (a clock set back waits for the last entry's
+/// time), so that a time maps to a place in the log by binary search.
+pub fn clamp_time(now: Timestamp, last_recorded: Option<Timestamp>) -> Timestamp {
+    last_recorded.map_or(now, |last| last.max(now))
+}
+
+/// The entry at `seq` after `prev` that `event` makes, its bytes and their hash; refused if
+/// the bytes are longer than an entry may be. The last pure step of a submission, shared by
+/// every storage of entries.
+pub fn encode_entry(
+    seq: Seq,
+    prev: EntryHash,
+    event: Event,
+) -> Result<(Entry, Vec<u8>, EntryHash), RejectReason> {
+    let entry = Entry { seq, prev, event };
+    let bytes = entry.encode();
+    if bytes.len() > claimledger_core::ENTRY_LEN_MAX {
+        return Err(RejectReason::EntryTooLarge(bytes.len()));
+    }
+    debug_assert_eq!(
+        Entry::decode(&bytes).as_ref(),
+        Ok(&entry),
+        "an entry decodes to what was encoded"
+    );
+    let hash = EntryHash::of(&bytes);
+    Ok((entry, bytes, hash))
+}
+
+/// A new claim id for the record at `seq` (after `prev`), greater than `last`, the last claim
+/// id: version 7, with `context.now`'s milliseconds and random bits (or bits derived from
+/// `prev` and `seq` where the clock is pinned), or the id just after `last` where that would
+/// not be greater. How every storage of entries mints ids.
+pub fn new_claim_id(
     context: &SubmitContext,
     prev: EntryHash,
     seq: Seq,
@@ -1183,6 +1417,19 @@ pub fn id_after(id: ClaimId) -> Option<ClaimId> {
 fn getrandom_bits(bits: &mut [u8; 10]) {
     // uuid's v4 generator is the operating system's random source.
     bits.copy_from_slice(&uuid::Uuid::new_v4().as_bytes()[..10]);
+}
+
+/// Reads stored bytes found at `seq` in place, as a storage corruption if they are not that
+/// entry.
+pub(crate) fn view_at(seq: Seq, bytes: &[u8]) -> Result<EntryView<'_>, StoreError> {
+    let view = EntryView::parse(bytes).map_err(|e| StoreError::corrupt(Some(seq), e.0))?;
+    if view.seq != seq {
+        return Err(StoreError::corrupt(
+            Some(seq),
+            format!("the entry stored here says it is entry {}", view.seq),
+        ));
+    }
+    Ok(view)
 }
 
 /// Decodes stored bytes found at `seq`, as a storage corruption if they are not that entry.

@@ -26,6 +26,7 @@ mod bundle;
 mod chunk;
 pub mod evidence;
 pub mod forge;
+mod hashing;
 pub mod index;
 mod index_batch;
 mod ledger;
@@ -43,8 +44,9 @@ pub mod watch;
 pub use bundle::{checkpoint_line, header_line, BUNDLE_FORMAT};
 pub use evidence::{EvidenceStore, SnapshotFault, SnapshotRef};
 pub use ledger::{
-    id_after, Filter, IdBits, Ledger, LedgerView, Receipt, RejectReason, Revision, ShareRead,
-    StreamError, SubmitContext, SubmitError, Submitted, INDEX_BATCH_ENTRIES, LARGE_COMMIT_ENTRIES,
+    clamp_time, encode_entry, id_after, new_claim_id, Filter, IdBits, Ledger, LedgerView, Receipt,
+    RejectReason, Revision, ShareRead, StreamError, SubmitContext, SubmitError, Submitted,
+    INDEX_BATCH_ENTRIES, LARGE_COMMIT_ENTRIES,
 };
 pub use memory::{MemoryStorage, MEMORY_ORIGIN};
 pub use private_copy::{is_not_writable, PrivateCopy};
@@ -53,6 +55,6 @@ pub use sled_store::{
 };
 pub use storage::{Head, IndexOp, Storage, StoreError};
 pub use verify::{
-    verify_bundle, BundleCheckpoint, BundleReport, EntryCheck, Problem, VerifyReport,
+    verify_bundle, BundleCheckpoint, BundleReport, EntryCheck, LogChecker, Problem, VerifyReport,
 };
 pub use watch::Watched;

@@ -43,8 +43,8 @@
 //! The head is the commit point: nothing past it is ever read, and whatever a crash left past
 //! it (log chunks, tile hashes) is removed when the ledger is next opened to write. A small
 //! commit is one atomic sled batch (chunks, tile hashes, index, head, tree mark) followed by a
-//! flush; a large one writes its chunks with their tile hashes, flushes, then moves the head and the tree mark
-//! in one batch and flushes again, and the index follows in batches
+//! flush; a large one writes its chunks with their tile hashes, flushes, then moves the head and
+//! the tree mark in one batch and flushes again, and the index follows in batches
 //! ([`Storage::apply_index`]).
 
 use crate::chunk::{self, ENTRIES_PER_BLOCK, ENTRIES_PER_CHUNK};
@@ -621,10 +621,15 @@ impl SledStorage {
         let Some(compressed) = blocks.get(block) else {
             return Ok(None);
         };
-        let mut entries = chunk::decode_block(compressed, block, block + 1 == blocks.len())
-            .map_err(|e| chunk_corrupt(chunk, e))?;
-        let within = position % ENTRIES_PER_BLOCK;
-        Ok((within < entries.len()).then(|| entries.swap_remove(within)))
+        BLOCK.with(|cell| {
+            let mut entries = cell.borrow_mut();
+            entries.clear();
+            chunk::decode_block_into(compressed, block, block + 1 == blocks.len(), &mut entries)
+                .map_err(|e| chunk_corrupt(chunk, e))?;
+            Ok(entries
+                .get(position % ENTRIES_PER_BLOCK)
+                .map(<[u8]>::to_vec))
+        })
     }
 
     /// Decodes the entries `first..=last` that the chunks hold (in parallel), and visits them
@@ -639,40 +644,41 @@ impl SledStorage {
         // Each chunk's entries, and what stopped its decoding short, if anything: the entries
         // before a damaged or missing one are visited first, so that an entry removed from a
         // chunk shows as the next one out of place, which names the first bad entry.
-        let decoded: Vec<(Vec<Vec<u8>>, Option<StoreError>)> = chunks
+        let decoded: Vec<(chunk::Entries, Option<StoreError>)> = chunks
             .par_iter()
             .map(|(chunk, value)| {
                 let chunk_first = chunk * ENTRIES_PER_CHUNK + 1;
                 let from = (first.0.max(chunk_first) - chunk_first) as usize;
                 let wanted = (last.0 - chunk_first + 1).min(ENTRIES_PER_CHUNK) as usize;
-                let mut entries = Vec::with_capacity(wanted - from);
+                let mut entries = chunk::Entries::new();
                 let blocks = match chunk::split_blocks(value) {
                     Ok(blocks) => blocks,
                     Err(e) => return (entries, Some(chunk_corrupt(*chunk, e))),
                 };
-                for block in from / ENTRIES_PER_BLOCK..wanted.div_ceil(ENTRIES_PER_BLOCK) {
+                let first_block = from / ENTRIES_PER_BLOCK;
+                let mut failure = None;
+                for block in first_block..wanted.div_ceil(ENTRIES_PER_BLOCK) {
                     let Some(compressed) = blocks.get(block) else {
                         break;
                     };
-                    let decoded =
-                        match chunk::decode_block(compressed, block, block + 1 == blocks.len()) {
-                            Ok(decoded) => decoded,
-                            Err(e) => return (entries, Some(chunk_corrupt(*chunk, e))),
-                        };
-                    let block_first = block * ENTRIES_PER_BLOCK;
-                    entries.extend(
-                        decoded
-                            .into_iter()
-                            .enumerate()
-                            .filter(|(i, _)| (from..wanted).contains(&(block_first + i)))
-                            .map(|(_, entry)| entry),
-                    );
+                    let last_block = block + 1 == blocks.len();
+                    if let Err(e) =
+                        chunk::decode_block_into(compressed, block, last_block, &mut entries)
+                    {
+                        failure = Some(chunk_corrupt(*chunk, e));
+                        break;
+                    }
                 }
-                let short = (from + entries.len() < wanted).then(|| {
-                    StoreError::corrupt(
-                        Some(Seq(chunk_first + (from + entries.len()) as u64)),
-                        "the entry is missing from its log chunk",
-                    )
+                // The entries of the first block before `from`, and those past `wanted`.
+                entries.truncate(wanted - first_block * ENTRIES_PER_BLOCK);
+                entries.skip(from - first_block * ENTRIES_PER_BLOCK);
+                let short = failure.or_else(|| {
+                    (from + entries.len() < wanted).then(|| {
+                        StoreError::corrupt(
+                            Some(Seq(chunk_first + (from + entries.len()) as u64)),
+                            "the entry is missing from its log chunk",
+                        )
+                    })
                 });
                 (entries, short)
             })
@@ -692,6 +698,12 @@ impl SledStorage {
         }
         Ok(ControlFlow::Continue(()))
     }
+}
+
+thread_local! {
+    /// Each thread's buffer for the entries of one block, when one entry of it is read.
+    static BLOCK: std::cell::RefCell<chunk::Entries> =
+        std::cell::RefCell::new(chunk::Entries::new());
 }
 
 /// Removes snapshot files that a killed process left half-written. sled 0.34.7 writes a new
@@ -880,11 +892,12 @@ impl Storage for SledStorage {
                 crate::watch::tick();
                 let blocks = chunk::split_blocks(&value).map_err(|e| chunk_corrupt(chunk, e))?;
                 let mut entries = Vec::with_capacity(wanted.len());
-                let mut decoded: Option<(usize, Vec<Vec<u8>>)> = None;
+                let mut decoded = chunk::Entries::new();
+                let mut decoded_block = None;
                 for &seq in wanted {
                     let position = (seq.0 - 1 - chunk * ENTRIES_PER_CHUNK) as usize;
                     let block = position / ENTRIES_PER_BLOCK;
-                    if decoded.as_ref().is_none_or(|(at, _)| *at != block) {
+                    if decoded_block != Some(block) {
                         let compressed = blocks.get(block).ok_or_else(|| {
                             StoreError::corrupt(
                                 Some(seq),
@@ -892,20 +905,15 @@ impl Storage for SledStorage {
                             )
                         })?;
                         let last = block + 1 == blocks.len();
-                        let entries = chunk::decode_block(compressed, block, last)
+                        decoded.clear();
+                        chunk::decode_block_into(compressed, block, last, &mut decoded)
                             .map_err(|e| chunk_corrupt(chunk, e))?;
-                        decoded = Some((block, entries));
+                        decoded_block = Some(block);
                     }
-                    let (_, block_entries) = decoded.as_mut().expect("decoded above");
-                    let entry = block_entries
-                        .get_mut(position % ENTRIES_PER_BLOCK)
-                        .ok_or_else(|| {
-                            StoreError::corrupt(
-                                Some(seq),
-                                "the entry is missing from its log chunk",
-                            )
-                        })?;
-                    entries.push(std::mem::take(entry));
+                    let entry = decoded.get(position % ENTRIES_PER_BLOCK).ok_or_else(|| {
+                        StoreError::corrupt(Some(seq), "the entry is missing from its log chunk")
+                    })?;
+                    entries.push(entry.to_vec());
                 }
                 Ok(entries)
             })

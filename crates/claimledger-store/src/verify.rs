@@ -17,7 +17,7 @@
 
 use crate::bundle;
 use crate::evidence::SnapshotRef;
-use crate::index::{self, Fact, IndexDigest};
+use crate::index::{self, Fact, FactKey, IndexDigest};
 use crate::ledger::Ledger;
 use crate::storage::{Head, Storage, StoreError};
 use crate::tree::{TreeAppender, TreeCheck};
@@ -25,8 +25,7 @@ use claimledger_core::canonical::{EntryView, EventView};
 use claimledger_core::checkpoint::{self, VerifierKeyText};
 use claimledger_core::merkle::{record_hash, Hash};
 use claimledger_core::{
-    Claim, ClaimId, Entry, EntryHash, Event, Key, RevisionKind, Seq, SnapshotHash, Status,
-    Timestamp,
+    Claim, ClaimId, Entry, EntryHash, Event, RevisionKind, Seq, SnapshotHash, Status, Timestamp,
 };
 use rayon::prelude::*;
 use std::borrow::Cow;
@@ -132,35 +131,15 @@ impl Claims {
     }
 }
 
-/// A hasher for values that are hashes already: their first 8 bytes.
-#[derive(Default)]
-struct Prehashed(u64);
-
-impl std::hash::Hasher for Prehashed {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for (i, b) in bytes.iter().take(8).enumerate() {
-            self.0 |= u64::from(*b) << (8 * i);
-        }
-    }
-
-    fn write_u128(&mut self, value: u128) {
-        self.0 = value as u64;
-    }
-}
-
-/// What the in-order checks need of an entry: read from its bytes, and digested, in the
-/// parallel step, so that the checks hold no entry and redo no work.
+/// What the in-order checks need of an entry: read from its bytes, and digested, where the
+/// entry is read (in parallel), so that the checks hold no entry and redo no work.
 struct Summary {
     seq: Seq,
     prev: EntryHash,
     recorded_at: Timestamp,
     claim_id: ClaimId,
-    /// The key a record gives its claim, and 128 bits of BLAKE3 of its text.
-    key: Option<(Key, u128)>,
+    /// The key a record gives its claim, and its hash.
+    key: Option<(Box<str>, u128)>,
     revision: u32,
     /// A revision's kind; `None` for a record.
     kind: Option<RevisionKind>,
@@ -169,10 +148,10 @@ struct Summary {
     facts: IndexDigest,
     /// The label facts of the entry's claim.
     labels: IndexDigest,
-    /// 128 bits of BLAKE3 of the claim object's bytes without its `status` field and its
-    /// sources' `archived` fields: since one content has one byte form, equal for two claims
-    /// exactly when they differ at most in their status and snapshots (but for a collision,
-    /// which takes some 2^64 tries to find).
+    /// The hash of the claim object's bytes without its `status` field and its sources'
+    /// `archived` fields: since one content has one byte form, equal for two claims exactly when
+    /// they differ at most in their status and snapshots (but for a collision, which under a key
+    /// no one knows takes some 2^64 tries to find).
     claim: u128,
     status: Status,
     /// 128 bits of BLAKE3 of the sources' `archived` fields, each after its source's index;
@@ -182,23 +161,10 @@ struct Summary {
     snapshots: Vec<(usize, SnapshotHash, u64)>,
 }
 
-/// 128 bits of BLAKE3 of the concatenated `parts`.
-fn digest128(parts: &[&[u8]]) -> u128 {
-    digest128_of(parts.iter().copied())
-}
-
-fn digest128_of<'a>(parts: impl Iterator<Item = &'a [u8]>) -> u128 {
-    let mut hasher = blake3::Hasher::new();
-    for part in parts {
-        hasher.update(part);
-    }
-    let mut digest = [0u8; 16];
-    digest.copy_from_slice(&hasher.finalize().as_bytes()[..16]);
-    u128::from_le_bytes(digest)
-}
-
 impl Summary {
-    fn of(seq: Seq, bytes: &[u8]) -> Result<Summary, String> {
+    /// Reads entry `seq`'s stored bytes (every rule of their form and their fields) and
+    /// digests what the in-order checks need, with hashes under `key`.
+    fn of(key: &FactKey, seq: Seq, bytes: &[u8]) -> Result<Summary, String> {
         let mut snapshots = Vec::new();
         let mut source_index = 0;
         let view = EntryView::parse_with(bytes, &mut |source| {
@@ -211,55 +177,63 @@ impl Summary {
         let id = view.claim_id;
         let revision = view.revision();
         let mut facts = IndexDigest::default();
-        facts.add(&Fact::Revision { id, revision, seq });
-        let (key, kind) = match &view.event {
-            EventView::Recorded { key } => {
-                let key = match key {
+        facts.add(key, &Fact::Revision { id, revision, seq });
+        let (claim_key, kind) = match &view.event {
+            EventView::Recorded { key: claim_key } => {
+                let claim_key = match claim_key {
                     None => None,
                     Some(text) => {
-                        let key = Key::parse(text)?;
-                        facts.add(&Fact::ClaimKey {
-                            id,
-                            key: Cow::Borrowed(text),
-                        });
-                        facts.add(&Fact::KeyClaim {
-                            key: Cow::Borrowed(text),
-                            id,
-                        });
-                        Some((key, digest128(&[text.as_bytes()])))
+                        facts.add(
+                            key,
+                            &Fact::ClaimKey {
+                                id,
+                                key: Cow::Borrowed(text),
+                            },
+                        );
+                        facts.add(
+                            key,
+                            &Fact::KeyClaim {
+                                key: Cow::Borrowed(text),
+                                id,
+                            },
+                        );
+                        Some((Box::from(*text), key.hash(&[text.as_bytes()])))
                     }
                 };
-                (key, None)
+                (claim_key, None)
             }
             EventView::Revised { kind, .. } => (None, Some(*kind)),
         };
         let claim = &view.claim;
         let mut labels = IndexDigest::default();
         for (kind, label) in index::labels_of(claim.subject, &claim.claimant, claim.tags()) {
-            labels.add(&Fact::Label {
-                kind,
-                label: Cow::Borrowed(label),
-                id,
-            });
+            labels.add(
+                key,
+                &Fact::Label {
+                    kind,
+                    label: Cow::Borrowed(label),
+                    id,
+                },
+            );
         }
         let archived = claim
             .archived_fields()
             .fold(None, |digest, (source, field)| {
                 let index = (source as u64).to_le_bytes();
                 let previous = digest.unwrap_or(0u128).to_le_bytes();
-                Some(digest128(&[&previous, &index, field]))
+                Some(key.hash(&[&previous, &index, field]))
             });
         Ok(Summary {
             seq: view.seq,
             prev: view.prev,
             recorded_at: view.recorded_at,
             claim_id: id,
-            key,
+            key: claim_key,
             revision,
             kind,
             facts,
             labels,
-            claim: digest128_of(claim.bytes_without_status_and_archived()),
+            claim: key.hash_of(claim.bytes_without_status_and_archived()),
             status: claim.status,
             archived,
             snapshots,
@@ -278,8 +252,10 @@ struct Checker {
     /// of the two was altered shows at the next link.
     suspect: Option<(Seq, Seq, EntryHash)>,
     claims: Claims,
-    /// 128 bits of BLAKE3 of each key used: a key's text would take several times as much.
-    keys: HashSet<u128, std::hash::BuildHasherDefault<Prehashed>>,
+    /// The hash of each key used: a key's text would take several times as much.
+    keys: HashSet<u128, crate::hashing::IdHash>,
+    /// The key of the hashes of facts, keys and claims.
+    key: FactKey,
     /// The id of the claim recorded last.
     last_recorded: Option<ClaimId>,
     /// When the entry before was recorded: recording times never decrease along the log.
@@ -295,6 +271,48 @@ struct Checker {
 }
 
 impl Checker {
+    fn new(head: Option<Head>, expect: Option<Head>) -> Checker {
+        Checker {
+            head,
+            expect,
+            expected_seq: 1,
+            prev_hash: EntryHash::ZERO,
+            suspect: None,
+            claims: Claims::default(),
+            keys: HashSet::default(),
+            key: FactKey::random(),
+            last_recorded: None,
+            last_time: None,
+            digest: IndexDigest::default(),
+            archived: HashMap::new(),
+            snapshots: Vec::new(),
+            snapshot_at: HashMap::new(),
+        }
+    }
+
+    /// What is left to check once the last entry is checked: a link found broken at the end,
+    /// and that the log reached the expected head, if any.
+    fn finish(&mut self) -> Option<Problem> {
+        if let Some((before, after, after_hash)) = self.suspect.take() {
+            return Some(self.blame(before, after, after_hash, None));
+        }
+        let expect = self.expect?;
+        let entries = self.expected_seq - 1;
+        if expect.count > entries {
+            Some(Problem {
+                seq: None,
+                what: format!("it holds {entries} entries, fewer than the expected head's {}: it was rolled back or truncated", expect.count),
+            })
+        } else if expect.count == 0 && expect.hash != EntryHash::ZERO {
+            Some(Problem {
+                seq: None,
+                what: "an expected head of 0 entries must have the zero hash".into(),
+            })
+        } else {
+            None
+        }
+    }
+
     fn problem(seq: Seq, what: impl Into<String>) -> Problem {
         Problem {
             seq: Some(seq),
@@ -421,13 +439,15 @@ impl Checker {
         self.note_snapshots(seq, &entry)?;
         let id = entry.claim_id;
         let Some(kind) = entry.kind else {
-            if self.claims.contains(id) {
-                return Err(Self::problem(
-                    seq,
-                    format!("claim {id} is recorded a second time"),
-                ));
-            }
+            // Claims are recorded in id order, so an id above the last is new: only one that
+            // is not needs looking for.
             if let Some(last) = self.last_recorded.filter(|last| id <= *last) {
+                if self.claims.contains(id) {
+                    return Err(Self::problem(
+                        seq,
+                        format!("claim {id} is recorded a second time"),
+                    ));
+                }
                 return Err(Self::problem(
                     seq,
                     format!(
@@ -570,13 +590,16 @@ fn expected_facts(
     Ok(facts)
 }
 
-/// An entry as the parallel step of [`LogCheck`] leaves it: read, hashed, and its Merkle leaf
-/// hashed if wanted.
+/// An entry as the parallel step of [`LogChecker`] leaves it: read, hashed, and its Merkle
+/// leaf hashed if wanted.
 type Decoded = (Seq, Result<Summary, String>, EntryHash, Option<Hash>);
 
 /// Checks entries as they stream past, in parallel batches: everything verify checks that
-/// needs nothing but the entries. Shared by [`Ledger::verify`] and [`verify_bundle`].
-struct LogCheck {
+/// needs nothing but the entries (their form, the chain, the order of times and claim ids, every
+/// rule of a claim's history, and the digest of the index facts they imply). The one checker of
+/// [`Ledger::verify`], [`verify_bundle`], [`EntryCheck`] (a monitor's entries, across runs) and
+/// the benchmark's SQLite alternative, which thereby differ only in where the entries come from.
+pub struct LogChecker {
     checker: Checker,
     batch: Vec<(Seq, Vec<u8>)>,
     /// The batch before `batch`: decoded, not yet checked.
@@ -585,35 +608,58 @@ struct LogCheck {
     /// With `Some`, the Merkle leaf of each entry checked is hashed in the same parallel step
     /// and kept here until taken.
     leaves: Option<Vec<Hash>>,
+    /// With `Some`, the hash of each entry checked is kept here until taken.
+    hashes: Option<Vec<EntryHash>>,
 }
 
-impl LogCheck {
-    fn new(head: Option<Head>, expect: Option<Head>) -> LogCheck {
-        LogCheck {
-            checker: Checker {
-                head,
-                expect,
-                expected_seq: 1,
-                prev_hash: EntryHash::ZERO,
-                suspect: None,
-                claims: Claims::default(),
-                keys: HashSet::default(),
-                last_recorded: None,
-                last_time: None,
-                digest: IndexDigest::default(),
-                archived: HashMap::new(),
-                snapshots: Vec::new(),
-                snapshot_at: HashMap::new(),
-            },
+impl std::fmt::Debug for LogChecker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LogChecker")
+            .field("entries_checked", &self.entries_checked())
+            .field("claim_count", &self.claim_count())
+            .field("problem", &self.problem)
+            .finish_non_exhaustive()
+    }
+}
+
+impl LogChecker {
+    /// A checker of a log from its first entry. `head` is the head recorded with the entries,
+    /// where there is one (it tells which of two entries a broken link altered; see
+    /// [`LogChecker::set_head`]); `expect` is a head written down earlier, which the log must
+    /// still hold.
+    pub fn new(head: Option<Head>, expect: Option<Head>) -> LogChecker {
+        LogChecker {
+            checker: Checker::new(head, expect),
             batch: Vec::with_capacity(VERIFY_BATCH_ENTRIES),
             decoded: Vec::new(),
             problem: None,
             leaves: None,
+            hashes: None,
         }
     }
 
-    /// Takes the next entry; breaks at the first problem.
-    fn push(&mut self, seq: Seq, bytes: &[u8]) -> ControlFlow<()> {
+    /// Sets the head the entries were recorded with, once known (a stream learns it at its
+    /// end), before [`LogChecker::finish`].
+    pub fn set_head(&mut self, head: Option<Head>) {
+        self.checker.head = head;
+    }
+
+    /// Keeps the hash of each entry checked, in order, for [`LogChecker::take_hashes`]: how a
+    /// storage that also stores each entry's hash compares it without hashing twice.
+    pub fn keep_hashes(&mut self) {
+        self.hashes.get_or_insert_with(Vec::new);
+    }
+
+    /// The hashes of the entries checked since the last call (with
+    /// [`LogChecker::keep_hashes`]; empty without).
+    pub fn take_hashes(&mut self) -> Vec<EntryHash> {
+        self.hashes.as_mut().map(std::mem::take).unwrap_or_default()
+    }
+
+    /// Takes the next entry; breaks at the first problem, which [`LogChecker::finish`] (or
+    /// [`LogChecker::problem`]) then returns. Entries are checked a batch at a time, so a
+    /// problem shows up to two batches after its entry was pushed.
+    pub fn push(&mut self, seq: Seq, bytes: &[u8]) -> ControlFlow<()> {
         self.batch.push((seq, bytes.to_vec()));
         if self.batch.len() == VERIFY_BATCH_ENTRIES {
             self.step();
@@ -633,7 +679,13 @@ impl LogCheck {
         let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(VERIFY_BATCH_ENTRIES));
         let pending = std::mem::take(&mut self.decoded);
         let want_leaves = self.leaves.is_some();
-        let (checker, leaves, problem) = (&mut self.checker, &mut self.leaves, &mut self.problem);
+        let key = self.checker.key;
+        let (checker, leaves, hashes, problem) = (
+            &mut self.checker,
+            &mut self.leaves,
+            &mut self.hashes,
+            &mut self.problem,
+        );
         let ((), decoded) = rayon::join(
             || {
                 if problem.is_some() {
@@ -647,6 +699,9 @@ impl LogCheck {
                     if let (Some(leaves), Some(leaf)) = (&mut *leaves, leaf) {
                         leaves.push(leaf);
                     }
+                    if let Some(hashes) = &mut *hashes {
+                        hashes.push(hash);
+                    }
                 }
             },
             || {
@@ -655,7 +710,7 @@ impl LogCheck {
                     .map(|(seq, bytes)| {
                         (
                             *seq,
-                            Summary::of(*seq, bytes),
+                            Summary::of(&key, *seq, bytes),
                             EntryHash::of(bytes),
                             want_leaves.then(|| record_hash(bytes)),
                         )
@@ -666,40 +721,69 @@ impl LogCheck {
         self.decoded = decoded;
     }
 
-    /// Checks every entry taken so far (unless a problem was found).
-    fn drain(&mut self) {
+    /// Checks every entry pushed so far (unless a problem was found), without the checks of
+    /// the end ([`LogChecker::finish`]).
+    pub fn drain(&mut self) {
         self.step();
         self.step();
     }
 
-    fn checked(&self) -> u64 {
+    /// Entries pushed but not yet checked.
+    fn pending(&self) -> u64 {
+        (self.batch.len() + self.decoded.len()) as u64
+    }
+
+    /// Checks what is left, and that the expected head (if any) was reached: the first
+    /// problem, if any.
+    pub fn finish(&mut self) -> Option<Problem> {
+        self.drain();
+        if self.problem.is_none() {
+            self.problem = self.checker.finish();
+        }
+        self.problem.clone()
+    }
+
+    /// The first problem found so far.
+    pub fn problem(&self) -> Option<&Problem> {
+        self.problem.as_ref()
+    }
+
+    /// The entries checked so far.
+    pub fn entries_checked(&self) -> u64 {
         self.checker.expected_seq - 1
     }
 
-    /// Checks what is left, and that the expected head (if any) was reached.
-    fn finish(&mut self) {
-        self.drain();
-        if self.problem.is_none() {
-            if let Some((before, after, after_hash)) = self.checker.suspect.take() {
-                self.problem = Some(self.checker.blame(before, after, after_hash, None));
-            }
-        }
-        if self.problem.is_none() {
-            if let Some(expect) = self.checker.expect {
-                let entries = self.checked();
-                if expect.count > entries {
-                    self.problem = Some(Problem {
-                        seq: None,
-                        what: format!("it holds {entries} entries, fewer than the expected head's {}: it was rolled back or truncated", expect.count),
-                    });
-                } else if expect.count == 0 && expect.hash != EntryHash::ZERO {
-                    self.problem = Some(Problem {
-                        seq: None,
-                        what: "an expected head of 0 entries must have the zero hash".into(),
-                    });
-                }
-            }
-        }
+    /// The claims recorded by the entries checked so far.
+    pub fn claim_count(&self) -> u64 {
+        self.checker.claims.len() as u64
+    }
+
+    /// The hash of the last entry checked (zero before the first): the head the entries give.
+    pub fn last_hash(&self) -> EntryHash {
+        self.checker.prev_hash
+    }
+
+    /// The digest of the index facts ([`index::Fact`]) the entries checked imply, under
+    /// [`LogChecker::fact_key`]: equal to the digest of the facts an index states, under the
+    /// same key, exactly when the index is right (but for a collision).
+    pub fn index_digest(&self) -> IndexDigest {
+        self.checker.digest
+    }
+
+    /// The key of this checker's fact digests: each checker draws its own.
+    pub fn fact_key(&self) -> FactKey {
+        self.checker.key
+    }
+
+    /// What this checker knows of claim `id`: its latest revision, or `None` if the entries
+    /// checked never recorded it.
+    pub fn claim_revision(&self, id: ClaimId) -> Option<u32> {
+        self.checker
+            .claims
+            .0
+            .binary_search_by_key(&id, |(id, _)| *id)
+            .ok()
+            .map(|i| self.checker.claims.0[i].1.revision)
     }
 }
 
@@ -744,7 +828,7 @@ pub fn verify_bundle(
     key: Option<&VerifierKeyText>,
     progress: &mut dyn FnMut(u64),
 ) -> Result<BundleReport, std::io::Error> {
-    let mut check = LogCheck::new(None, expect);
+    let mut check = LogChecker::new(None, expect);
     check.leaves = Some(Vec::with_capacity(VERIFY_BATCH_ENTRIES));
     let mut tree = TreeAppender::new();
     let limit = claimledger_core::ENTRY_LEN_MAX.max(bundle::CHECKPOINT_LINE_LEN_MAX) as u64 + 2;
@@ -821,11 +905,11 @@ pub fn verify_bundle(
         count: entries,
         hash: last_hash,
     };
-    check.checker.head = Some(head);
+    check.set_head(Some(head));
     if framing.is_none() {
         check.finish();
     }
-    progress(check.checked());
+    progress(check.entries_checked());
     tree.push_leaves(&check.leaves.take().expect("set above"));
     let mut report = BundleReport {
         head,
@@ -959,7 +1043,7 @@ impl<S: Storage + Sync> Ledger<S> {
         // what it finds is reported only if the log and the index check out.
         let mut tree = TreeCheck::new(self.storage())?;
         let mut tree_error = None;
-        let mut check = LogCheck::new(Some(head), expect);
+        let mut check = LogChecker::new(Some(head), expect);
         check.leaves = Some(Vec::with_capacity(VERIFY_BATCH_ENTRIES));
         let scanned = self.storage().scan_entries(Seq::FIRST, &mut |seq, bytes| {
             let flow = check.push(seq, bytes);
@@ -993,8 +1077,7 @@ impl<S: Storage + Sync> Ledger<S> {
             Err(other) => return Err(other),
         }
         if problem.is_none() {
-            check.finish();
-            problem = check.problem.take();
+            problem = check.finish();
             let leaves = check.leaves.take().expect("set above");
             tree.push(self.storage(), &leaves)?;
         }
@@ -1027,7 +1110,8 @@ impl<S: Storage + Sync> Ledger<S> {
         }
         if problem.is_none() {
             let mut stored = IndexDigest::default();
-            let undecodable = index::scan_facts(self.storage(), &mut |fact| stored.add(&fact))?;
+            let undecodable =
+                index::scan_facts(self.storage(), &mut |fact| stored.add(&checker.key, &fact))?;
             if let Some(what) = undecodable {
                 problem = Some(Problem { seq: None, what });
             } else if stored != checker.digest {
@@ -1077,7 +1161,7 @@ impl<S: Storage + Sync> Ledger<S> {
 /// every rule that reaches back (a key used twice, a revision out of order, a recording time
 /// that goes backwards).
 pub struct EntryCheck {
-    check: LogCheck,
+    check: LogChecker,
     /// The BLAKE3 hash of the last entry pushed: the head the entries give.
     last_hash: EntryHash,
 }
@@ -1098,13 +1182,13 @@ impl Default for EntryCheck {
 }
 
 /// The first bytes of a saved [`EntryCheck`], with its version.
-const ENTRY_CHECK_MAGIC: &[u8; 16] = b"claimledger-ec-2";
+const ENTRY_CHECK_MAGIC: &[u8; 16] = b"claimledger-ec-3";
 
 impl EntryCheck {
     /// A check of a log from its first entry.
     pub fn new() -> EntryCheck {
         EntryCheck {
-            check: LogCheck::new(None, None),
+            check: LogChecker::new(None, None),
             last_hash: EntryHash::ZERO,
         }
     }
@@ -1118,28 +1202,24 @@ impl EntryCheck {
 
     /// Checks every entry pushed: the first problem, if any.
     pub fn finish(&mut self) -> Option<Problem> {
-        let entries = self.check.checker.expected_seq - 1 + self.pending();
-        self.check.checker.head = Some(Head {
+        let entries = self.check.entries_checked() + self.check.pending();
+        self.check.set_head(Some(Head {
             count: entries,
             hash: self.last_hash,
-        });
-        self.check.finish();
-        self.check.checker.head = None;
-        self.check.problem.clone()
-    }
-
-    fn pending(&self) -> u64 {
-        (self.check.batch.len() + self.check.decoded.len()) as u64
+        }));
+        let problem = self.check.finish();
+        self.check.set_head(None);
+        problem
     }
 
     /// Entries checked so far, across runs.
     pub fn entries(&self) -> u64 {
-        self.check.checker.expected_seq - 1
+        self.check.entries_checked()
     }
 
     /// Claims recorded so far, across runs.
     pub fn claim_count(&self) -> u64 {
-        self.check.checker.claims.len() as u64
+        self.check.claim_count()
     }
 
     /// The state, to [`EntryCheck::restore`] in a later run. Call it after a
@@ -1150,13 +1230,15 @@ impl EntryCheck {
     /// If entries are pending or a problem was found.
     pub fn save(&self) -> Vec<u8> {
         assert!(
-            self.pending() == 0
+            self.check.pending() == 0
                 && self.check.problem.is_none()
                 && self.check.checker.suspect.is_none(),
             "an entry check is saved only once all its entries checked out"
         );
         let checker = &self.check.checker;
         let mut out = ENTRY_CHECK_MAGIC.to_vec();
+        // The key of the digests below, which must go on under it.
+        out.extend_from_slice(&checker.key.to_bytes());
         out.extend_from_slice(&checker.expected_seq.to_be_bytes());
         out.extend_from_slice(&checker.prev_hash.0);
         out.extend_from_slice(&self.last_hash.0);
@@ -1188,6 +1270,23 @@ impl EntryCheck {
         for key in keys {
             out.extend_from_slice(&key.to_be_bytes());
         }
+        // The digests of claims' archived lists, by ascending id, and the snapshots seen, in
+        // the order first seen: what an evidence or status revision in a later run is judged by.
+        let mut archived: Vec<_> = checker.archived.iter().collect();
+        archived.sort();
+        out.extend_from_slice(&(archived.len() as u64).to_be_bytes());
+        for (id, digest) in archived {
+            out.extend_from_slice(id.as_bytes());
+            out.extend_from_slice(&digest.to_be_bytes());
+        }
+        out.extend_from_slice(&(checker.snapshots.len() as u64).to_be_bytes());
+        for snapshot in &checker.snapshots {
+            out.extend_from_slice(&snapshot.sha256.0);
+            out.extend_from_slice(&snapshot.size.to_be_bytes());
+            out.extend_from_slice(&snapshot.seq.0.to_be_bytes());
+            out.extend_from_slice(snapshot.claim_id.as_bytes());
+            out.extend_from_slice(&(snapshot.source as u64).to_be_bytes());
+        }
         out
     }
 
@@ -1197,6 +1296,7 @@ impl EntryCheck {
         if input.take(ENTRY_CHECK_MAGIC.len())? != ENTRY_CHECK_MAGIC {
             return Err("not an entry check of this build".into());
         }
+        let key = FactKey::from_bytes(input.array()?);
         let expected_seq = input.u64()?;
         let prev_hash = EntryHash(input.array()?);
         let last_hash = EntryHash(input.array()?);
@@ -1235,10 +1335,37 @@ impl EntryCheck {
         for _ in 0..key_count {
             keys.insert(u128::from_be_bytes(input.array()?));
         }
+        let archived_count = input.u64()?;
+        let mut archived = HashMap::new();
+        for _ in 0..archived_count {
+            let id = ClaimId::from_bytes(input.array()?)?;
+            archived.insert(id, u128::from_be_bytes(input.array()?));
+        }
+        let snapshot_count = input.u64()?;
+        let mut snapshots = Vec::new();
+        let mut snapshot_at = HashMap::new();
+        for _ in 0..snapshot_count {
+            let sha256 = SnapshotHash(input.array()?);
+            let size = input.u64()?;
+            let seq = Seq(input.u64()?);
+            let claim_id = ClaimId::from_bytes(input.array()?)?;
+            let source = usize::try_from(input.u64()?).map_err(|e| e.to_string())?;
+            if snapshot_at.insert(sha256, snapshots.len()).is_some() {
+                return Err("damaged: a snapshot twice".into());
+            }
+            snapshots.push(SnapshotRef {
+                sha256,
+                size,
+                seq,
+                claim_id,
+                source,
+            });
+        }
         if !input.0.is_empty() {
             return Err("damaged: bytes after the end".into());
         }
-        let mut check = LogCheck::new(None, None);
+        let mut check = LogChecker::new(None, None);
+        check.checker.key = key;
         check.checker.expected_seq = expected_seq;
         check.checker.prev_hash = prev_hash;
         check.checker.last_recorded = last_recorded;
@@ -1246,6 +1373,9 @@ impl EntryCheck {
         check.checker.digest = digest;
         check.checker.claims = claims;
         check.checker.keys = keys;
+        check.checker.archived = archived;
+        check.checker.snapshots = snapshots;
+        check.checker.snapshot_at = snapshot_at;
         Ok(EntryCheck { check, last_hash })
     }
 }
@@ -1299,7 +1429,9 @@ mod tests {
     use crate::ledger_tests::{context, Crashy};
     use crate::MemoryStorage;
     use claimledger_core::input::parse_command;
-    use claimledger_core::{ClaimRecorded, ClaimRevised, RevisionKind, Status, Subject, Timestamp};
+    use claimledger_core::{
+        ClaimRecorded, ClaimRevised, Key, RevisionKind, Status, Subject, Timestamp,
+    };
 
     type Index = BTreeMap<Vec<u8>, Vec<u8>>;
 
@@ -1605,12 +1737,23 @@ mod tests {
             ];
             let ledger = Ledger::open(log_of(events)).expect("open");
             let problem = ledger.verify(&mut |_| {}).expect("verify").problem;
-            match expected {
-                None => assert_eq!(problem, None, "{kind:?} {revised:?}"),
-                Some(expected) => {
-                    let problem = problem.unwrap_or_else(|| panic!("{kind:?} {revised:?} passed"));
-                    assert_eq!(problem.seq, Some(Seq(2)));
-                    assert!(problem.what.contains(expected), "{problem}");
+            // The same judgement from an entry check saved after the record and restored:
+            // what the monitor of a published log does across runs.
+            let mut first = EntryCheck::new();
+            let _ = first.push(Seq(1), &ledger.entry_bytes(Seq(1)).expect("entry 1"));
+            assert_eq!(first.finish(), None);
+            let mut resumed = EntryCheck::restore(&first.save()).expect("restored");
+            let _ = resumed.push(Seq(2), &ledger.entry_bytes(Seq(2)).expect("entry 2"));
+            let resumed = resumed.finish();
+            for problem in [problem, resumed] {
+                match expected {
+                    None => assert_eq!(problem, None, "{kind:?} {revised:?}"),
+                    Some(expected) => {
+                        let problem =
+                            problem.unwrap_or_else(|| panic!("{kind:?} {revised:?} passed"));
+                        assert_eq!(problem.seq, Some(Seq(2)));
+                        assert!(problem.what.contains(expected), "{problem}");
+                    }
                 }
             }
         }
@@ -1695,12 +1838,23 @@ mod tests {
             ];
             let ledger = Ledger::open(log_of(events)).expect("open");
             let problem = ledger.verify(&mut |_| {}).expect("verify").problem;
-            match expected {
-                None => assert_eq!(problem, None, "{kind:?} {revised:?}"),
-                Some(expected) => {
-                    let problem = problem.unwrap_or_else(|| panic!("{kind:?} {revised:?} passed"));
-                    assert_eq!(problem.seq, Some(Seq(2)));
-                    assert!(problem.what.contains(expected), "{problem}");
+            // The same judgement from an entry check saved after the record and restored:
+            // what the monitor of a published log does across runs.
+            let mut first = EntryCheck::new();
+            let _ = first.push(Seq(1), &ledger.entry_bytes(Seq(1)).expect("entry 1"));
+            assert_eq!(first.finish(), None);
+            let mut resumed = EntryCheck::restore(&first.save()).expect("restored");
+            let _ = resumed.push(Seq(2), &ledger.entry_bytes(Seq(2)).expect("entry 2"));
+            let resumed = resumed.finish();
+            for problem in [problem, resumed] {
+                match expected {
+                    None => assert_eq!(problem, None, "{kind:?} {revised:?}"),
+                    Some(expected) => {
+                        let problem =
+                            problem.unwrap_or_else(|| panic!("{kind:?} {revised:?} passed"));
+                        assert_eq!(problem.seq, Some(Seq(2)));
+                        assert!(problem.what.contains(expected), "{problem}");
+                    }
                 }
             }
         }

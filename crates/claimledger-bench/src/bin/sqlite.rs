@@ -18,14 +18,14 @@ use claimledger_core::decide::{decide_record, decide_revise, ClaimState, EventCo
 use claimledger_core::diff::diff_claims;
 use claimledger_core::input::{self, Command};
 use claimledger_core::{Claim, ClaimId, Entry, EntryHash, Event, Key, Seq, Subject, Timestamp};
-use claimledger_store::id_after;
 use claimledger_store::index::{self, Fact, IndexDigest};
+use claimledger_store::{
+    clamp_time, encode_entry, new_claim_id, Head, IdBits, LogChecker, RejectReason, SubmitContext,
+};
 use clap::{Args as ClapArgs, Parser, Subcommand};
-use rayon::prelude::*;
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use serde_json::{json, Value as Json};
 use std::borrow::Cow;
-use std::collections::{HashMap, HashSet};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -37,9 +37,6 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// The longest input line accepted, as `claims import` (LINE_LEN_MAX there).
 const LINE_LEN_MAX: usize = 1 << 20;
-
-/// Entries decoded and hashed in parallel per step of verify, as `claims verify`.
-const VERIFY_BATCH_ENTRIES: usize = 4096;
 
 /// The page cache: 64 MiB (a negative `cache_size` is in KiB).
 const CACHE_KIB: i64 = 64 * 1024;
@@ -475,7 +472,8 @@ fn state_of(row: &ClaimRow, recorded: &Entry, latest: &Entry) -> ClaimState {
 
 /// Appends entries inside one transaction, as `Ledger::submit` decides and encodes them.
 struct Writer {
-    context: EventContext,
+    context: SubmitContext,
+    event_context: EventContext,
     /// The last claim id, read when the first record needs it.
     last_id: Option<Option<ClaimId>>,
     prev: EntryHash,
@@ -495,17 +493,30 @@ impl Writer {
         let (seq, prev, now) = match last {
             None => (1, EntryHash::ZERO, now),
             Some((count, hash)) => {
-                // Recording times never decrease along the log.
                 let (last, _) = entry(conn, count)?;
                 let hash =
                     blob_hash(&hash).ok_or_else(|| anyhow!("entry {count}: a bad hash column"))?;
-                (count + 1, hash, last.event.recorded_at().max(now))
+                (
+                    count + 1,
+                    hash,
+                    clamp_time(now, Some(last.event.recorded_at())),
+                )
             }
         };
+        let default_author = author(author_flag)?;
         Ok(Writer {
-            context: EventContext {
+            context: SubmitContext {
                 now,
-                default_author: author(author_flag)?,
+                default_author: default_author.clone(),
+                id_bits: if std::env::var_os("CLAIMS_NOW").is_some() {
+                    IdBits::Derived
+                } else {
+                    IdBits::Random
+                },
+            },
+            event_context: EventContext {
+                now,
+                default_author,
             },
             last_id: None,
             prev,
@@ -537,11 +548,14 @@ impl Writer {
                         .map(|bytes| blob_id(&bytes))
                         .transpose()?,
                 };
-                let id = new_claim_id(self.context.now, last)?;
-                self.last_id = Some(Some(id));
-                match decide_record(record, id, key_owner, &self.context) {
-                    Ok(event) => (event, None),
-                    Err(e) => return Ok(Err(e.to_string())),
+                let id = new_claim_id(&self.context, self.prev, Seq(self.seq), last)?;
+                match decide_record(record, id, key_owner, &self.event_context) {
+                    Ok(event) => {
+                        // Only once the command is accepted.
+                        self.last_id = Some(Some(id));
+                        (event, None)
+                    }
+                    Err(e) => return Ok(Err(RejectReason::from(e).to_string())),
                 }
             }
             Command::Revise(revise) => {
@@ -552,20 +566,17 @@ impl Writer {
                     )));
                 };
                 let current = load_state(conn, &row)?;
-                match decide_revise(revise, &current, &self.context) {
+                match decide_revise(revise, &current, &self.event_context) {
                     Ok(event) => (event, Some(current)),
-                    Err(e) => return Ok(Err(e.to_string())),
+                    Err(e) => return Ok(Err(RejectReason::from(e).to_string())),
                 }
             }
         };
         let seq = self.seq;
-        let entry = Entry {
-            seq: Seq(seq),
-            prev: self.prev,
-            event,
+        let (entry, bytes, hash) = match encode_entry(Seq(seq), self.prev, event) {
+            Ok(encoded) => encoded,
+            Err(reason) => return Ok(Err(reason.to_string())),
         };
-        let bytes = entry.encode();
-        let hash = EntryHash::of(&bytes);
         conn.prepare_cached("INSERT INTO entries(seq, hash, prev, bytes) VALUES (?1, ?2, ?3, ?4)")?
             .execute(params![seq, &hash.0[..], &self.prev.0[..], bytes])?;
         let id = entry.event.claim_id();
@@ -617,22 +628,6 @@ impl Writer {
         self.prev = hash;
         self.seq += 1;
         Ok(Ok((id, seq, hash)))
-    }
-}
-
-/// A new version 7 claim id greater than `last`, as the ledger makes them (random bits from
-/// the operating system; the monotonic method of RFC 9562 when the clock gives a smaller one).
-fn new_claim_id(now: Timestamp, last: Option<ClaimId>) -> Result<ClaimId> {
-    let millis = u64::try_from(now.get().timestamp_millis()).unwrap_or(0);
-    let mut bits = [0u8; 10];
-    bits.copy_from_slice(&uuid::Uuid::new_v4().as_bytes()[..10]);
-    let uuid = uuid::Builder::from_unix_timestamp_millis(millis, &bits).into_uuid();
-    let id = ClaimId::from_uuid(uuid).map_err(|e| anyhow!("{e}"))?;
-    match last {
-        Some(last) if id <= last => {
-            id_after(last).ok_or_else(|| anyhow!("no claim id follows {last}"))
-        }
-        _ => Ok(id),
     }
 }
 
@@ -907,234 +902,123 @@ struct Report {
     problem: Option<(Option<u64>, String)>,
 }
 
-/// What verify keeps per claim: what its row in `claims` must say, and the digest of the
-/// label facts of its latest revision.
-struct Track {
-    revision: u32,
-    recorded_seq: u64,
-    latest_seq: u64,
-    labels: IndexDigest,
-}
-
-struct Checker {
-    expected_seq: u64,
-    prev_hash: EntryHash,
-    last_time: Option<Timestamp>,
-    last_recorded: Option<ClaimId>,
-    claims: HashMap<ClaimId, Track>,
-    keys: HashSet<Key>,
-    /// The facts the log implies.
-    digest: IndexDigest,
-}
-
 type Problem = (Option<u64>, String);
 
 fn at(seq: u64, what: impl Into<String>) -> Problem {
     (Some(seq), what.into())
 }
 
-fn label_digest(id: ClaimId, claim: &Claim) -> IndexDigest {
-    let mut digest = IndexDigest::default();
-    for (kind, label) in index::labels(claim) {
-        digest.add(&Fact::Label {
-            kind,
-            label: Cow::Borrowed(label),
-            id,
-        });
-    }
-    digest
+fn problem_of(problem: claimledger_store::Problem) -> Problem {
+    (problem.seq.map(|seq| seq.0), problem.what)
 }
 
-impl Checker {
-    /// One row: its columns, its bytes decoded and hashed.
-    fn check(
-        &mut self,
-        row_seq: u64,
-        stored_hash: &[u8],
-        stored_prev: &[u8],
-        decoded: std::result::Result<Entry, String>,
-        hash: EntryHash,
-    ) -> std::result::Result<(), Problem> {
-        let seq = self.expected_seq;
-        if row_seq != seq {
-            return Err(at(
-                seq,
-                format!("the log holds entry {row_seq} where entry {seq} belongs: sequence numbers must be dense"),
-            ));
-        }
-        if blob_hash(stored_hash) != Some(hash) {
-            return Err(at(
-                seq,
+/// The columns stored beside an entry's bytes, checked against what the log checker computes.
+struct Columns {
+    seq: u64,
+    hash: Vec<u8>,
+    prev: Vec<u8>,
+}
+
+/// Checks the stored hash and prev columns of the entries the checker has checked since the
+/// last call, given their hashes in order; `prev` is the hash of the entry before them.
+fn check_columns(
+    pending: &mut std::collections::VecDeque<Columns>,
+    hashes: Vec<EntryHash>,
+    prev: &mut EntryHash,
+) -> Option<Problem> {
+    for hash in hashes {
+        let columns = pending.pop_front()?;
+        if blob_hash(&columns.hash) != Some(hash) {
+            return Some(at(
+                columns.seq,
                 "its bytes do not hash to its stored hash: the entry or its hash was altered",
             ));
         }
-        if blob_hash(stored_prev) != Some(self.prev_hash) {
-            return Err(at(
-                seq,
+        if blob_hash(&columns.prev) != Some(*prev) {
+            return Some(at(
+                columns.seq,
                 "its stored prev is not the hash of the entry before",
             ));
         }
-        let entry = decoded.map_err(|e| at(seq, e))?;
-        if entry.seq.0 != seq {
-            return Err(at(
-                seq,
-                format!(
-                    "it says it is entry {}; sequence numbers must be dense",
-                    entry.seq
-                ),
-            ));
-        }
-        if entry.prev != self.prev_hash {
-            return Err(at(
-                seq,
-                "its prev is not the hash of the entry before: the chain is broken here",
-            ));
-        }
-        let recorded_at = entry.event.recorded_at();
-        if self.last_time.is_some_and(|last| recorded_at < last) {
-            return Err(at(seq, format!("it was recorded at {recorded_at}, before the entry ahead of it; recording times never decrease")));
-        }
-        self.last_time = Some(recorded_at);
-        let id = entry.event.claim_id();
-        match &entry.event {
-            Event::ClaimRecorded(e) => {
-                if self.claims.contains_key(&id) {
-                    return Err(at(seq, format!("claim {id} is recorded a second time")));
-                }
-                if let Some(last) = self.last_recorded.filter(|last| id <= *last) {
-                    return Err(at(seq, format!("claim id {id} is not greater than {last}, the id of the claim recorded before it")));
-                }
-                self.last_recorded = Some(id);
-                if let Some(key) = &e.key {
-                    if !self.keys.insert(key.clone()) {
-                        return Err(at(
-                            seq,
-                            format!("key {key} is already used by another claim"),
-                        ));
-                    }
-                    let key = Cow::Borrowed(key.as_str());
-                    self.digest.add(&Fact::ClaimKey {
-                        id,
-                        key: key.clone(),
-                    });
-                    self.digest.add(&Fact::KeyClaim { key, id });
-                }
-                self.digest.add(&Fact::Revision {
-                    id,
-                    revision: 1,
-                    seq: Seq(seq),
-                });
-                let labels = label_digest(id, &e.claim);
-                self.digest.add_digest(labels);
-                self.claims.insert(
-                    id,
-                    Track {
-                        revision: 1,
-                        recorded_seq: seq,
-                        latest_seq: seq,
-                        labels,
-                    },
-                );
-            }
-            Event::ClaimRevised(e) => {
-                let Some(track) = self.claims.get_mut(&id) else {
-                    return Err(at(
-                        seq,
-                        format!("claim {id} is revised but was never recorded"),
-                    ));
-                };
-                if e.revision != track.revision + 1 {
-                    return Err(at(
-                        seq,
-                        format!(
-                            "claim {id} goes from revision {} to {}",
-                            track.revision, e.revision
-                        ),
-                    ));
-                }
-                track.revision = e.revision;
-                track.latest_seq = seq;
-                self.digest.add(&Fact::Revision {
-                    id,
-                    revision: e.revision,
-                    seq: Seq(seq),
-                });
-                self.digest.remove_digest(track.labels);
-                track.labels = label_digest(id, &e.claim);
-                self.digest.add_digest(track.labels);
-            }
-        }
-        self.prev_hash = hash;
-        self.expected_seq += 1;
-        Ok(())
+        *prev = hash;
     }
-}
-
-type RawRow = (u64, Vec<u8>, Vec<u8>, Vec<u8>);
-
-fn run_batch(checker: &mut Checker, batch: &mut Vec<RawRow>) -> Option<Problem> {
-    let decoded: Vec<(std::result::Result<Entry, String>, EntryHash)> = batch
-        .par_iter()
-        .map(|(_, _, _, bytes)| (Entry::decode(bytes).map_err(|e| e.0), EntryHash::of(bytes)))
-        .collect();
-    for ((seq, hash, prev, _), (entry, computed)) in batch.iter().zip(decoded) {
-        if let Err(problem) = checker.check(*seq, hash, prev, entry, computed) {
-            return Some(problem);
-        }
-    }
-    batch.clear();
     None
 }
 
+/// Every check of `claims verify` that needs only the entries, by the store's own checker
+/// ([`LogChecker`]), fed from the entries table; then the columns beside each entry, and the
+/// tables and SQL indexes against the log.
 fn verify(conn: &Connection) -> Result<Report> {
-    let mut checker = Checker {
-        expected_seq: 1,
-        prev_hash: EntryHash::ZERO,
-        last_time: None,
-        last_recorded: None,
-        claims: HashMap::new(),
-        keys: HashSet::new(),
-        digest: IndexDigest::default(),
-    };
-    let mut problem = None;
+    let mut check = LogChecker::new(None, None);
+    check.keep_hashes();
+    let mut pending = std::collections::VecDeque::new();
+    let mut prev = EntryHash::ZERO;
+    // A problem in the columns, found before the checker reached its entry.
+    let mut columns_problem = None;
+    let mut last = None;
     {
         let mut stmt = conn.prepare("SELECT seq, hash, prev, bytes FROM entries ORDER BY seq")?;
         let mut rows = stmt.query([])?;
-        let mut batch: Vec<RawRow> = Vec::with_capacity(VERIFY_BATCH_ENTRIES);
+        let mut expected = 1u64;
         while let Some(row) = rows.next()? {
-            // Blob or text alike: whatever the column holds is what is checked.
-            let bytes = |i: usize| -> rusqlite::Result<Vec<u8>> {
-                Ok(row.get_ref(i)?.as_bytes()?.to_vec())
-            };
-            batch.push((row.get(0)?, bytes(1)?, bytes(2)?, bytes(3)?));
-            if batch.len() == VERIFY_BATCH_ENTRIES {
-                problem = run_batch(&mut checker, &mut batch);
-                if problem.is_some() {
-                    break;
-                }
+            let seq: u64 = row.get(0)?;
+            if seq != expected {
+                columns_problem = Some(at(
+                    expected,
+                    format!("the log holds entry {seq} where entry {expected} belongs: sequence numbers must be dense"),
+                ));
+                break;
             }
-        }
-        if problem.is_none() {
-            problem = run_batch(&mut checker, &mut batch);
+            // Blob or text alike: whatever the column holds is what is checked.
+            let bytes = |i: usize| -> rusqlite::Result<&[u8]> { Ok(row.get_ref(i)?.as_bytes()?) };
+            let hash = bytes(1)?.to_vec();
+            last = Some((seq, blob_hash(&hash)));
+            pending.push_back(Columns {
+                seq,
+                hash,
+                prev: bytes(2)?.to_vec(),
+            });
+            let flow = check.push(Seq(seq), bytes(3)?);
+            columns_problem = check_columns(&mut pending, check.take_hashes(), &mut prev);
+            if flow.is_break() || columns_problem.is_some() {
+                break;
+            }
+            expected += 1;
         }
     }
-    let entries = checker.expected_seq - 1;
+    // The head the table's last row gives: which of two entries a broken link altered.
+    check.set_head(last.and_then(|(count, hash)| Some(Head { count, hash: hash? })));
+    let mut problem = check.finish().map(problem_of);
+    if columns_problem.is_none() {
+        columns_problem = check_columns(&mut pending, check.take_hashes(), &mut prev);
+    }
+    // The first of the two; for one entry, what its columns show, checked first.
+    problem = match (problem, columns_problem) {
+        (Some(a), Some(b)) => Some(if b.0.unwrap_or(u64::MAX) <= a.0.unwrap_or(u64::MAX) {
+            b
+        } else {
+            a
+        }),
+        (a, b) => a.or(b),
+    };
     let report = |problem| Report {
-        entries,
-        claims: checker.claims.len() as u64,
-        head: checker.prev_hash,
+        entries: check.entries_checked(),
+        claims: check.claim_count(),
+        head: check.last_hash(),
         problem,
     };
     if problem.is_some() {
         return Ok(report(problem));
     }
-    Ok(report(check_index(conn, &checker)?))
+    Ok(report(check_index(conn, &check)?))
 }
 
-/// The tables and SQL indexes against the log: each claim's row, and the digest of every fact
-/// they state (revision locations from `revisions`, keys from `claims` and from its key
-/// index, subjects and claimants from their indexes, tags from `tags`).
-fn check_index(conn: &Connection, checker: &Checker) -> Result<Option<Problem>> {
+/// The tables and SQL indexes against the log: each claim's row (its revision, and its first
+/// and latest entries as `revisions` gives them), and the digest of every fact they state
+/// (revision locations from `revisions`, keys from `claims` and from its key index, subjects and
+/// claimants from their indexes, tags from `tags`).
+fn check_index(conn: &Connection, check: &LogChecker) -> Result<Option<Problem>> {
+    let key = check.fact_key();
     let mut stored = IndexDigest::default();
     let mut rows = 0u64;
     {
@@ -1143,7 +1027,7 @@ fn check_index(conn: &Connection, checker: &Checker) -> Result<Option<Problem>> 
         while let Some(row) = found.next()? {
             let row = to_claim_row(claim_row(row)?)?;
             rows += 1;
-            let Some(track) = checker.claims.get(&row.id) else {
+            let Some(revision) = check.claim_revision(row.id) else {
                 return Ok(Some((
                     None,
                     format!(
@@ -1152,29 +1036,32 @@ fn check_index(conn: &Connection, checker: &Checker) -> Result<Option<Problem>> 
                     ),
                 )));
             };
-            if (track.revision, track.recorded_seq, track.latest_seq)
-                != (row.revision, row.recorded_seq, row.latest_seq)
-            {
-                return Ok(Some((None, format!(
-                    "the claims table says claim {} is at revision {} (entries {} to {}), the log says {} (entries {} to {})",
-                    row.id, row.revision, row.recorded_seq, row.latest_seq,
-                    track.revision, track.recorded_seq, track.latest_seq
-                ))));
+            if revision != row.revision {
+                return Ok(Some((
+                    None,
+                    format!(
+                        "the claims table says claim {} is at revision {}, the log says {revision}",
+                        row.id, row.revision
+                    ),
+                )));
             }
-            if let Some(key) = &row.key {
-                stored.add(&Fact::ClaimKey {
-                    id: row.id,
-                    key: Cow::Borrowed(key),
-                });
+            if let Some(text) = &row.key {
+                stored.add(
+                    &key,
+                    &Fact::ClaimKey {
+                        id: row.id,
+                        key: Cow::Borrowed(text),
+                    },
+                );
             }
         }
     }
-    if rows != checker.claims.len() as u64 {
+    if rows != check.claim_count() {
         return Ok(Some((
             None,
             format!(
                 "the claims table holds {rows} claims, the log records {}",
-                checker.claims.len()
+                check.claim_count()
             ),
         )));
     }
@@ -1184,7 +1071,7 @@ fn check_index(conn: &Connection, checker: &Checker) -> Result<Option<Problem>> 
         while let Some(row) = found.next()? {
             let text: String = row.get(0)?;
             let id = blob_id(&row.get::<_, Vec<u8>>(1)?)?;
-            stored.add(&fact(&text, id));
+            stored.add(&key, &fact(&text, id));
         }
         Ok(())
     };
@@ -1221,25 +1108,49 @@ fn check_index(conn: &Connection, checker: &Checker) -> Result<Option<Problem>> 
         let mut found = stmt.query([])?;
         while let Some(row) = found.next()? {
             let id = blob_id(&row.get::<_, Vec<u8>>(0)?)?;
-            stored.add(&Fact::Revision {
-                id,
-                revision: row.get(1)?,
-                seq: Seq(row.get(2)?),
-            });
+            stored.add(
+                &key,
+                &Fact::Revision {
+                    id,
+                    revision: row.get(1)?,
+                    seq: Seq(row.get(2)?),
+                },
+            );
         }
     }
-    if stored != checker.digest {
+    if stored != check.index_digest() {
         return Ok(Some((
             None,
             format!(
                 "the indexes do not agree with the log: they state {} facts, the log implies {}{}",
                 stored.count,
-                checker.digest.count,
-                if stored.count == checker.digest.count {
+                check.index_digest().count,
+                if stored.count == check.index_digest().count {
                     " (some differ)"
                 } else {
                     ""
                 }
+            ),
+        )));
+    }
+    // Each row's first and latest entries are those of its revisions 1 and latest (whose
+    // entries the digest above held to the log).
+    let misplaced: Option<Vec<u8>> = conn
+        .query_row(
+            "SELECT c.id FROM claims c \
+             LEFT JOIN revisions f ON f.claim_id = c.id AND f.revision = 1 \
+             LEFT JOIN revisions l ON l.claim_id = c.id AND l.revision = c.revision \
+             WHERE f.seq IS NOT c.recorded_seq OR l.seq IS NOT c.latest_seq LIMIT 1",
+            [],
+            |row| row.get(0),
+        )
+        .optional()?;
+    if let Some(id) = misplaced {
+        return Ok(Some((
+            None,
+            format!(
+                "the claims table gives claim {} entries its revisions do not",
+                blob_id(&id)?
             ),
         )));
     }

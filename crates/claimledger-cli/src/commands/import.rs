@@ -16,8 +16,8 @@ use std::process::ExitCode;
 
 pub fn cmd_import(env: &Env, args: ImportArgs) -> CliResult<ExitCode> {
     let name = args.file.display().to_string();
-    let reader: Box<dyn Read> = if name == "-" {
-        Box::new(std::io::stdin().lock())
+    let reader: Box<dyn Read + Send> = if name == "-" {
+        Box::new(std::io::stdin())
     } else {
         Box::new(
             std::fs::File::open(&args.file).map_err(|e| CliError::file("read", &args.file, &e))?,
@@ -55,35 +55,63 @@ pub fn cmd_import(env: &Env, args: ImportArgs) -> CliResult<ExitCode> {
     let in_file = |error| CliError::input(format!("{name}: {error}"));
     let mut source = Batches::new(reader, args.csv).map_err(in_file)?;
     let mut line_numbers: Vec<u64> = Vec::new();
-    let mut batches = std::iter::from_fn(|| {
-        if let Err(interrupted) = crate::interrupt::check() {
-            return Some(Err(interrupted));
-        }
-        match source.next_batch() {
-            Ok(batch) if batch.is_empty() => {
-                // Everything is read and checked: what follows is the write itself.
-                crate::interrupt::committing();
-                progress.phase("writing");
-                None
+    // The file is read and parsed a batch ahead, on a thread of its own, while the batch
+    // before is decided and written: on two cores, parsing overlaps the writing.
+    let (sender, receiver) = std::sync::mpsc::sync_channel(1);
+    let submitted = std::thread::scope(|scope| {
+        scope.spawn(move || loop {
+            let batch = source.next_batch();
+            let last = batch.as_ref().map_or(true, Vec::is_empty);
+            if sender.send(batch).is_err() || last {
+                return;
             }
-            Ok(batch) => {
-                let mut commands = Vec::with_capacity(batch.len());
-                for (line, command) in batch {
-                    let at = format!("{name}: line {line}");
-                    if let Err(error) =
-                        take_snapshots(&at, &command, &store, supplied.as_ref(), &mut created)
-                    {
-                        return Some(Err(error));
-                    }
-                    line_numbers.push(line);
-                    commands.push(command);
+        });
+        let mut batches = std::iter::from_fn(|| {
+            if let Err(interrupted) = crate::interrupt::check() {
+                return Some(Err(interrupted));
+            }
+            match receiver.recv() {
+                Ok(Ok(batch)) if batch.is_empty() => {
+                    // Everything is read and checked: what follows is the write itself.
+                    crate::interrupt::committing();
+                    progress.phase("writing");
+                    None
                 }
-                Some(Ok(commands))
+                Ok(Ok(batch)) => {
+                    let mut commands = Vec::with_capacity(batch.len());
+                    for (line, command) in batch {
+                        if let Err(error) = take_snapshots(
+                            || format!("{name}: line {line}"),
+                            &command,
+                            &store,
+                            supplied.as_ref(),
+                            &mut created,
+                        ) {
+                            return Some(Err(error));
+                        }
+                        line_numbers.push(line);
+                        commands.push(command);
+                    }
+                    Some(Ok(commands))
+                }
+                Ok(Err(error)) => Some(Err(in_file(error))),
+                // The reading thread ended without saying the file ended: never taken for the
+                // end of the file, which would commit part of it.
+                Err(std::sync::mpsc::RecvError) => Some(Err(CliError::io(format!(
+                    "{name}: the reading of the file stopped before its end; nothing was imported"
+                )))),
             }
-            Err(error) => Some(Err(in_file(error))),
+        });
+        let submitted = ledger.submit_stream(&mut batches, &context);
+        // A submission refused before the end of the file stops the reading thread.
+        drop(receiver);
+        // Stopped for Ctrl-C: the reading thread may be blocked on input that never ends
+        // (`claims import -`), and leaving this scope would wait for it.
+        if submitted.is_err() {
+            crate::interrupt::exit_if_stopping();
         }
+        submitted
     });
-    let submitted = ledger.submit_stream(&mut batches, &context);
     progress.finish();
     if matches!(
         submitted,
@@ -121,13 +149,13 @@ pub fn cmd_import(env: &Env, args: ImportArgs) -> CliResult<ExitCode> {
 /// directory given with `--evidence-dir`, each checked against its hash and size; notes those
 /// it put there in `created`. Says what is missing or wrong, naming the field.
 fn take_snapshots(
-    at: &str,
+    at: impl Fn() -> String,
     command: &Command,
     store: &EvidenceStore,
     supplied: Option<&EvidenceStore>,
     created: &mut Vec<SnapshotHash>,
 ) -> CliResult {
-    let refused = |why: String| CliError::input(format!("{at}: {why}; nothing was imported"));
+    let refused = |why: String| CliError::input(format!("{}: {why}; nothing was imported", at()));
     let sources = match command {
         Command::Record(record) => &record.claim.sources,
         Command::Revise(revise) => match &revise.changes.sources {
