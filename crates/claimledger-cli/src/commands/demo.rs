@@ -3,15 +3,14 @@
 use super::compare::{comparison, write_comparison};
 use super::history::write_history;
 use crate::cli::CompareSort;
-use crate::env::Env;
-use crate::error::{CliError, CliResult};
+use crate::ctx::Ctx;
+use crate::error::{CliError, CliResult, Exit};
 use crate::output;
 use claimledger_core::input::parse_command;
 use claimledger_core::Subject;
 use claimledger_store::{forge, Ledger, SledStorage, Storage};
-use std::io::{StdoutLock, Write};
+use std::io::Write;
 use std::path::Path;
-use std::process::ExitCode;
 
 /// Every claim in two news reports on war casualties, in the claim input format.
 pub const SEED_CLAIMS: &str = include_str!("../../../../examples/seed-claims.jsonl");
@@ -19,7 +18,7 @@ pub const SEED_CLAIMS: &str = include_str!("../../../../examples/seed-claims.jso
 /// The claim whose revision the tour follows.
 const FOLLOWED_KEY: &str = "mediazona-named-dead";
 
-fn rule(out: &mut StdoutLock, title: &str) -> std::io::Result<()> {
+fn rule(out: &mut dyn Write, title: &str) -> std::io::Result<()> {
     writeln!(
         out,
         "\n── {title} {}",
@@ -27,7 +26,8 @@ fn rule(out: &mut StdoutLock, title: &str) -> std::io::Result<()> {
     )
 }
 
-pub fn cmd_demo(env: &Env) -> CliResult<ExitCode> {
+pub fn cmd_demo<T: Storage>(ctx: &mut Ctx<'_, T>) -> CliResult<Exit> {
+    let Ctx { env, io, .. } = ctx;
     let temporary = match env.ledger_named {
         true => None,
         false => Some(
@@ -38,10 +38,10 @@ pub fn cmd_demo(env: &Env) -> CliResult<ExitCode> {
     let dir = temporary
         .as_ref()
         .map_or(env.ledger_dir.clone(), |t| t.path().join("ledger"));
-    let mut out = std::io::stdout().lock();
+    let out = &mut *io.out;
 
     rule(
-        &mut out,
+        out,
         "1. A new ledger, and the claims of two news reports",
     )?;
     let mut ledger = Ledger::open(SledStorage::create(&dir, env.wait)?)?;
@@ -63,28 +63,28 @@ pub fn cmd_demo(env: &Env) -> CliResult<ExitCode> {
     )?;
 
     rule(
-        &mut out,
+        out,
         "2. Who says how many Russian soldiers died?  claims compare russia/military-deaths --exact",
     )?;
     let subject = Subject::parse("russia/military-deaths").expect("a valid subject");
     write_comparison(
-        &mut out,
+        out,
         &subject,
         &comparison(&ledger, &subject, true, CompareSort::Stated, None)?,
     )?;
 
     rule(
-        &mut out,
+        out,
         &format!("3. How one figure changed, and why  claims history {FOLLOWED_KEY}"),
     )?;
     let followed = ledger
         .resolve(FOLLOWED_KEY)?
         .ok_or_else(|| CliError::input(format!("the seed claims lack {FOLLOWED_KEY}")))?;
     let history = ledger.history(followed)?;
-    write_history(&mut out, FOLLOWED_KEY, &history)?;
+    write_history(out, FOLLOWED_KEY, &history)?;
 
     rule(
-        &mut out,
+        out,
         "4. Proving nothing was quietly edited  claims verify",
     )?;
     let report = ledger.verify(&mut |_| {})?;
@@ -106,7 +106,7 @@ pub fn cmd_demo(env: &Env) -> CliResult<ExitCode> {
     )?;
 
     rule(
-        &mut out,
+        out,
         "5. Someone edits one stored byte of a copy: 95,300 becomes 85,300",
     )?;
     let original = history
@@ -152,7 +152,7 @@ pub fn cmd_demo(env: &Env) -> CliResult<ExitCode> {
     if temporary.is_some() {
         writeln!(out, "(The temporary ledger is removed now. To keep one: claims init; claims import examples/seed-claims.jsonl)")?;
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(Exit::SUCCESS)
 }
 
 fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {

@@ -3,23 +3,23 @@
 //! signed with `--sign`.
 
 use crate::cli::ExportArgs;
-use crate::env::Env;
-use crate::error::CliResult;
+use crate::ctx::Ctx;
+use crate::error::{CliResult, Exit};
 use crate::progress::Progress;
 use claimledger_core::Seq;
-use claimledger_store::{checkpoint_line, header_line};
+use claimledger_store::{checkpoint_line, header_line, Storage};
 use std::io::Write;
 use std::ops::ControlFlow;
-use std::process::ExitCode;
 
-pub fn cmd_export(env: &Env, args: ExportArgs) -> CliResult<ExitCode> {
-    let ledger = env.open()?;
+pub fn cmd_export<S: Storage>(ctx: &mut Ctx<'_, S>, args: ExportArgs) -> CliResult<Exit> {
+    let Ctx { env, io, ledgers } = ctx;
+    let ledger = ledgers.read(env, io.err)?;
     // The checkpoint first: a key that cannot sign fails before anything is written.
-    let checkpoint = super::checkpoint::checkpoint_text(&ledger, args.sign.as_deref())?;
-    let mut out = std::io::BufWriter::with_capacity(1 << 20, std::io::stdout().lock());
+    let checkpoint = super::checkpoint::checkpoint_text(io, ledger, args.sign.as_deref())?;
+    let progress = Progress::new(io, false, ledger.head().count, "exporting", "entries");
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, &mut *io.out);
     writeln!(out, "{}", header_line(&ledger.origin()?))?;
     let mut failed = None;
-    let progress = Progress::new(env.quiet, ledger.head().count, "exporting", "entries");
     ledger.scan_entries(Seq::FIRST, &mut |seq, bytes| match out
         .write_all(bytes)
         .and_then(|()| out.write_all(b"\n"))
@@ -40,5 +40,5 @@ pub fn cmd_export(env: &Env, args: ExportArgs) -> CliResult<ExitCode> {
     }
     writeln!(out, "{}", checkpoint_line(&checkpoint))?;
     out.flush()?;
-    Ok(ExitCode::SUCCESS)
+    Ok(Exit::SUCCESS)
 }

@@ -1,22 +1,22 @@
 use super::{as_of_seq, find_claim_as_of, print_json};
 use crate::cli::HistoryArgs;
-use crate::env::Env;
-use crate::error::CliResult;
+use crate::ctx::Ctx;
+use crate::error::{CliResult, Exit};
 use crate::output;
 use claimledger_cli::view::revision_json;
 use claimledger_core::diff::{diff_claims, FieldChange};
 use claimledger_core::{Event, Period, Value};
-use claimledger_store::Revision;
+use claimledger_store::{Revision, Storage};
 use serde_json::Value as Json;
 use std::io::Write;
-use std::process::ExitCode;
 
-pub fn cmd_history(env: &Env, args: HistoryArgs) -> CliResult<ExitCode> {
-    let ledger = env.open()?;
-    let as_of = as_of_seq(&ledger, &args.as_of)?;
-    let state = find_claim_as_of(&ledger, &args.claim, as_of)?;
+pub fn cmd_history<S: Storage>(ctx: &mut Ctx<'_, S>, args: HistoryArgs) -> CliResult<Exit> {
+    let Ctx { env, io, ledgers } = ctx;
+    let ledger = ledgers.read(env, io.err)?;
+    let as_of = as_of_seq(ledger, &args.as_of)?;
+    let state = find_claim_as_of(ledger, &args.claim, as_of)?;
     let revisions = ledger.history_as_of(state.id, as_of)?;
-    let mut out = std::io::stdout().lock();
+    let out = &mut *io.out;
     if args.json {
         let items = revisions
             .iter()
@@ -26,11 +26,11 @@ pub fn cmd_history(env: &Env, args: HistoryArgs) -> CliResult<ExitCode> {
                 revision_json(&r.entry, &r.hash, previous)
             })
             .collect();
-        print_json(&mut out, &Json::Array(items))?;
+        print_json(out, &Json::Array(items))?;
     } else {
-        write_history(&mut out, &output::claim_name(&state), &revisions)?;
+        write_history(out, &output::claim_name(&state), &revisions)?;
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(Exit::SUCCESS)
 }
 
 fn changes(revision: &Revision, previous: Option<&Revision>) -> Vec<FieldChange> {
@@ -70,7 +70,7 @@ fn render(field: &str, value: &Option<Json>) -> String {
 }
 
 pub fn write_history(
-    out: &mut impl Write,
+    out: &mut dyn Write,
     name: &str,
     revisions: &[Revision],
 ) -> std::io::Result<()> {

@@ -2,31 +2,32 @@
 //! nothing.
 
 use crate::cli::ImportArgs;
-use crate::env::Env;
-use crate::error::{CliError, CliResult};
+use crate::ctx::Ctx;
+use crate::error::{CliError, CliResult, Exit};
 use crate::output;
 use crate::progress::Progress;
 use claimledger_cli::import_file::Batches;
 use claimledger_core::input::Command;
-use claimledger_store::{StreamError, SubmitError};
-use std::io::{BufReader, Read, Write};
-use std::process::ExitCode;
+use claimledger_store::{Storage, StreamError, SubmitError};
+use std::io::{BufReader, Read};
 
-pub fn cmd_import(env: &Env, args: ImportArgs) -> CliResult<ExitCode> {
+pub fn cmd_import<S: Storage>(ctx: &mut Ctx<'_, S>, args: ImportArgs) -> CliResult<Exit> {
+    let Ctx { env, io, ledgers } = ctx;
     let name = args.file.display().to_string();
-    let reader: Box<dyn Read> = if name == "-" {
-        Box::new(std::io::stdin().lock())
+    let (file, size) = if name == "-" {
+        (None, 0)
     } else {
-        Box::new(
-            std::fs::File::open(&args.file).map_err(|e| CliError::file("read", &args.file, &e))?,
-        )
+        let file = io
+            .open_read(&args.file)
+            .map_err(|e| CliError::file("read", &args.file, &e))?;
+        let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+        (Some(file), size)
     };
-    let size = if name == "-" {
-        0
-    } else {
-        std::fs::metadata(&args.file).map(|m| m.len()).unwrap_or(0)
+    let progress = Progress::bytes(io, size == 0, size, "reading");
+    let reader: Box<dyn Read + '_> = match file {
+        None => Box::new(&mut *io.input),
+        Some(file) => Box::new(file),
     };
-    let progress = Progress::bytes(env.quiet || size == 0, size, "reading");
     let reader = BufReader::with_capacity(
         1 << 16,
         Counted {
@@ -36,19 +37,20 @@ pub fn cmd_import(env: &Env, args: ImportArgs) -> CliResult<ExitCode> {
         },
     );
     let context = env.submit_context()?;
-    let mut ledger = env.open_to_write()?;
-    crate::interrupt::watch("nothing was imported; the ledger is as it was");
+    let ledger = ledgers.write(env, io.err)?;
+    let stop = &mut *io.stop;
+    stop.watch("nothing was imported; the ledger is as it was");
     let in_file = |error| CliError::input(format!("{name}: {error}"));
     let mut source = Batches::new(reader, args.csv).map_err(in_file)?;
     let mut line_numbers: Vec<u64> = Vec::new();
     let mut batches = std::iter::from_fn(|| {
-        if let Err(interrupted) = crate::interrupt::check() {
+        if let Err(interrupted) = stop.check() {
             return Some(Err(interrupted));
         }
         match source.next_batch() {
             Ok(batch) if batch.is_empty() => {
                 // Everything is read and checked: what follows is the write itself.
-                crate::interrupt::committing();
+                stop.committing();
                 progress.phase("writing");
                 None
             }
@@ -59,7 +61,8 @@ pub fn cmd_import(env: &Env, args: ImportArgs) -> CliResult<ExitCode> {
                     command
                 })
                 .collect::<Vec<Command>>())),
-            Err(error) => Some(Err(in_file(error))),
+            // Input that ends in an error after Ctrl-C ended because of it.
+            Err(error) => Some(Err(stop.check().err().unwrap_or_else(|| in_file(error)))),
         }
     });
     let submitted = ledger.submit_stream(&mut batches, &context);
@@ -76,7 +79,7 @@ pub fn cmd_import(env: &Env, args: ImportArgs) -> CliResult<ExitCode> {
         return Err(CliError::input(format!("{name}: no claims in the file")));
     }
     writeln!(
-        std::io::stdout(),
+        io.out,
         "imported {} {} ({} recorded, {} revised); head {}",
         submitted.entries,
         output::noun(submitted.entries, "entry", "entries"),
@@ -84,7 +87,7 @@ pub fn cmd_import(env: &Env, args: ImportArgs) -> CliResult<ExitCode> {
         submitted.entries - submitted.recorded,
         ledger.head()
     )?;
-    Ok(ExitCode::SUCCESS)
+    Ok(Exit::SUCCESS)
 }
 
 /// Counts the bytes read, for the progress bar.

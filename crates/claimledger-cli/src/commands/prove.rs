@@ -7,47 +7,55 @@
 
 use super::checkpoint::{checkpoint_text, extends, read_checkpoint_file};
 use crate::cli::ProveArgs;
-use crate::env::CliLedger;
-use crate::env::Env;
-use crate::error::{CliError, CliResult};
+use crate::ctx::Ctx;
+use crate::error::{CliError, CliResult, Exit};
+use crate::io::{Io, OpenHow};
 use claimledger_cli::proof_file::ProofFile;
 use claimledger_core::merkle::{self, Hash};
 use claimledger_core::{Entry, Seq};
+use claimledger_store::{Ledger, Storage};
 use std::io::Write;
 use std::path::Path;
-use std::process::ExitCode;
 
-pub fn cmd_prove(env: &Env, args: ProveArgs) -> CliResult<ExitCode> {
-    let ledger = env.open()?;
+pub fn cmd_prove<S: Storage>(ctx: &mut Ctx<'_, S>, args: ProveArgs) -> CliResult<Exit> {
+    let Ctx { env, io, ledgers } = ctx;
+    let ledger = ledgers.read(env, io.err)?;
     let (proof, summary) = match &args.since {
-        Some(old) => consistency(&ledger, old, args.sign.as_deref())?,
-        None => inclusion(&ledger, &args)?,
+        Some(old) => consistency(io, ledger, old, args.sign.as_deref())?,
+        None => inclusion(io, ledger, &args)?,
     };
     let mut text = serde_json::to_string_pretty(&proof).map_err(std::io::Error::from)?;
     text.push('\n');
     match &args.out {
         None => {
-            let mut out = std::io::stdout().lock();
-            out.write_all(text.as_bytes())?;
-            out.flush()?;
+            io.out.write_all(text.as_bytes())?;
+            io.out.flush()?;
         }
-        Some(path) => std::fs::write(path, text).map_err(|e| CliError::file("write", path, &e))?,
+        Some(path) => io
+            .files
+            .open(path, OpenHow::CREATE)
+            .and_then(|mut file| file.write_all(text.as_bytes()))
+            .map_err(|e| CliError::file("write", path, &e))?,
     }
     let file = args
         .out
         .as_ref()
         .map_or("FILE".to_owned(), |p| p.display().to_string());
-    env.say(format_args!(
+    io.say(format_args!(
         "{summary}; check it with `claims verify-proof {file} --key VERIFIER_KEY`"
     ));
-    Ok(ExitCode::SUCCESS)
+    Ok(Exit::SUCCESS)
 }
 
 fn hex_path(path: &[Hash]) -> Vec<String> {
     path.iter().map(merkle::to_hex).collect()
 }
 
-fn inclusion(ledger: &CliLedger, args: &ProveArgs) -> CliResult<(ProofFile, String)> {
+fn inclusion<S: Storage>(
+    io: &mut Io,
+    ledger: &Ledger<S>,
+    args: &ProveArgs,
+) -> CliResult<(ProofFile, String)> {
     let count = ledger.head().count;
     let seq = match (&args.claim, args.seq) {
         (_, Some(seq)) => {
@@ -78,7 +86,7 @@ fn inclusion(ledger: &CliLedger, args: &ProveArgs) -> CliResult<(ProofFile, Stri
         CliError::integrity(format!("entry {seq} is not UTF-8; run `claims verify`"))
     })?;
     let path = ledger.inclusion_proof(seq, count)?;
-    let checkpoint = checkpoint_text(ledger, args.sign.as_deref())?;
+    let checkpoint = checkpoint_text(io, ledger, args.sign.as_deref())?;
     let summary = format!(
         "proved entry {seq} (revision {} of claim {}) in the checkpoint of {}",
         entry.event.revision(),
@@ -95,12 +103,13 @@ fn inclusion(ledger: &CliLedger, args: &ProveArgs) -> CliResult<(ProofFile, Stri
     Ok((proof, summary))
 }
 
-fn consistency(
-    ledger: &CliLedger,
+fn consistency<S: Storage>(
+    io: &mut Io,
+    ledger: &Ledger<S>,
     old: &Path,
     sign: Option<&Path>,
 ) -> CliResult<(ProofFile, String)> {
-    let (old_text, earlier) = read_checkpoint_file(old)?;
+    let (old_text, earlier) = read_checkpoint_file(io, old)?;
     let origin = ledger.origin()?;
     if earlier.origin != origin {
         return Err(CliError::input(format!(
@@ -124,7 +133,7 @@ fn consistency(
     }
     let count = ledger.head().count;
     let path = ledger.consistency_proof(earlier.size, count)?;
-    let checkpoint = checkpoint_text(ledger, sign)?;
+    let checkpoint = checkpoint_text(io, ledger, sign)?;
     let summary = format!(
         "proved that the ledger of {} extends its checkpoint of {}{}",
         crate::output::plural(count, "entry", "entries"),

@@ -2,16 +2,16 @@
 
 use super::{parse_head, print_json};
 use crate::cli::VerifyArgs;
-use crate::env::Env;
-use crate::error::{CliError, CliResult, ExitKind};
+use crate::ctx::Ctx;
+use crate::error::{CliError, CliResult, Exit, ExitKind};
 use crate::output;
 use crate::progress::Progress;
-use claimledger_store::{verify_bundle, BundleCheckpoint, BundleReport, Head, Problem};
+use claimledger_store::{verify_bundle, BundleCheckpoint, BundleReport, Head, Problem, Storage};
 use serde_json::json;
 use std::io::Write;
-use std::process::ExitCode;
 
-pub fn cmd_verify(env: &Env, args: VerifyArgs) -> CliResult<ExitCode> {
+pub fn cmd_verify<S: Storage + Sync>(ctx: &mut Ctx<'_, S>, args: VerifyArgs) -> CliResult<Exit> {
+    let Ctx { env, io, ledgers } = ctx;
     let expect = args
         .expect_head
         .as_deref()
@@ -20,16 +20,18 @@ pub fn cmd_verify(env: &Env, args: VerifyArgs) -> CliResult<ExitCode> {
     let key = args
         .key
         .as_deref()
-        .map(super::verify_proof::verifier_key)
+        .map(|k| super::verify_proof::verifier_key(io, k))
         .transpose()?;
     let mut bundle_info = None;
     let (what, head, entries, claims, problem) = match &args.bundle {
         Some(path) => {
             let name = path.display().to_string();
-            super::refuse_import_file(path)?;
-            let file = std::fs::File::open(path).map_err(|e| CliError::file("read", path, &e))?;
+            super::refuse_import_file(io, path)?;
+            let file = io
+                .open_read(path)
+                .map_err(|e| CliError::file("read", path, &e))?;
             let size = file.metadata().map(|m| m.len()).unwrap_or(0);
-            let progress = Progress::bytes(env.quiet || size == 0, size, "checking");
+            let progress = Progress::bytes(io, size == 0, size, "checking");
             let mut reader = std::io::BufReader::with_capacity(1 << 20, file);
             let report = verify_bundle(&mut reader, expect, key.as_ref(), &mut |_| {})
                 .map_err(|e| CliError::io(format!("cannot read {name}: {e}")))?;
@@ -45,14 +47,14 @@ pub fn cmd_verify(env: &Env, args: VerifyArgs) -> CliResult<ExitCode> {
             )
         }
         None => {
-            let ledger = env.open()?;
-            let progress = Progress::new(env.quiet, ledger.head().count, "checking", "entries");
+            let ledger = ledgers.read_still(env, io.err)?;
+            let progress = Progress::new(io, false, ledger.head().count, "checking", "entries");
             let report = ledger.verify_against(expect, &mut |checked| progress.set(checked))?;
             progress.finish();
             // --checkpoint (commands/checkpoint.rs), once the ledger itself is sound.
             let problem = match (report.problem, &args.checkpoint) {
                 (None, Some(path)) => {
-                    super::checkpoint::check_against_checkpoint(env, &ledger, path)?
+                    super::checkpoint::check_against_checkpoint(io, ledger, path)?
                 }
                 (problem, _) => problem,
             };
@@ -71,7 +73,7 @@ pub fn cmd_verify(env: &Env, args: VerifyArgs) -> CliResult<ExitCode> {
         None
     };
     write_report(
-        &mut std::io::stdout().lock(),
+        io.out,
         args.json,
         of,
         bundle_info.as_ref(),
@@ -82,8 +84,8 @@ pub fn cmd_verify(env: &Env, args: VerifyArgs) -> CliResult<ExitCode> {
         expect,
     )?;
     Ok(match problem {
-        None => ExitCode::SUCCESS,
-        Some(_) => ExitCode::from(ExitKind::Integrity as u8),
+        None => Exit::SUCCESS,
+        Some(_) => Exit::failed(ExitKind::Integrity),
     })
 }
 
@@ -133,7 +135,7 @@ impl BundleInfo {
 
 #[allow(clippy::too_many_arguments)]
 fn write_report(
-    out: &mut impl Write,
+    out: &mut dyn Write,
     json: bool,
     bundle: Option<&str>,
     bundle_info: Option<&BundleInfo>,

@@ -1,0 +1,63 @@
+//! What every command is given: its environment ([`Env`]), its streams and files ([`Io`]), and
+//! the ledger ([`Ledgers`]), which it asks for when it needs it, in the way it needs it.
+//!
+//! A command run by `claims` alone opens the ledger itself ([`LocalLedgers`]: sled, the lock,
+//! a wait of `--wait`); run by `claims serve` for a `claims` beside it, it gets the ledger the
+//! server holds (`served.rs`: the latest read view, or the ledger itself, lent by the server's
+//! writer for the command's duration). The command's code is the same either way, generic over
+//! the storage.
+
+use crate::env::{CliLedger, Env};
+use crate::error::CliResult;
+use crate::io::Io;
+use std::io::Write;
+use claimledger_store::{Ledger, Storage};
+
+/// How a command reaches the ledger. Each command asks once; `err` takes what is said on the
+/// way (a private copy, an upgrade).
+pub trait Ledgers<S: Storage> {
+    /// The ledger to read, as it stands now.
+    fn read(&mut self, env: &Env, err: &mut dyn Write) -> CliResult<&Ledger<S>>;
+    /// The ledger to read with nothing written to it until the command ends (`verify`, which
+    /// compares the whole index with the log).
+    fn read_still(&mut self, env: &Env, err: &mut dyn Write) -> CliResult<&Ledger<S>>;
+    /// The ledger to append to, held until the command ends.
+    fn write(&mut self, env: &Env, err: &mut dyn Write) -> CliResult<&mut Ledger<S>>;
+}
+
+/// The ledger opened by this process.
+#[derive(Debug, Default)]
+pub struct LocalLedgers {
+    ledger: Option<CliLedger>,
+}
+
+impl Ledgers<claimledger_store::Watched<claimledger_store::SledStorage>> for LocalLedgers {
+    fn read(&mut self, env: &Env, err: &mut dyn Write) -> CliResult<&CliLedger> {
+        Ok(self.ledger.insert(env.open(err)?))
+    }
+
+    fn read_still(&mut self, env: &Env, err: &mut dyn Write) -> CliResult<&CliLedger> {
+        // The lock keeps writers out while this process holds the ledger.
+        self.read(env, err)
+    }
+
+    fn write(&mut self, env: &Env, err: &mut dyn Write) -> CliResult<&mut CliLedger> {
+        Ok(self.ledger.insert(env.open_to_write(err)?))
+    }
+}
+
+/// A command's surroundings.
+pub struct Ctx<'a, S: Storage> {
+    pub env: Env,
+    pub io: Io<'a>,
+    pub ledgers: &'a mut dyn Ledgers<S>,
+}
+
+impl<S: Storage> std::fmt::Debug for Ctx<'_, S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ctx")
+            .field("env", &self.env)
+            .field("io", &self.io)
+            .finish()
+    }
+}
