@@ -10,8 +10,8 @@
 use crate::env::{CliLedger, Env};
 use crate::error::CliResult;
 use crate::io::Io;
-use std::io::Write;
 use claimledger_store::{Ledger, Storage};
+use std::io::Write;
 
 /// How a command reaches the ledger. Each command asks once; `err` takes what is said on the
 /// way (a private copy, an upgrade).

@@ -155,7 +155,10 @@ impl Env {
                     }
                     other => CliError::from(other),
                 })?;
-                remark(err, self.quiet, format_args!(
+                remark(
+                    err,
+                    self.quiet,
+                    format_args!(
                     "note: you may not write to the ledger in {} ({}), so this reads a private \
                      copy of it: {} copied in {} to {}, removed afterwards",
                     self.ledger_dir.display(),
@@ -163,18 +166,23 @@ impl Env {
                     output::bytes(copy.bytes),
                     output::duration(copy.elapsed),
                     copy.dir.display()
-                ));
+                ),
+                );
                 storage
             }
             Err(error) => return Err(error.into()),
         };
         if storage.tree_computed_in_memory() {
-            remark(err, self.quiet, format_args!(
-                "note: {} is in store format 3; its Merkle tree is computed from the log for \
+            remark(
+                err,
+                self.quiet,
+                format_args!(
+                    "note: {} is in store format 3; its Merkle tree is computed from the log for \
                  each command until a command that writes (add, revise, import) upgrades it to \
                  format 4",
-                self.ledger_dir.display()
-            ));
+                    self.ledger_dir.display()
+                ),
+            );
         }
         Ok(Ledger::open(Watched::new(storage))?)
     }
@@ -195,11 +203,15 @@ impl Env {
             }
         })?;
         if let Some(entries) = storage.upgrade_pending() {
-            remark(err, self.quiet, format_args!(
+            remark(
+                err,
+                self.quiet,
+                format_args!(
                 "upgrading the ledger's Merkle tree to the standard SHA-256 tree (store format \
                  4): {}…",
                 output::plural(entries, "entry", "entries")
-            ));
+            ),
+            );
         }
         Ok(Ledger::open(Watched::new(storage))?)
     }

@@ -102,9 +102,7 @@ pub fn read_text(io: &mut Io, path: &Path, limit: u64, what: &str) -> CliResult<
     let name = path.display();
     let mut bytes = Vec::new();
     let read = if path == Path::new("-") {
-        (&mut *io.input)
-            .take(limit + 1)
-            .read_to_end(&mut bytes)
+        (&mut *io.input).take(limit + 1).read_to_end(&mut bytes)
     } else {
         io.open_read(path)
             .and_then(|f| f.take(limit + 1).read_to_end(&mut bytes))

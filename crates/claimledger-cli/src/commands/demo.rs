@@ -40,10 +40,7 @@ pub fn cmd_demo<T: Storage>(ctx: &mut Ctx<'_, T>) -> CliResult<Exit> {
         .map_or(env.ledger_dir.clone(), |t| t.path().join("ledger"));
     let out = &mut *io.out;
 
-    rule(
-        out,
-        "1. A new ledger, and the claims of two news reports",
-    )?;
+    rule(out, "1. A new ledger, and the claims of two news reports")?;
     let mut ledger = Ledger::open(SledStorage::create(&dir, env.wait)?)?;
     let commands = SEED_CLAIMS
         .lines()
@@ -83,10 +80,7 @@ pub fn cmd_demo<T: Storage>(ctx: &mut Ctx<'_, T>) -> CliResult<Exit> {
     let history = ledger.history(followed)?;
     write_history(out, FOLLOWED_KEY, &history)?;
 
-    rule(
-        out,
-        "4. Proving nothing was quietly edited  claims verify",
-    )?;
+    rule(out, "4. Proving nothing was quietly edited  claims verify")?;
     let report = ledger.verify(&mut |_| {})?;
     if let Some(problem) = &report.problem {
         return Err(CliError::integrity(format!(

@@ -87,34 +87,26 @@ fn restore(env: &Env, io: &mut Io, bundle: &Path, given_origin: Option<String>) 
     io.stop.watch("no ledger was made");
     let file_name = dir.file_name().and_then(|n| n.to_str()).unwrap_or("ledger");
     let staging = dir.with_file_name(format!(".{file_name}.restoring-{}", std::process::id()));
-    let result = build(
-        env,
-        io,
-        bundle,
-        &staging,
-        origin,
-        skip,
-        report.head.count,
-    )
-    .and_then(|head| {
-        if head != report.head {
-            return Err(CliError::integrity(format!(
-                "{name} changed while it was restored (head {head}, verified {})",
-                report.head
-            )));
-        }
-        if dir.exists() {
-            std::fs::remove_dir(dir)
-                .map_err(|e| CliError::io(format!("cannot replace {}: {e}", dir.display())))?;
-        }
-        std::fs::rename(&staging, dir).map_err(|e| {
-            CliError::io(format!(
-                "cannot move the restored ledger to {}: {e}",
-                dir.display()
-            ))
-        })?;
-        Ok(head)
-    });
+    let result =
+        build(env, io, bundle, &staging, origin, skip, report.head.count).and_then(|head| {
+            if head != report.head {
+                return Err(CliError::integrity(format!(
+                    "{name} changed while it was restored (head {head}, verified {})",
+                    report.head
+                )));
+            }
+            if dir.exists() {
+                std::fs::remove_dir(dir)
+                    .map_err(|e| CliError::io(format!("cannot replace {}: {e}", dir.display())))?;
+            }
+            std::fs::rename(&staging, dir).map_err(|e| {
+                CliError::io(format!(
+                    "cannot move the restored ledger to {}: {e}",
+                    dir.display()
+                ))
+            })?;
+            Ok(head)
+        });
     match result {
         Ok(head) => {
             io.say(format_args!(

@@ -56,10 +56,7 @@ fn print_verifier(
     }
 }
 
-fn cmd_key_generate<S: Storage>(
-    ctx: &mut Ctx<'_, S>,
-    args: KeyGenerateArgs,
-) -> CliResult<Exit> {
+fn cmd_key_generate<S: Storage>(ctx: &mut Ctx<'_, S>, args: KeyGenerateArgs) -> CliResult<Exit> {
     let Ctx { env, io, ledgers } = ctx;
     let name = match args.name {
         Some(name) => name,
@@ -123,15 +120,12 @@ fn write_private(io: &mut Io, path: &Path, secret: &str) -> CliResult {
         mode: Some(0o600),
         ..OpenHow::default()
     };
-    let mut file = io
-        .files
-        .open(path, private)
-        .map_err(|e| match e.kind() {
-            std::io::ErrorKind::AlreadyExists => CliError::input(format!(
-                "{name} already exists; a key is never overwritten (choose another --out)"
-            )),
-            _ => CliError::file("create", path, &e),
-        })?;
+    let mut file = io.files.open(path, private).map_err(|e| match e.kind() {
+        std::io::ErrorKind::AlreadyExists => CliError::input(format!(
+            "{name} already exists; a key is never overwritten (choose another --out)"
+        )),
+        _ => CliError::file("create", path, &e),
+    })?;
     let written = file
         .write_all(secret.as_bytes())
         .and_then(|()| file.write_all(b"\n"))
