@@ -48,6 +48,13 @@ impl CliError {
         }
     }
 
+    pub fn busy(message: impl Into<String>) -> CliError {
+        CliError::Failed {
+            kind: ExitKind::Busy,
+            message: message.into(),
+        }
+    }
+
     pub fn integrity(message: impl Into<String>) -> CliError {
         CliError::Failed {
             kind: ExitKind::Integrity,

@@ -10,55 +10,7 @@ use std::fs::File;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
-/// How to open a file, as `std::fs::OpenOptions` says it (only what commands use).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct OpenHow {
-    pub read: bool,
-    pub write: bool,
-    pub create: bool,
-    pub create_new: bool,
-    pub truncate: bool,
-    /// The permission bits of a file created (`None`: 0o666 less the umask).
-    pub mode: Option<u32>,
-}
-
-impl OpenHow {
-    /// To read: `File::open`.
-    pub const READ: OpenHow = OpenHow {
-        read: true,
-        write: false,
-        create: false,
-        create_new: false,
-        truncate: false,
-        mode: None,
-    };
-
-    /// To replace or create: `File::create`.
-    pub const CREATE: OpenHow = OpenHow {
-        read: false,
-        write: true,
-        create: true,
-        create_new: false,
-        truncate: true,
-        mode: None,
-    };
-
-    /// Opens `path` in this process.
-    pub fn open(&self, path: &Path) -> std::io::Result<File> {
-        let mut options = std::fs::OpenOptions::new();
-        options
-            .read(self.read)
-            .write(self.write)
-            .create(self.create)
-            .create_new(self.create_new)
-            .truncate(self.truncate);
-        if let Some(mode) = self.mode {
-            use std::os::unix::fs::OpenOptionsExt;
-            options.mode(mode);
-        }
-        options.open(path)
-    }
-}
+pub use claimledger_server::local::OpenHow;
 
 /// The files a command names on its command line, opened as its user, relative to its working
 /// directory.

@@ -10,6 +10,7 @@ mod interrupt;
 mod io;
 mod output;
 mod progress;
+mod served;
 mod watchdog;
 
 use std::process::ExitCode;
@@ -26,6 +27,9 @@ fn main() -> ExitCode {
         Ok(args) => args,
         Err(error) => return error::usage(error),
     };
+    if let Some(exit) = served::beside_server(&args) {
+        return exit.into();
+    }
     run_here(args).into()
 }
 

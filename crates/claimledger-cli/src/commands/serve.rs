@@ -23,6 +23,7 @@ pub fn cmd_serve<S: Storage>(ctx: &mut Ctx<'_, S>, args: ServeArgs) -> CliResult
     config.wait = env.wait;
     config.pinned_now = env.pinned_now;
     config.private = args.private;
+    config.local = Some(std::sync::Arc::new(crate::served::Commands));
     if let Some(path) = &args.tokens {
         let text = read_text(io, path, tokens::TOKENS_FILE_LEN_MAX, "tokens file")?;
         let parsed = Tokens::parse(&text)
@@ -55,7 +56,9 @@ pub fn cmd_serve<S: Storage>(ctx: &mut Ctx<'_, S>, args: ServeArgs) -> CliResult
     .map_err(|error| match error {
         ServeError::Store(store) => store.into(),
         ServeError::Key(_) | ServeError::PrivateWithoutTokens => CliError::input(error.to_string()),
-        ServeError::Listen { .. } | ServeError::Io(_) => CliError::io(error.to_string()),
+        ServeError::Listen { .. } | ServeError::Socket { .. } | ServeError::Io(_) => {
+            CliError::io(error.to_string())
+        }
     })?;
     io.say("stopped; every write acknowledged is in the ledger");
     Ok(Exit::SUCCESS)
