@@ -8,9 +8,10 @@
 //! the storage.
 
 use crate::env::{CliLedger, Env};
-use crate::error::CliResult;
+use crate::error::{CliError, CliResult};
 use crate::io::Io;
-use claimledger_store::{Ledger, Storage};
+use claimledger_core::input::Command;
+use claimledger_store::{Ledger, Receipt, Storage, SubmitContext};
 use std::io::Write;
 
 /// How a command reaches the ledger. Each command asks once; `err` takes what is said on the
@@ -23,6 +24,30 @@ pub trait Ledgers<S: Storage> {
     fn read_still(&mut self, env: &Env, err: &mut dyn Write) -> CliResult<&Ledger<S>>;
     /// The ledger to append to, held until the command ends.
     fn write(&mut self, env: &Env, err: &mut dyn Write) -> CliResult<&mut Ledger<S>>;
+    /// Commits one command that needs nothing read first (`add`), once durable: the receipt,
+    /// and the head just after its entry. By default, on the ledger [`Ledgers::write`] gives.
+    fn submit_one(
+        &mut self,
+        env: &Env,
+        err: &mut dyn Write,
+        command: Command,
+        context: &SubmitContext,
+    ) -> CliResult<Receipt> {
+        submit_held(self.write(env, err)?, command, context)
+    }
+}
+
+/// Commits `command` on a ledger held.
+pub fn submit_held<S: Storage>(
+    ledger: &mut Ledger<S>,
+    command: Command,
+    context: &SubmitContext,
+) -> CliResult<Receipt> {
+    ledger
+        .submit(&[command], context)?
+        .into_iter()
+        .next()
+        .ok_or_else(|| CliError::io("the ledger gave no receipt for the command"))
 }
 
 /// The ledger opened by this process.

@@ -15,16 +15,17 @@
 
 use crate::cli::{Args, Command, KeyCommand};
 use crate::commands;
-use crate::ctx::{Ctx, Ledgers};
+use crate::ctx::{submit_held, Ctx, Ledgers};
 use crate::env::{Env, DEFAULT_LEDGER_DIR};
 use crate::error::{CliError, CliResult, Exit, ExitKind};
 use crate::io::{Files, Io, OpenHow, Stop};
+use claimledger_core::input::Command as InputCommand;
 use claimledger_server::local::client::{ClientError, Connection, Served};
 use claimledger_server::local::{
     ClientFiles, ClientSignals, LocalCommands, Request, Session, SessionLedger, StopReason,
 };
-use claimledger_server::writer::{LendError, Lent, View};
-use claimledger_store::{Ledger, SledStorage};
+use claimledger_server::writer::{LendError, Lent, View, WriteError};
+use claimledger_store::{Ledger, Receipt, SledStorage, SubmitContext, SubmitError};
 use std::ffi::OsString;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -292,6 +293,50 @@ impl Ledgers<SledStorage> for ServedLedgers<'_> {
 
     fn write(&mut self, env: &Env, _: &mut dyn Write) -> CliResult<&mut Ledger<SledStorage>> {
         Ok(self.lend(env)?)
+    }
+
+    /// In the writer's next group commit, with the HTTP writes of the moment; on the ledger
+    /// lent, if the client's clock is not the server's (`CLAIMS_NOW` on one side only), so
+    /// that the entry has the time the client gave.
+    fn submit_one(
+        &mut self,
+        env: &Env,
+        err: &mut dyn Write,
+        command: InputCommand,
+        context: &SubmitContext,
+    ) -> CliResult<Receipt> {
+        if env.pinned_now != self.ledger.pinned_now() {
+            return submit_held(self.write(env, err)?, command, context);
+        }
+        let command = match command {
+            InputCommand::Record(mut record) => {
+                record
+                    .author
+                    .get_or_insert_with(|| context.default_author.clone());
+                InputCommand::Record(record)
+            }
+            InputCommand::Revise(mut revise) => {
+                revise
+                    .author
+                    .get_or_insert_with(|| context.default_author.clone());
+                InputCommand::Revise(revise)
+            }
+        };
+        self.ledger.submit(command).map_err(|error| match error {
+            WriteError::Rejected { reason, .. } => {
+                SubmitError::Rejected { command: 0, reason }.into()
+            }
+            WriteError::Store(message) => CliError::io(message),
+            WriteError::Busy => CliError::busy(format!(
+                "ledger busy: claims serve, which holds {}, has too many writes waiting; try \
+                 again shortly",
+                env.ledger_dir.display()
+            )),
+            WriteError::ShuttingDown => CliError::busy(format!(
+                "ledger busy: claims serve, which holds {}, is stopping; try again once it has",
+                env.ledger_dir.display()
+            )),
+        })
     }
 }
 

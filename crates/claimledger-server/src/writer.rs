@@ -165,6 +165,8 @@ impl Clock {
 #[derive(Clone, Debug)]
 pub struct Writer {
     queue: mpsc::Sender<Job>,
+    /// The time the writer gives entries, when pinned (`CLAIMS_NOW`).
+    pinned: Option<Timestamp>,
 }
 
 impl std::fmt::Debug for Job {
@@ -188,10 +190,16 @@ impl Writer {
         let views = Arc::new(Views(RwLock::new(Arc::new(ledger.view()))));
         let (queue, jobs) = mpsc::channel(QUEUE_MAX);
         let published = Arc::clone(&views);
+        let pinned = clock.pinned;
         let thread = std::thread::Builder::new()
             .name("claims-writer".into())
             .spawn(move || run(ledger, jobs, published, &clock))?;
-        Ok((Writer { queue }, views, thread))
+        Ok((Writer { queue, pinned }, views, thread))
+    }
+
+    /// The time the writer gives entries: `Some` when pinned (`CLAIMS_NOW`).
+    pub fn pinned_now(&self) -> Option<Timestamp> {
+        self.pinned
     }
 
     /// Commits one record or revise; answers once it is durable.
@@ -202,6 +210,19 @@ impl Writer {
             reply,
         })?;
         answer.await.map_err(|_| WriteError::ShuttingDown)?
+    }
+
+    /// [`Writer::submit`] from a thread that is not an async task: blocks it until the
+    /// command is durable (or refused).
+    pub fn submit_blocking(&self, command: Command) -> Result<Receipt, WriteError> {
+        let (reply, answer) = oneshot::channel();
+        self.send(Job::One {
+            command: Box::new(command),
+            reply,
+        })?;
+        answer
+            .blocking_recv()
+            .map_err(|_| WriteError::ShuttingDown)?
     }
 
     /// Commits an import, all or nothing; answers once it is durable.

@@ -3,7 +3,7 @@ use crate::cli::AddArgs;
 use crate::ctx::Ctx;
 use crate::error::{CliError, CliResult, Exit};
 use claimledger_core::input::{self, Command};
-use claimledger_store::Storage;
+use claimledger_store::{Head, Storage};
 use serde_json::Value as Json;
 
 pub fn cmd_add<S: Storage>(ctx: &mut Ctx<'_, S>, args: AddArgs) -> CliResult<Exit> {
@@ -25,11 +25,9 @@ pub fn cmd_add<S: Storage>(ctx: &mut Ctx<'_, S>, args: AddArgs) -> CliResult<Exi
         ));
     }
     let context = env.submit_context()?;
-    let ledger = ledgers.write(env, io.err)?;
     io.stop.check()?;
-    let receipts = ledger.submit(&[command], &context)?;
-    let receipt = &receipts[0];
-    super::print_committed_id(io.out, receipt)?;
+    let receipt = ledgers.submit_one(env, io.err, command, &context)?;
+    super::print_committed_id(io.out, &receipt)?;
     io.say(format_args!(
         "recorded claim {} as entry {}; head {}",
         receipt
@@ -37,7 +35,10 @@ pub fn cmd_add<S: Storage>(ctx: &mut Ctx<'_, S>, args: AddArgs) -> CliResult<Exi
             .as_ref()
             .map_or_else(|| receipt.claim_id.to_string(), |k| k.to_string()),
         receipt.seq,
-        ledger.head()
+        Head {
+            count: receipt.seq.0,
+            hash: receipt.hash
+        }
     ));
     Ok(Exit::SUCCESS)
 }

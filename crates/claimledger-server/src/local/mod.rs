@@ -467,6 +467,23 @@ impl SessionLedger {
         self.views.latest()
     }
 
+    /// The time the server's writer gives entries, when pinned (`CLAIMS_NOW`).
+    pub fn pinned_now(&self) -> Option<claimledger_core::Timestamp> {
+        self.writer.pinned_now()
+    }
+
+    /// Commits one record or revise in the writer's next group commit (it names its author);
+    /// answers once it is durable.
+    pub fn submit(
+        &self,
+        command: claimledger_core::input::Command,
+    ) -> Result<claimledger_store::Receipt, crate::writer::WriteError> {
+        if self.link.stop_reason() == Some(StopReason::ClientGone) {
+            return Err(crate::writer::WriteError::ShuttingDown);
+        }
+        self.writer.submit_blocking(command)
+    }
+
     /// The ledger itself, lent by the writer once the writes before it are committed (waiting
     /// at most `wait`), until the [`Lent`] is dropped. From then on the client's input and
     /// output may stall only briefly.
