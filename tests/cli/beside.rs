@@ -427,3 +427,92 @@ fn chown_all(dir: &Path, uid: u32) {
         .unwrap();
     assert!(status.success());
 }
+
+/// One frame of the socket's protocol: its length, its kind, its bytes.
+fn frame(kind: u8, fields: &[u8]) -> Vec<u8> {
+    let mut bytes = u32::try_from(fields.len() + 1)
+        .unwrap()
+        .to_le_bytes()
+        .to_vec();
+    bytes.push(kind);
+    bytes.extend_from_slice(fields);
+    bytes
+}
+
+/// What the server answers `bytes` with, until it closes the connection.
+fn answer_to(socket: &Path, bytes: &[u8]) -> Vec<u8> {
+    let mut stream = std::os::unix::net::UnixStream::connect(socket).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    let _ = stream.write_all(bytes);
+    let _ = stream.shutdown(std::net::Shutdown::Write);
+    let mut answer = Vec::new();
+    std::io::Read::read_to_end(&mut stream, &mut answer).unwrap();
+    answer
+}
+
+/// Whatever comes over the socket, the server neither panics nor stops serving: a frame too
+/// long, another protocol's version, counts that point past the end, a command it does not
+/// run, bytes cut short.
+#[test]
+fn hostile_requests_on_the_socket_are_refused() {
+    let ledger = Ledger::new();
+    ledger.import("{\"key\":\"a\",\"subject\":\"s\",\"claimant\":\"c\",\"statement\":\"x\"}\n");
+    let shown = ledger.ok(&["show", "a"]);
+    let mut server = serve(&ledger, &[]);
+    let socket = ledger.dir().join(SOCKET);
+    const REFUSED: u8 = 15;
+    let refused = |answer: &[u8], words: &str| {
+        assert!(answer.len() > 10, "{answer:?}");
+        assert_eq!(answer[4], REFUSED, "{answer:?}");
+        assert_eq!(answer[5], 4, "an environment error's code");
+        let message = String::from_utf8_lossy(&answer[10..]);
+        assert!(message.contains(words), "{message}");
+    };
+    // Too long: closed on, unanswered.
+    assert!(answer_to(&socket, &[0xff, 0xff, 0xff, 0xff, 1]).is_empty());
+    // Cut short.
+    assert!(answer_to(&socket, &[9, 0, 0, 0, 1, 1]).is_empty());
+    assert!(answer_to(&socket, &[]).is_empty());
+    // Not a request first.
+    refused(&answer_to(&socket, &frame(2, &[0])), "not a request");
+    // Another version.
+    refused(
+        &answer_to(&socket, &frame(1, &99u32.to_le_bytes())),
+        "version 99",
+    );
+    // A million arguments, none there.
+    let mut fields = 1u32.to_le_bytes().to_vec();
+    fields.push(0);
+    fields.extend_from_slice(&1_000_000u32.to_le_bytes());
+    refused(&answer_to(&socket, &frame(1, &fields)), "malformed");
+    // Streams named but not sent.
+    let mut fields = 1u32.to_le_bytes().to_vec();
+    fields.push(0b111);
+    fields.extend_from_slice(&[0; 8]);
+    refused(&answer_to(&socket, &frame(1, &fields)), "streams");
+    // A well-formed request for a command the server does not run, and one that does not
+    // parse: answered with an exit code (2), on no streams.
+    for args in [&["claims", "init"][..], &["claims", "--no-such-flag"], &[]] {
+        let mut fields = 1u32.to_le_bytes().to_vec();
+        fields.push(0);
+        fields.extend_from_slice(&u32::try_from(args.len()).unwrap().to_le_bytes());
+        for arg in args {
+            fields.extend_from_slice(&u32::try_from(arg.len()).unwrap().to_le_bytes());
+            fields.extend_from_slice(arg.as_bytes());
+        }
+        fields.extend_from_slice(&0u32.to_le_bytes());
+        let answer = answer_to(&socket, &frame(1, &fields));
+        // ACCEPTED, then EXIT with code 2.
+        assert_eq!(
+            answer,
+            [frame(10, &[]), frame(14, &[2])].concat(),
+            "{args:?}"
+        );
+    }
+    assert_eq!(ledger.ok(&["show", "a"]), shown, "served still");
+    assert!(server.child.try_wait().unwrap().is_none());
+    stop(&mut server);
+    ledger.assert_verifies();
+}
