@@ -7,7 +7,7 @@ demo:
 
 # Every test (what CI runs, with fmt and clippy).
 test:
-    cargo test --workspace
+    scripts/test
 
 # Formatting and lints, as CI checks them.
 lint:

@@ -36,6 +36,8 @@ const EXPECTED: &[(&str, &str)] = &[
     ("claims verify --bundle", "OK: "),
     ("claims verify-proof", "OK: entry 16 (revision 2 of claim "),
     ("claims key verifier", "+"),
+    ("claims publish", "published "),
+    ("claims monitor", "OK: "),
 ];
 
 /// The tour's commands: the lines of the first `sh` block after "## A short tour", with

@@ -126,10 +126,92 @@ pub enum Command {
     Prove(ProveArgs),
     /// Check a proof file from `claims prove`, with nothing but the file and a verifier key
     VerifyProof(VerifyProofArgs),
+    /// Publish the ledger as a transparency log (c2sp.org/tlog-tiles) to a directory or
+    /// s3://BUCKET/PREFIX: only what is new since the published checkpoint
+    Publish(PublishArgs),
+    /// Follow a published log: check its checkpoint and everything new since the last run
+    Monitor(MonitorArgs),
+    /// Run a witness that cosigns the checkpoints of logs it knows (c2sp.org/tlog-witness)
+    Witness(WitnessArgs),
     /// Serve the ledger: web pages for readers, a JSON API for writers (docs/CLI.md)
     Serve(ServeArgs),
     /// Make an access token for `claims serve --tokens FILE`
     Token(TokenArgs),
+}
+
+#[derive(Debug, ClapArgs)]
+pub struct PublishArgs {
+    /// A directory, or s3://BUCKET/PREFIX (endpoint, region and credentials from the AWS_*
+    /// environment variables)
+    #[arg(value_name = "DEST")]
+    pub dest: String,
+    /// Sign the checkpoint with the private key in KEYFILE (from `claims key generate`)
+    #[arg(long, value_name = "KEYFILE")]
+    pub sign: Option<PathBuf>,
+    /// Ask the witness at URL, with verifier key VKEY, to cosign the checkpoint (repeatable;
+    /// needs --sign)
+    #[arg(long, value_name = "URL=VKEY")]
+    pub witness: Vec<String>,
+    /// How many witnesses must cosign before the checkpoint is published [default: all given]
+    #[arg(long, value_name = "N")]
+    pub witness_quorum: Option<usize>,
+    /// Print JSON instead of text
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, ClapArgs)]
+pub struct MonitorArgs {
+    /// The published log: a directory, an http(s) base URL, or s3://BUCKET/PREFIX
+    #[arg(value_name = "SOURCE")]
+    pub source: String,
+    /// The log's verifier key (the text `claims key generate` printed, or a file holding it)
+    #[arg(long, value_name = "VERIFIER_KEY")]
+    pub key: String,
+    /// Where the monitor keeps what it has checked; without it, every run checks the whole log
+    #[arg(long, value_name = "FILE")]
+    pub state: Option<PathBuf>,
+    /// A witness's verifier key whose cosignature counts (repeatable)
+    #[arg(long, value_name = "VKEY")]
+    pub witness_key: Vec<String>,
+    /// How many of the --witness-key witnesses must have cosigned [default: all given]
+    #[arg(long, value_name = "N")]
+    pub witness_quorum: Option<usize>,
+    /// Print JSON instead of text
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, ClapArgs)]
+pub struct WitnessArgs {
+    #[command(subcommand)]
+    pub command: WitnessCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum WitnessCommand {
+    /// Serve POST /add-checkpoint: cosign checkpoints signed by a known log's key and
+    /// consistent with the last one cosigned for it
+    Serve(WitnessServeArgs),
+}
+
+#[derive(Debug, ClapArgs)]
+pub struct WitnessServeArgs {
+    /// The witness's private key file (from `claims key generate --witness`)
+    #[arg(long, value_name = "KEYFILE")]
+    pub key: PathBuf,
+    /// The address to listen on
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:7380")]
+    pub listen: String,
+    /// A log to witness: its origin and its verifier key (repeatable)
+    #[arg(long = "log", value_name = "ORIGIN=VKEY", required = true)]
+    pub logs: Vec<String>,
+    /// The directory where the witness keeps the last checkpoint it cosigned for each log
+    #[arg(long, value_name = "DIR")]
+    pub state: PathBuf,
+    /// The URL prefix add-checkpoint is served under
+    #[arg(long, value_name = "PATH", default_value = "/")]
+    pub prefix: String,
 }
 
 #[derive(Debug, ClapArgs)]
@@ -417,8 +499,8 @@ pub struct KeyArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum KeyCommand {
-    /// Make a new Ed25519 signing key: write it to a file only you can read, and print its
-    /// verifier key for publishing
+    /// Make a new Ed25519 signing key (with --witness, a witness's cosigning key): write it to
+    /// a file only you can read, and print its verifier key for publishing
     Generate(KeyGenerateArgs),
     /// Print the verifier key of a signing key file again, for publishing
     Verifier(KeyVerifierArgs),
@@ -437,9 +519,12 @@ pub struct KeyVerifierArgs {
 #[derive(Debug, ClapArgs)]
 pub struct KeyGenerateArgs {
     /// The key's name, which must be the origin of the ledger it signs for
-    /// [default: this ledger's origin]
+    /// [default: this ledger's origin]; with --witness, the witness's name
     #[arg(long)]
     pub name: Option<String>,
+    /// Make a witness key, which cosigns other logs' checkpoints (cosignature/v1, type 0x04)
+    #[arg(long, requires = "name")]
+    pub witness: bool,
     /// Where to write the private key; never inside the ledger [default: NAME.key, with each
     /// / replaced by _]
     #[arg(long, value_name = "FILE")]
@@ -474,6 +559,10 @@ pub struct ProveArgs {
     /// Sign the checkpoint the proof leads to with the private key in KEYFILE
     #[arg(long, value_name = "KEYFILE")]
     pub sign: Option<PathBuf>,
+    /// Lead the proof to this checkpoint of the ledger, kept earlier (such as the published
+    /// one, with its witnesses' cosignatures), instead of the ledger's current one
+    #[arg(long, value_name = "CHECKPOINT", conflicts_with = "sign")]
+    pub checkpoint: Option<PathBuf>,
     /// Write the proof to FILE instead of standard output
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
@@ -487,6 +576,12 @@ pub struct VerifyProofArgs {
     /// it): the proof's checkpoints must be signed with it
     #[arg(long, value_name = "VERIFIER_KEY")]
     pub key: Option<String>,
+    /// A witness's verifier key whose cosignature on the proof's checkpoint counts (repeatable)
+    #[arg(long, value_name = "VKEY")]
+    pub witness_key: Vec<String>,
+    /// How many of the --witness-key witnesses must have cosigned [default: all given]
+    #[arg(long, value_name = "N")]
+    pub witness_quorum: Option<usize>,
     /// Print JSON instead of text
     #[arg(long)]
     pub json: bool,

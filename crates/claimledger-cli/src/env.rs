@@ -57,6 +57,12 @@ pub struct Env {
     pub stall_timeout: Option<Duration>,
     /// The largest private copy a read command makes of a ledger the user may not write.
     pub copy_bytes_max: u64,
+    /// The user's working directory, when the command runs in another process (`claims
+    /// serve`): where `publish` finds a relative directory. `None`: this process's.
+    pub cwd: Option<PathBuf>,
+    /// The user's `AWS_*` variables, when the command runs in another process (`publish` to
+    /// S3). `None`: this process's.
+    pub aws: Option<Vec<(String, String)>>,
 }
 
 impl Env {
@@ -112,6 +118,8 @@ impl Env {
             quiet: args.quiet,
             pinned_now,
             stall_timeout,
+            cwd: None,
+            aws: None,
         })
     }
 

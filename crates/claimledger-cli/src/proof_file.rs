@@ -135,6 +135,17 @@ pub fn verify(text: &str, key: Option<&VerifierKeyText>) -> Result<Proven, Strin
     }
 }
 
+/// The checkpoint a proof file leads to (for a consistency proof, the later one), as its text:
+/// where witnesses' cosignatures are.
+pub fn checkpoint_text(text: &str) -> Result<String, String> {
+    match serde_json::from_str::<ProofFile>(text) {
+        Ok(ProofFile::Inclusion { checkpoint, .. } | ProofFile::Consistency { checkpoint, .. }) => {
+            Ok(checkpoint)
+        }
+        Err(e) => Err(escape_controls(&e.to_string())),
+    }
+}
+
 /// `<name>+<key id>`, how people tell keys apart.
 fn key_label(key: &VerifierKeyText) -> String {
     let mut parts = key.as_str().splitn(3, '+');

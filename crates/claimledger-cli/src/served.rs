@@ -57,7 +57,8 @@ pub fn route(args: &Args) -> Route {
         | Command::Head(_)
         | Command::Export(_)
         | Command::Checkpoint(_)
-        | Command::Prove(_) => Route::Served,
+        | Command::Prove(_)
+        | Command::Publish(_) => Route::Served,
         Command::Verify(verify) if verify.bundle.is_none() => Route::Served,
         Command::Key(key) => match &key.command {
             KeyCommand::Generate(generate) if generate.name.is_none() => Route::Served,
@@ -71,7 +72,9 @@ pub fn route(args: &Args) -> Route {
         | Command::Completions { .. }
         | Command::Man(_)
         | Command::Token(_)
-        | Command::VerifyProof(_) => Route::Here,
+        | Command::VerifyProof(_)
+        | Command::Monitor(_)
+        | Command::Witness(_) => Route::Here,
     }
 }
 
@@ -79,6 +82,10 @@ pub fn route(args: &Args) -> Route {
 /// ledger and the author, as parsed there.
 const LEDGER_VAR: &str = "--ledger";
 const AUTHOR_VAR: &str = "--author";
+/// The client's working directory, for `publish` to a relative directory.
+const CWD_VAR: &str = "--cwd";
+/// The client's variables for S3 (`publish`): each `AWS_*` under its own name.
+const AWS_PREFIX: &str = "AWS_";
 
 /// The environment variables `claims` reads besides the two clap reads.
 const ENV_VARS: [&str; 3] = [
@@ -127,6 +134,16 @@ pub fn beside_server(args: &Args) -> Option<Exit> {
         AUTHOR_VAR.to_owned(),
         args.author.clone().map(OsString::from),
     ));
+    if matches!(args.command, Command::Publish(_)) {
+        let cwd = std::env::current_dir().ok().map(PathBuf::into_os_string);
+        vars.push((CWD_VAR.to_owned(), cwd));
+        vars.extend(
+            std::env::vars_os()
+                .filter_map(|(name, value)| Some((name.into_string().ok()?, value)))
+                .filter(|(name, _)| name.starts_with(AWS_PREFIX))
+                .map(|(name, value)| (name, Some(value))),
+        );
+    }
     if matches!(args.command, Command::Import(_)) {
         // Ctrl-C stops an import between batches, at the server (interrupt.rs).
         let interrupter = connection.interrupter();
@@ -186,6 +203,24 @@ impl LocalCommands for Commands {
             Ok(env) => env,
             Err(error) => return error.report(stderr).0,
         };
+        let mut env = env;
+        if matches!(args.command, Command::Publish(_)) {
+            env.cwd = Some(
+                request
+                    .var(CWD_VAR)
+                    .map_or_else(|| PathBuf::from("/"), PathBuf::from),
+            );
+            env.aws = Some(
+                request
+                    .vars
+                    .iter()
+                    .filter(|(name, _)| name.starts_with(AWS_PREFIX))
+                    .filter_map(|(name, value)| {
+                        Some((name.clone(), value.as_ref()?.to_str()?.to_owned()))
+                    })
+                    .collect(),
+            );
+        }
         let quiet = env.quiet;
         let bars = move || {
             let (file, width) = terminal.as_ref()?;

@@ -50,5 +50,7 @@ pub use sled_store::{
     default_origin, default_origin_with, SledStorage, DEFAULT_WAIT, STORE_FORMAT,
 };
 pub use storage::{Head, IndexOp, Storage, StoreError};
-pub use verify::{verify_bundle, BundleCheckpoint, BundleReport, Problem, VerifyReport};
+pub use verify::{
+    verify_bundle, BundleCheckpoint, BundleReport, EntryCheck, Problem, VerifyReport,
+};
 pub use watch::Watched;

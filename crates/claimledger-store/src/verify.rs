@@ -971,6 +971,225 @@ impl<S: Storage + Sync> Ledger<S> {
     }
 }
 
+/// The checks of [`Ledger::verify`] that need only the entries, for entries that arrive over
+/// time, such as those of a published log a monitor follows: decoding, the chain, and every
+/// rule of a claim's history. Its state between runs is [`EntryCheck::save`]d and
+/// [`EntryCheck::restore`]d, so that each run checks only the new entries and still applies
+/// every rule that reaches back (a key used twice, a revision out of order, a recording time
+/// that goes backwards).
+pub struct EntryCheck {
+    check: LogCheck,
+    /// The BLAKE3 hash of the last entry pushed: the head the entries give.
+    last_hash: EntryHash,
+}
+
+impl std::fmt::Debug for EntryCheck {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EntryCheck")
+            .field("entries", &self.entries())
+            .field("claims", &self.claim_count())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for EntryCheck {
+    fn default() -> EntryCheck {
+        EntryCheck::new()
+    }
+}
+
+/// The first bytes of a saved [`EntryCheck`], with its version.
+const ENTRY_CHECK_MAGIC: &[u8; 16] = b"claimledger-ec-2";
+
+impl EntryCheck {
+    /// A check of a log from its first entry.
+    pub fn new() -> EntryCheck {
+        EntryCheck {
+            check: LogCheck::new(None, None),
+            last_hash: EntryHash::ZERO,
+        }
+    }
+
+    /// Takes the next entry (entries are numbered from 1, densely, across runs); breaks at the
+    /// first problem, which [`EntryCheck::finish`] then returns.
+    pub fn push(&mut self, seq: Seq, bytes: &[u8]) -> ControlFlow<()> {
+        self.last_hash = EntryHash::of(bytes);
+        self.check.push(seq, bytes)
+    }
+
+    /// Checks every entry pushed: the first problem, if any.
+    pub fn finish(&mut self) -> Option<Problem> {
+        let entries = self.check.checker.expected_seq - 1 + self.pending();
+        self.check.checker.head = Some(Head {
+            count: entries,
+            hash: self.last_hash,
+        });
+        self.check.finish();
+        self.check.checker.head = None;
+        self.check.problem.clone()
+    }
+
+    fn pending(&self) -> u64 {
+        (self.check.batch.len() + self.check.decoded.len()) as u64
+    }
+
+    /// Entries checked so far, across runs.
+    pub fn entries(&self) -> u64 {
+        self.check.checker.expected_seq - 1
+    }
+
+    /// Claims recorded so far, across runs.
+    pub fn claim_count(&self) -> u64 {
+        self.check.checker.claims.len() as u64
+    }
+
+    /// The state, to [`EntryCheck::restore`] in a later run. Call it after a
+    /// [`EntryCheck::finish`] that found nothing.
+    ///
+    /// # Panics
+    ///
+    /// If entries are pending or a problem was found.
+    pub fn save(&self) -> Vec<u8> {
+        assert!(
+            self.pending() == 0
+                && self.check.problem.is_none()
+                && self.check.checker.suspect.is_none(),
+            "an entry check is saved only once all its entries checked out"
+        );
+        let checker = &self.check.checker;
+        let mut out = ENTRY_CHECK_MAGIC.to_vec();
+        out.extend_from_slice(&checker.expected_seq.to_be_bytes());
+        out.extend_from_slice(&checker.prev_hash.0);
+        out.extend_from_slice(&self.last_hash.0);
+        match checker.last_recorded {
+            Some(id) => {
+                out.push(1);
+                out.extend_from_slice(id.as_bytes());
+            }
+            None => out.push(0),
+        }
+        let time = checker.last_time.map(|t| t.to_string()).unwrap_or_default();
+        out.push(time.len() as u8);
+        out.extend_from_slice(time.as_bytes());
+        out.extend_from_slice(&checker.digest.sum.to_be_bytes());
+        out.extend_from_slice(&checker.digest.count.to_be_bytes());
+        // Claims in the order kept: ascending ids.
+        out.extend_from_slice(&(checker.claims.0.len() as u64).to_be_bytes());
+        for (id, track) in &checker.claims.0 {
+            out.extend_from_slice(id.as_bytes());
+            out.extend_from_slice(&track.labels);
+            out.extend_from_slice(&track.claim);
+            out.extend_from_slice(&track.revision.to_be_bytes());
+            out.push(track.label_count);
+            out.push(status_byte(track.status));
+        }
+        let mut keys: Vec<_> = checker.keys.iter().collect();
+        keys.sort();
+        out.extend_from_slice(&(keys.len() as u64).to_be_bytes());
+        for key in keys {
+            out.extend_from_slice(&key.to_be_bytes());
+        }
+        out
+    }
+
+    /// Reads what [`EntryCheck::save`] wrote.
+    pub fn restore(bytes: &[u8]) -> Result<EntryCheck, String> {
+        let mut input = SavedInput(bytes);
+        if input.take(ENTRY_CHECK_MAGIC.len())? != ENTRY_CHECK_MAGIC {
+            return Err("not an entry check of this build".into());
+        }
+        let expected_seq = input.u64()?;
+        let prev_hash = EntryHash(input.array()?);
+        let last_hash = EntryHash(input.array()?);
+        let last_recorded = match input.take(1)? {
+            [0] => None,
+            [1] => Some(ClaimId::from_bytes(input.array()?)?),
+            _ => return Err("damaged".into()),
+        };
+        let time_len = usize::from(input.take(1)?[0]);
+        let time = std::str::from_utf8(input.take(time_len)?).map_err(|e| e.to_string())?;
+        let last_time = (!time.is_empty())
+            .then(|| claimledger_core::Timestamp::parse(time))
+            .transpose()?;
+        let digest = IndexDigest {
+            sum: u128::from_be_bytes(input.array()?),
+            count: input.u64()?,
+        };
+        let claim_count = input.u64()?;
+        let mut claims = Claims::default();
+        for _ in 0..claim_count {
+            let id = ClaimId::from_bytes(input.array()?)?;
+            if claims.0.last().is_some_and(|(last, _)| *last >= id) {
+                return Err("damaged: claims out of order".into());
+            }
+            let track = ClaimTrack {
+                labels: input.array()?,
+                claim: input.array()?,
+                revision: u32::from_be_bytes(input.array()?),
+                label_count: input.take(1)?[0],
+                status: status_of_byte(input.take(1)?[0])?,
+            };
+            claims.push(id, track);
+        }
+        let key_count = input.u64()?;
+        let mut keys = HashSet::default();
+        for _ in 0..key_count {
+            keys.insert(u128::from_be_bytes(input.array()?));
+        }
+        if !input.0.is_empty() {
+            return Err("damaged: bytes after the end".into());
+        }
+        let mut check = LogCheck::new(None, None);
+        check.checker.expected_seq = expected_seq;
+        check.checker.prev_hash = prev_hash;
+        check.checker.last_recorded = last_recorded;
+        check.checker.last_time = last_time;
+        check.checker.digest = digest;
+        check.checker.claims = claims;
+        check.checker.keys = keys;
+        Ok(EntryCheck { check, last_hash })
+    }
+}
+
+/// A status as one byte in a saved [`EntryCheck`]: its place in [`Status::ALL`].
+fn status_byte(status: Status) -> u8 {
+    Status::ALL
+        .iter()
+        .position(|s| *s == status)
+        .expect("every status is in Status::ALL") as u8
+}
+
+fn status_of_byte(byte: u8) -> Result<Status, String> {
+    Status::ALL
+        .get(usize::from(byte))
+        .copied()
+        .ok_or_else(|| "damaged: an unknown status".to_owned())
+}
+
+/// Reads a saved [`EntryCheck`] field by field.
+struct SavedInput<'a>(&'a [u8]);
+
+impl SavedInput<'_> {
+    fn take(&mut self, len: usize) -> Result<&[u8], String> {
+        if self.0.len() < len {
+            return Err("damaged: it ends early".into());
+        }
+        let (taken, rest) = self.0.split_at(len);
+        self.0 = rest;
+        Ok(taken)
+    }
+
+    fn array<const N: usize>(&mut self) -> Result<[u8; N], String> {
+        self.take(N)?
+            .try_into()
+            .map_err(|_| "damaged: it ends early".to_owned())
+    }
+
+    fn u64(&mut self) -> Result<u64, String> {
+        Ok(u64::from_be_bytes(self.array()?))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -993,6 +1212,48 @@ mod tests {
             .collect();
         ledger.submit(&commands, &context()).expect("submit");
         ledger
+    }
+
+    /// An entry check saved after some entries and restored goes on as if it had never
+    /// stopped: the rules that reach back (a key used twice, a revision out of order, the chain)
+    /// hold across runs.
+    #[test]
+    fn an_entry_check_goes_on_across_runs() {
+        let ledger = ledger_with(&[
+            r#"{"key":"k1","subject":"s","claimant":"c","statement":"one"}"#,
+            r#"{"key":"k2","subject":"s","claimant":"c","statement":"two"}"#,
+            r#"{"op":"revise","claim":"k1","reason":"r","kind":"update","statement":"one!"}"#,
+        ]);
+        let entries: Vec<Vec<u8>> = (1..=3)
+            .map(|seq| ledger.entry_bytes(Seq(seq)).expect("entry"))
+            .collect();
+        let mut check = EntryCheck::new();
+        for (i, entry) in entries[..2].iter().enumerate() {
+            assert!(check.push(Seq(i as u64 + 1), entry).is_continue());
+        }
+        assert_eq!(check.finish(), None);
+        let saved = check.save();
+        assert_eq!(EntryCheck::restore(&saved).expect("restored").save(), saved);
+
+        let mut resumed = EntryCheck::restore(&saved).expect("restored");
+        assert!(resumed.push(Seq(3), &entries[2]).is_continue());
+        assert_eq!(resumed.finish(), None);
+        assert_eq!((resumed.entries(), resumed.claim_count()), (3, 2));
+
+        // Entry 2 again as entry 3: its seq and prev do not follow, whatever came before.
+        let mut again = EntryCheck::restore(&saved).expect("restored");
+        let _ = again.push(Seq(3), &entries[1]);
+        assert!(again.finish().is_some_and(|p| p.seq == Some(Seq(3))));
+        // The revision starting from the state after entry 1 alone: entry 2 is missing.
+        let mut first = EntryCheck::new();
+        let _ = first.push(Seq(1), &entries[0]);
+        assert_eq!(first.finish(), None);
+        let mut skipped = EntryCheck::restore(&first.save()).expect("restored");
+        let _ = skipped.push(Seq(2), &entries[2]);
+        assert!(skipped.finish().is_some());
+        for bad in [&saved[..saved.len() - 1], b"nonsense", &[]] {
+            assert!(EntryCheck::restore(bad).is_err());
+        }
     }
 
     /// Rewrites the posting block `key`'s ids.

@@ -57,6 +57,9 @@ fn print_verifier(
 }
 
 fn cmd_key_generate<S: Storage>(ctx: &mut Ctx<'_, S>, args: KeyGenerateArgs) -> CliResult<Exit> {
+    if args.witness {
+        return cmd_key_generate_witness(ctx, args);
+    }
     let Ctx { env, io, ledgers } = ctx;
     let name = match args.name {
         Some(name) => name,
@@ -82,6 +85,50 @@ fn cmd_key_generate<S: Storage>(ctx: &mut Ctx<'_, S>, args: KeyGenerateArgs) -> 
         "wrote the signing key of {name:?} to {} (readable by you alone: keep it secret, and \
          out of the ledger); publish the verifier key above, with which anyone can check your \
          checkpoints and proofs",
+        path.display()
+    ));
+    Ok(Exit::SUCCESS)
+}
+
+/// `key generate --witness`: a witness's cosignature/v1 key (type 0x04), named as the witness
+/// is known to the logs it cosigns for.
+fn cmd_key_generate_witness<S: Storage>(
+    ctx: &mut Ctx<'_, S>,
+    args: KeyGenerateArgs,
+) -> CliResult<Exit> {
+    let Ctx { env, io, .. } = ctx;
+    let name = args
+        .name
+        .ok_or_else(|| CliError::input("--witness needs --name, the witness's name"))?;
+    let path = args
+        .out
+        .unwrap_or_else(|| PathBuf::from(format!("{}.key", name.replace('/', "_"))));
+    refuse_inside_ledger(io, &env.ledger_dir, &path)?;
+    let mut seed = [0u8; 32];
+    getrandom::getrandom(&mut seed).map_err(|e| {
+        CliError::io(format!(
+            "cannot read the operating system's random source: {e}"
+        ))
+    })?;
+    let (private, verifier) = claimledger_tlog::cosignature::generate_key(&name, seed)
+        .map_err(|e| CliError::input(format!("--name: {e}")))?;
+    seed.fill(0);
+    write_private(io, &path, &private)?;
+    if args.json {
+        super::print_json(
+            io.out,
+            &serde_json::json!({
+                "name": name,
+                "verifier_key": verifier,
+                "key_file": path.display().to_string(),
+                "witness": true,
+            }),
+        )?;
+    } else {
+        writeln!(io.out, "{verifier}")?;
+    }
+    io.say(format_args!(
+        "wrote the witness key of {name:?} to {} (readable by you alone: keep it secret); give          the verifier key above to the logs you witness and to those who check cosignatures",
         path.display()
     ));
     Ok(Exit::SUCCESS)

@@ -14,13 +14,16 @@ mod key;
 mod list;
 mod listing;
 mod log;
+mod monitor;
 mod prove;
+mod publish;
 mod revise;
 mod serve;
 mod show;
 mod subjects;
 mod verify;
 mod verify_proof;
+mod witness;
 
 use crate::cli::Command;
 use crate::ctx::Ctx;
@@ -56,6 +59,9 @@ pub fn run<S: Storage + Sync>(ctx: &mut Ctx<'_, S>, command: Command) -> CliResu
         Command::Checkpoint(checkpoint) => checkpoint::cmd_checkpoint(ctx, checkpoint),
         Command::Prove(prove) => prove::cmd_prove(ctx, prove),
         Command::VerifyProof(proof) => verify_proof::cmd_verify_proof(ctx, proof),
+        Command::Publish(publish) => publish::cmd_publish(ctx, publish),
+        Command::Monitor(monitor) => monitor::cmd_monitor(ctx, monitor),
+        Command::Witness(witness) => witness::cmd_witness(ctx, witness),
         Command::Serve(serve) => serve::cmd_serve(ctx, serve),
         Command::Token(token) => serve::cmd_token(ctx, token),
     }

@@ -20,9 +20,10 @@ use std::path::Path;
 pub fn cmd_prove<S: Storage>(ctx: &mut Ctx<'_, S>, args: ProveArgs) -> CliResult<Exit> {
     let Ctx { env, io, ledgers } = ctx;
     let ledger = ledgers.read(env, io.err)?;
+    let target = target(io, ledger, &args)?;
     let (proof, summary) = match &args.since {
-        Some(old) => consistency(io, ledger, old, args.sign.as_deref())?,
-        None => inclusion(io, ledger, &args)?,
+        Some(old) => consistency(io, ledger, old, &target)?,
+        None => inclusion(ledger, &args, &target)?,
     };
     let mut text = serde_json::to_string_pretty(&proof).map_err(std::io::Error::from)?;
     text.push('\n');
@@ -47,21 +48,54 @@ pub fn cmd_prove<S: Storage>(ctx: &mut Ctx<'_, S>, args: ProveArgs) -> CliResult
     Ok(Exit::SUCCESS)
 }
 
+/// The checkpoint a proof leads to: its size and text.
+struct Target {
+    size: u64,
+    text: String,
+}
+
+/// The ledger's current checkpoint (signed with --sign), or with --checkpoint a checkpoint of
+/// the ledger kept earlier, such as the published one with its witnesses' cosignatures.
+fn target<S: Storage>(io: &mut Io, ledger: &Ledger<S>, args: &ProveArgs) -> CliResult<Target> {
+    let Some(file) = &args.checkpoint else {
+        return Ok(Target {
+            size: ledger.head().count,
+            text: checkpoint_text(io, ledger, args.sign.as_deref())?,
+        });
+    };
+    let (text, checkpoint) = read_checkpoint_file(io, file)?;
+    if let Some(problem) = extends(ledger, &checkpoint)? {
+        return Err(CliError::integrity(format!(
+            "{}: not a checkpoint of this ledger: {problem}",
+            file.display()
+        )));
+    }
+    Ok(Target {
+        size: checkpoint.size,
+        text,
+    })
+}
+
 fn hex_path(path: &[Hash]) -> Vec<String> {
     path.iter().map(merkle::to_hex).collect()
 }
 
 fn inclusion<S: Storage>(
-    io: &mut Io,
     ledger: &Ledger<S>,
     args: &ProveArgs,
+    target: &Target,
 ) -> CliResult<(ProofFile, String)> {
-    let count = ledger.head().count;
+    let count = target.size;
     let seq = match (&args.claim, args.seq) {
         (_, Some(seq)) => {
             if seq == 0 || seq > count {
                 return Err(CliError::input(format!(
-                    "--seq {seq}: the ledger holds {}, numbered from 1",
+                    "--seq {seq}: the {} holds {}, numbered from 1",
+                    if args.checkpoint.is_some() {
+                        "checkpoint"
+                    } else {
+                        "ledger"
+                    },
                     crate::output::plural(count, "entry", "entries")
                 )));
             }
@@ -69,9 +103,16 @@ fn inclusion<S: Storage>(
         }
         (Some(claim), None) => {
             let state = super::find_claim(ledger, claim)?;
-            let latest = ledger.revisions(state.id)?.last().map(|r| r.seq);
+            let latest = ledger
+                .revisions(state.id)?
+                .into_iter()
+                .rfind(|r| r.seq.0 <= count)
+                .map(|r| r.seq);
             latest.ok_or_else(|| {
-                CliError::integrity(format!("the index holds no revision of claim {}", state.id))
+                CliError::input(format!(
+                    "claim {claim} was recorded after the checkpoint's {}",
+                    crate::output::plural(count, "entry", "entries")
+                ))
             })?
         }
         (None, None) => unreachable!("clap requires ID|KEY, --seq or --since"),
@@ -86,7 +127,7 @@ fn inclusion<S: Storage>(
         CliError::integrity(format!("entry {seq} is not UTF-8; run `claims verify`"))
     })?;
     let path = ledger.inclusion_proof(seq, count)?;
-    let checkpoint = checkpoint_text(io, ledger, args.sign.as_deref())?;
+    let checkpoint = target.text.clone();
     let summary = format!(
         "proved entry {seq} (revision {} of claim {}) in the checkpoint of {}",
         entry.event.revision(),
@@ -107,7 +148,7 @@ fn consistency<S: Storage>(
     io: &mut Io,
     ledger: &Ledger<S>,
     old: &Path,
-    sign: Option<&Path>,
+    target: &Target,
 ) -> CliResult<(ProofFile, String)> {
     let (old_text, earlier) = read_checkpoint_file(io, old)?;
     let origin = ledger.origin()?;
@@ -131,9 +172,17 @@ fn consistency<S: Storage>(
             old.display()
         )));
     }
-    let count = ledger.head().count;
+    let count = target.size;
+    if earlier.size > count {
+        return Err(CliError::input(format!(
+            "{}: the checkpoint has {}, more than the {} the proof leads to",
+            old.display(),
+            crate::output::plural(earlier.size, "entry", "entries"),
+            crate::output::count(count)
+        )));
+    }
     let path = ledger.consistency_proof(earlier.size, count)?;
-    let checkpoint = checkpoint_text(io, ledger, sign)?;
+    let checkpoint = target.text.clone();
     let summary = format!(
         "proved that the ledger of {} extends its checkpoint of {}{}",
         crate::output::plural(count, "entry", "entries"),

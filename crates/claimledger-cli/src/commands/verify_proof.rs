@@ -32,20 +32,39 @@ pub fn cmd_verify_proof<S: Storage>(
         .as_deref()
         .map(|k| verifier_key(io, k))
         .transpose()?;
+    let witnesses = super::monitor::witness_keys(io, &args.witness_key)?;
+    let quorum = super::monitor::quorum(args.witness_quorum, witnesses.len())?;
     let name = args.file.display().to_string();
     let text = read_text(io, &args.file, PROOF_FILE_LEN_MAX, "proof file")?;
     match proof_file::verify(&text, key.as_ref()) {
         Ok(proven) => {
+            let cosigned_by = if witnesses.is_empty() {
+                Vec::new()
+            } else {
+                let checkpoint = proof_file::checkpoint_text(&text).map_err(|e| {
+                    CliError::integrity(format!("{name}: the proof does not verify: {e}"))
+                })?;
+                claimledger_tlog::cosignature::check_quorum(&checkpoint, &witnesses, quorum)
+                    .map_err(|e| {
+                        CliError::integrity(format!("{name}: the proof's checkpoint: {e}"))
+                    })?
+            };
             let out = &mut *io.out;
             if args.json {
                 let mut json = serde_json::to_value(&proven).map_err(std::io::Error::from)?;
                 if let Some(object) = json.as_object_mut() {
                     object.insert("ok".into(), true.into());
                     object.insert("file".into(), name.into());
+                    if !witnesses.is_empty() {
+                        object.insert("cosigned_by".into(), cosigned_by.into());
+                    }
                 }
                 super::print_json(out, &json)?;
             } else {
                 writeln!(out, "OK: {proven}")?;
+                if !cosigned_by.is_empty() {
+                    writeln!(out, "cosigned by {}", cosigned_by.join(", "))?;
+                }
             }
             Ok(Exit::SUCCESS)
         }
