@@ -294,7 +294,7 @@ mod tests {
         Frame::new(REQUEST).bytes(&[0; 100]).send(&a, &[]).unwrap();
         assert!(receive(&b, 50, 0).is_err(), "too long");
         let (a, b) = UnixStream::pair().unwrap();
-        (&a).write_all(&[0, 0, 0, 0]).unwrap();
+        (&a).write_all(&[0, 0, 0, 0, REPLY]).unwrap();
         assert!(receive(&b, 50, 0).is_err(), "empty");
         let (a, b) = UnixStream::pair().unwrap();
         (&a).write_all(&[9, 0, 0, 0, REPLY, 1]).unwrap();
