@@ -75,6 +75,14 @@ fn the_readme_tour_prints_the_same_beside_a_server() {
         alone.path().join("examples/seed-claims.jsonl"),
     )
     .unwrap();
+    std::fs::create_dir(alone.path().join("examples/evidence")).unwrap();
+    std::fs::copy(
+        root.join("examples/evidence/casualties-report-2025-08-13.txt"),
+        alone
+            .path()
+            .join("examples/evidence/casualties-report-2025-08-13.txt"),
+    )
+    .unwrap();
     // The ledger is made once, so that both have the same origin.
     let init = sh(alone.path(), &commands[0]);
     assert!(init.status.success(), "{}", text(&init.stderr));

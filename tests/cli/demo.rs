@@ -24,6 +24,29 @@ fn demo_runs_on_a_temporary_ledger() {
         stdout.contains("mediazona-named-dead: 2 revisions"),
         "{stdout}"
     );
+    // The saved report is archived, hashed by verify, and caught altered in a copy.
+    let saved = include_bytes!("../../examples/evidence/casualties-report-2025-08-13.txt");
+    let hash: String = {
+        use sha2::Digest;
+        sha2::Sha256::digest(saved)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    };
+    assert!(
+        stdout.contains(&format!("as snapshot\n  {hash}\n")),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("verify: OK, 32 entries, and 1 snapshot hashed"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!(
+            "FAILED: snapshot {hash} of source 1 of claim mediazona-named-dead was altered"
+        )),
+        "{stdout}"
+    );
     assert!(
         !place.root().join(".claims").exists(),
         "the demo leaves the working directory alone"

@@ -32,9 +32,14 @@ const EXPECTED: &[(&str, &str)] = &[
         "95,300 soldiers",
     ),
     ("claims verify  ", "OK: "),
+    ("claims verify  ", "1 snapshot (2.3 KiB) hashed and intact"),
+    (
+        "claims evidence list",
+        "9db499a5b7710b2260a4a0cecdcec2281fe30bdb5099775781f0a47034767013",
+    ),
     ("claims verify --expect-head", "holds the expected head"),
     ("claims verify --bundle", "OK: "),
-    ("claims verify-proof", "OK: entry 16 (revision 2 of claim "),
+    ("claims verify-proof", "OK: entry 34 (revision 3 of claim "),
     ("claims key verifier", "+"),
     ("claims publish", "published "),
     ("claims monitor", "OK: "),
@@ -139,6 +144,13 @@ fn the_readme_tour_runs_as_written() {
         dir.path().join("examples/seed-claims.jsonl"),
     )
     .expect("the seed claims");
+    std::fs::create_dir(dir.path().join("examples/evidence")).unwrap();
+    std::fs::copy(
+        root.join("examples/evidence/casualties-report-2025-08-13.txt"),
+        dir.path()
+            .join("examples/evidence/casualties-report-2025-08-13.txt"),
+    )
+    .expect("the saved report");
     let outputs = run_tour(dir.path(), &commands);
     for (start, expected) in EXPECTED {
         let matching: Vec<&(String, String)> = outputs
@@ -159,6 +171,10 @@ fn the_readme_tour_runs_as_written() {
     assert!(written("verifier.txt").contains('+'));
     assert!(written("claims.bash").contains("claims"));
     assert!(dir.path().join("copy/db").is_dir(), "the restored copy");
+    assert!(
+        dir.path().join("copy/evidence/sha256").is_dir(),
+        "the restored copy holds the snapshot"
+    );
 }
 
 #[test]

@@ -32,6 +32,7 @@ fn verify_reports_counts_and_head() {
             "checkpoint": null,
             "expected_head": null,
             "problem": null,
+            "snapshots": {"count": 0, "bytes": 0, "checked": true},
         })
     );
 }

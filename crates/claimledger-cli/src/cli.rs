@@ -86,6 +86,11 @@ pub enum Command {
     Revise(ReviseArgs),
     /// Record claims and revisions from a JSON Lines file, all or nothing
     Import(ImportArgs),
+    /// Keep a snapshot of a claim's source in the ledger: a file you saved (--file), or the
+    /// source's URL fetched now into a WARC file (--fetch)
+    Archive(ArchiveArgs),
+    /// List the snapshots the ledger keeps, or copy one out
+    Evidence(EvidenceArgs),
     /// Show a claim as of its latest revision
     #[command(after_help = TWO_TIMES)]
     Show(ShowArgs),
@@ -177,6 +182,10 @@ pub struct MonitorArgs {
     /// How many of the --witness-key witnesses must have cosigned [default: all given]
     #[arg(long, value_name = "N")]
     pub witness_quorum: Option<usize>,
+    /// The largest snapshot of a source fetched (as evidence/SHA256) and hashed, in MB; larger
+    /// ones are reported unchecked
+    #[arg(long, value_name = "MB", default_value_t = 50)]
+    pub evidence_max_size: u64,
     /// Print JSON instead of text
     #[arg(long)]
     pub json: bool,
@@ -274,7 +283,7 @@ pub struct ReviseArgs {
     #[arg(long, required_unless_present = "json")]
     pub reason: Option<String>,
     /// update (the claimant published a new figure), correction (the ledger's entry was
-    /// wrong) or status
+    /// wrong), status, or evidence (only the sources' snapshots change)
     #[arg(long)]
     pub kind: Option<String>,
     /// Refuse unless the claim is still at this revision
@@ -301,6 +310,82 @@ pub struct ImportArgs {
     /// Read CSV with a header row instead: a column per field (docs/FORMAT.md, "CSV")
     #[arg(long)]
     pub csv: bool,
+    /// The snapshots that lines' `archived` lists name and the ledger lacks, as files named by
+    /// their SHA-256 (as `claims export --evidence DIR` writes them)
+    #[arg(long, value_name = "DIR")]
+    pub evidence_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, ClapArgs)]
+#[command(group(clap::ArgGroup::new("how").required(true).args(["file", "fetch"])))]
+pub struct ArchiveArgs {
+    /// The claim's id or key
+    #[arg(value_name = "ID|KEY")]
+    pub claim: String,
+    /// Which of the claim's sources, counting from 1 as `claims show` numbers them
+    #[arg(long, value_name = "N")]
+    pub source: u32,
+    /// Keep this file: a PDF, an image, a saved page, a WARC file from a web archiving tool
+    #[arg(long, value_name = "PATH")]
+    pub file: Option<PathBuf>,
+    /// Fetch the source's URL now and keep the exchange as a WARC file
+    #[arg(long)]
+    pub fetch: bool,
+    /// The file's media type, such as application/pdf [default: guessed from its content]
+    #[arg(long, value_name = "TYPE", requires = "file")]
+    pub media_type: Option<String>,
+    /// When the file was captured (saved): YYYY, YYYY-MM, YYYY-MM-DD or RFC 3339 [default: now]
+    #[arg(long, value_name = "DATE", requires = "file")]
+    pub captured_at: Option<String>,
+    /// The largest snapshot to keep (with --fetch: the response bodies together), in MB
+    #[arg(long, value_name = "MB", default_value_t = 50)]
+    pub max_size: u64,
+    /// With --fetch: give up after this many seconds in all
+    #[arg(long, value_name = "SECONDS", default_value_t = 60, requires = "fetch")]
+    pub timeout: u64,
+    /// Why the snapshot is kept [default: "snapshot of source N archived"]
+    #[arg(long)]
+    pub reason: Option<String>,
+    /// A remark by the person archiving it
+    #[arg(long)]
+    pub note: Option<String>,
+    /// Print JSON instead of the snapshot's hash
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, ClapArgs)]
+pub struct EvidenceArgs {
+    #[command(subcommand)]
+    pub command: EvidenceCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EvidenceCommand {
+    /// List the snapshots of every claim's sources, or of one claim's
+    List(EvidenceListArgs),
+    /// Copy a snapshot out of the ledger, checking its hash on the way
+    Get(EvidenceGetArgs),
+}
+
+#[derive(Debug, ClapArgs)]
+pub struct EvidenceListArgs {
+    /// Only this claim's snapshots (its id or key)
+    #[arg(value_name = "ID|KEY")]
+    pub claim: Option<String>,
+    /// Print JSON instead of a table
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, ClapArgs)]
+pub struct EvidenceGetArgs {
+    /// The snapshot's SHA-256, 64 hex digits, as `claims evidence list` shows it
+    #[arg(value_name = "SHA256")]
+    pub sha256: String,
+    /// Write it to FILE (a new file) instead of standard output
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Debug, ClapArgs)]
@@ -442,6 +527,10 @@ pub struct InitArgs {
     /// Verify an exported bundle and build the ledger from it, with the same head and origin
     #[arg(long, value_name = "FILE")]
     pub from_bundle: Option<PathBuf>,
+    /// With --from-bundle: the snapshots its entries name, as `claims export --evidence DIR`
+    /// wrote them
+    #[arg(long, value_name = "DIR", requires = "from_bundle")]
+    pub evidence: Option<PathBuf>,
     /// The ledger's name in its checkpoints, and its signing key's, such as example.org/claims
     /// [default: claimledger/<directory>/<8 random hex digits>; with --from-bundle, the
     /// bundle's]
@@ -464,6 +553,10 @@ pub struct VerifyArgs {
     /// text `claims key generate` printed, or a file holding it)
     #[arg(long, value_name = "VERIFIER_KEY", requires = "bundle")]
     pub key: Option<String>,
+    /// With --bundle: check the snapshots its entries name in DIR, as `claims export --evidence
+    /// DIR` wrote them
+    #[arg(long, value_name = "DIR", requires = "bundle")]
+    pub evidence: Option<PathBuf>,
     /// Print JSON instead of text
     #[arg(long)]
     pub json: bool,
@@ -475,6 +568,9 @@ pub struct ExportArgs {
     /// generate`), so that `claims verify --bundle --key` can tell who made it
     #[arg(long, value_name = "KEYFILE")]
     pub sign: Option<PathBuf>,
+    /// Also copy every snapshot the entries name into DIR, each named by its SHA-256
+    #[arg(long, value_name = "DIR")]
+    pub evidence: Option<PathBuf>,
 }
 
 #[derive(Debug, ClapArgs)]

@@ -11,7 +11,7 @@ use crate::env::{CliLedger, Env};
 use crate::error::{CliError, CliResult};
 use crate::io::Io;
 use claimledger_core::input::Command;
-use claimledger_store::{Ledger, Receipt, Storage, SubmitContext};
+use claimledger_store::{EvidenceStore, Ledger, Receipt, Storage, SubmitContext};
 use std::io::Write;
 
 /// How a command reaches the ledger. Each command asks once; `err` takes what is said on the
@@ -24,6 +24,18 @@ pub trait Ledgers<S: Storage> {
     fn read_still(&mut self, env: &Env, err: &mut dyn Write) -> CliResult<&Ledger<S>>;
     /// The ledger to append to, held until the command ends.
     fn write(&mut self, env: &Env, err: &mut dyn Write) -> CliResult<&mut Ledger<S>>;
+    /// The ledger's evidence store (snapshots of sources, docs/FORMAT.md).
+    fn evidence(&mut self, env: &Env) -> EvidenceStore {
+        EvidenceStore::of_ledger(&env.ledger_dir)
+    }
+    /// The ledger to read now and append to afterwards with [`Ledgers::write`], when what
+    /// comes between may take long (`archive --fetch`): here, the ledger held to write from
+    /// the start; in `claims serve`, its latest view, the ledger being lent only once the
+    /// command asks to write (so that a slow fetch holds up no other writer). What was read
+    /// must then be read again from what `write` gives.
+    fn read_to_write(&mut self, env: &Env, err: &mut dyn Write) -> CliResult<&Ledger<S>> {
+        Ok(self.write(env, err)?)
+    }
     /// Commits one command that needs nothing read first (`add`), once durable: the receipt,
     /// and the head just after its entry. By default, on the ledger [`Ledgers::write`] gives.
     fn submit_one(
@@ -54,6 +66,8 @@ pub fn submit_held<S: Storage>(
 #[derive(Debug, Default)]
 pub struct LocalLedgers {
     ledger: Option<CliLedger>,
+    /// Whether `ledger` was opened to write.
+    writable: bool,
 }
 
 impl Ledgers<claimledger_store::Watched<claimledger_store::SledStorage>> for LocalLedgers {
@@ -67,7 +81,14 @@ impl Ledgers<claimledger_store::Watched<claimledger_store::SledStorage>> for Loc
     }
 
     fn write(&mut self, env: &Env, err: &mut dyn Write) -> CliResult<&mut CliLedger> {
-        Ok(self.ledger.insert(env.open_to_write(err)?))
+        // Once opened to write (`read_to_write`), the same ledger, still held.
+        if !self.writable || self.ledger.is_none() {
+            self.ledger = Some(env.open_to_write(err)?);
+            self.writable = true;
+        }
+        self.ledger
+            .as_mut()
+            .ok_or_else(|| CliError::io("the ledger was not opened"))
     }
 }
 

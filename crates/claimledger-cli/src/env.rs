@@ -58,7 +58,8 @@ pub struct Env {
     /// The largest private copy a read command makes of a ledger the user may not write.
     pub copy_bytes_max: u64,
     /// The user's working directory, when the command runs in another process (`claims
-    /// serve`): where `publish` finds a relative directory. `None`: this process's.
+    /// serve`): where a relative directory the user names is (`publish`, `export --evidence`,
+    /// `import --evidence-dir`). `None`: this process's.
     pub cwd: Option<PathBuf>,
     /// The user's `AWS_*` variables, when the command runs in another process (`publish` to
     /// S3). `None`: this process's.
@@ -222,6 +223,15 @@ impl Env {
             );
         }
         Ok(Ledger::open(Watched::new(storage))?)
+    }
+
+    /// A path the user named, as this process finds it: relative to the user's working
+    /// directory ([`Env::cwd`]) when the command runs in another process.
+    pub fn user_path(&self, path: &std::path::Path) -> PathBuf {
+        match &self.cwd {
+            Some(cwd) => cwd.join(path),
+            None => path.to_owned(),
+        }
     }
 
     pub fn now(&self) -> Timestamp {

@@ -59,6 +59,13 @@ impl Progress {
         }
     }
 
+    /// Moves the bar on by `delta` (from any thread).
+    pub fn add(&self, delta: u64) {
+        if let Some(bar) = &self.0 {
+            bar.inc(delta);
+        }
+    }
+
     /// Moves on to another phase: `writing` once the input is read.
     pub fn phase(&self, phase: &str) {
         if let Some(bar) = &self.0 {

@@ -25,7 +25,7 @@ use claimledger_server::local::{
     ClientFiles, ClientSignals, LocalCommands, Request, Session, SessionLedger, StopReason,
 };
 use claimledger_server::writer::{LendError, Lent, View, WriteError};
-use claimledger_store::{Ledger, Receipt, SledStorage, SubmitContext, SubmitError};
+use claimledger_store::{EvidenceStore, Ledger, Receipt, SledStorage, SubmitContext, SubmitError};
 use std::ffi::OsString;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -48,6 +48,8 @@ pub fn route(args: &Args) -> Route {
         Command::Add(_)
         | Command::Revise(_)
         | Command::Import(_)
+        | Command::Archive(_)
+        | Command::Evidence(_)
         | Command::Show(_)
         | Command::List(_)
         | Command::History(_)
@@ -82,7 +84,8 @@ pub fn route(args: &Args) -> Route {
 /// ledger and the author, as parsed there.
 const LEDGER_VAR: &str = "--ledger";
 const AUTHOR_VAR: &str = "--author";
-/// The client's working directory, for `publish` to a relative directory.
+/// The client's working directory, where a relative directory it names is (`publish`,
+/// `export --evidence`, `import --evidence-dir`).
 const CWD_VAR: &str = "--cwd";
 /// The client's variables for S3 (`publish`): each `AWS_*` under its own name.
 const AWS_PREFIX: &str = "AWS_";
@@ -134,9 +137,9 @@ pub fn beside_server(args: &Args) -> Option<Exit> {
         AUTHOR_VAR.to_owned(),
         args.author.clone().map(OsString::from),
     ));
+    let cwd = std::env::current_dir().ok().map(PathBuf::into_os_string);
+    vars.push((CWD_VAR.to_owned(), cwd));
     if matches!(args.command, Command::Publish(_)) {
-        let cwd = std::env::current_dir().ok().map(PathBuf::into_os_string);
-        vars.push((CWD_VAR.to_owned(), cwd));
         vars.extend(
             std::env::vars_os()
                 .filter_map(|(name, value)| Some((name.into_string().ok()?, value)))
@@ -204,12 +207,12 @@ impl LocalCommands for Commands {
             Err(error) => return error.report(stderr).0,
         };
         let mut env = env;
+        env.cwd = Some(
+            request
+                .var(CWD_VAR)
+                .map_or_else(|| PathBuf::from("/"), PathBuf::from),
+        );
         if matches!(args.command, Command::Publish(_)) {
-            env.cwd = Some(
-                request
-                    .var(CWD_VAR)
-                    .map_or_else(|| PathBuf::from("/"), PathBuf::from),
-            );
             env.aws = Some(
                 request
                     .vars
@@ -328,6 +331,14 @@ impl Ledgers<SledStorage> for ServedLedgers<'_> {
 
     fn write(&mut self, env: &Env, _: &mut dyn Write) -> CliResult<&mut Ledger<SledStorage>> {
         Ok(self.lend(env)?)
+    }
+
+    fn read_to_write(&mut self, env: &Env, err: &mut dyn Write) -> CliResult<&Ledger<SledStorage>> {
+        self.read(env, err)
+    }
+
+    fn evidence(&mut self, _: &Env) -> EvidenceStore {
+        EvidenceStore::of_ledger(self.ledger.dir())
     }
 
     /// In the writer's next group commit, with the HTTP writes of the moment; on the ledger

@@ -16,10 +16,11 @@ use crate::claim::{
     check_tag_count, check_tag_unique, check_value, limits::*, Lines,
 };
 use crate::date::Span;
+use crate::evidence::{check_archived_item, check_archived_list, check_size, check_status};
 use crate::{
-    Bound, Claim, ClaimId, ClaimRecorded, ClaimRevised, Date, Decimal, DecodeError, Entry,
-    EntryHash, Event, FieldError, Key, Period, RevisionKind, Seq, Source, Status, Subject, Tag,
-    Timestamp, Value, ENTRY_FORMAT_VERSION, ENTRY_LEN_MAX,
+    Archived, Bound, Claim, ClaimId, ClaimRecorded, ClaimRevised, Date, Decimal, DecodeError,
+    Entry, EntryHash, Event, FieldError, Key, Period, RevisionKind, Seq, SnapshotHash, Source,
+    Status, Subject, Tag, Timestamp, Value, ENTRY_FORMAT_VERSION, ENTRY_LEN_MAX,
 };
 use std::borrow::Cow;
 use std::fmt;
@@ -69,6 +70,8 @@ pub struct ClaimView<'a> {
     bytes: &'a [u8],
     /// Where `,"status":"..."` lies within `bytes`.
     status_field: (usize, usize),
+    /// Where each source's `,"archived":[...]` lies within `bytes`, with the source's index.
+    archived_fields: Vec<(usize, usize, usize)>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -100,6 +103,18 @@ pub struct SourceView<'a> {
     pub published_on: Option<DateView<'a>>,
     pub retrieved_on: Option<DateView<'a>>,
     pub quote: Option<Cow<'a, str>>,
+    pub archived: Vec<ArchivedView<'a>>,
+}
+
+/// One item of a source's `archived` list, as stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ArchivedView<'a> {
+    pub sha256: SnapshotHash,
+    pub size: u64,
+    pub media_type: &'a str,
+    pub captured_at: DateView<'a>,
+    pub url: Option<Cow<'a, str>>,
+    pub status: Option<u16>,
 }
 
 impl<'a> EntryView<'a> {
@@ -125,7 +140,11 @@ impl<'a> EntryView<'a> {
                 e.valid_up_to() + 1
             ))
         })?;
-        let mut reader = Reader { text, at: 0 };
+        let mut reader = Reader {
+            text,
+            at: 0,
+            archived_fields: Vec::new(),
+        };
         let entry = reader.entry(on_source)?;
         if reader.at != bytes.len() {
             return Err(reader.misplaced("after the end of the entry"));
@@ -199,6 +218,41 @@ impl<'a> ClaimView<'a> {
         (&self.bytes[..start], &self.bytes[end..])
     }
 
+    /// The claim object's stored bytes but its `status` field and its sources' `archived`
+    /// fields, in order: equal for two claims exactly when they differ in nothing but their
+    /// status and their snapshots.
+    pub fn bytes_without_status_and_archived(&self) -> impl Iterator<Item = &'a [u8]> + '_ {
+        let bytes: &'a [u8] = self.bytes;
+        // The archived fields all come before the status, in the sources.
+        let mut cuts = self
+            .archived_fields
+            .iter()
+            .map(|&(_, start, end)| (start, end))
+            .chain(std::iter::once(self.status_field));
+        let mut from = Some(0);
+        std::iter::from_fn(move || {
+            let start = from?;
+            match cuts.next() {
+                Some((cut, end)) => {
+                    from = Some(end);
+                    Some(&bytes[start..cut])
+                }
+                None => {
+                    from = None;
+                    Some(&bytes[start..])
+                }
+            }
+        })
+    }
+
+    /// Each source's `,"archived":[...]` field as stored, with the source's index.
+    pub fn archived_fields(&self) -> impl Iterator<Item = (usize, &'a [u8])> + '_ {
+        let bytes: &'a [u8] = self.bytes;
+        self.archived_fields
+            .iter()
+            .map(move |&(source, start, end)| (source, &bytes[start..end]))
+    }
+
     fn to_claim(&self, sources: Vec<Source>) -> Claim {
         let text = |text: &Cow<'_, str>| text.clone().into_owned();
         Claim {
@@ -241,6 +295,24 @@ impl SourceView<'_> {
             published_on: self.published_on.map(DateView::to_date),
             retrieved_on: self.retrieved_on.map(DateView::to_date),
             quote: text(&self.quote),
+            archived: self
+                .archived
+                .iter()
+                .map(ArchivedView::to_archived)
+                .collect(),
+        }
+    }
+}
+
+impl ArchivedView<'_> {
+    pub fn to_archived(&self) -> Archived {
+        Archived {
+            sha256: self.sha256,
+            size: self.size,
+            media_type: self.media_type.to_owned(),
+            captured_at: self.captured_at.to_date(),
+            url: self.url.clone().map(Cow::into_owned),
+            status: self.status,
         }
     }
 }
@@ -266,6 +338,7 @@ enum Path {
     Value(&'static str),
     Period(&'static str),
     Source(usize, &'static str),
+    Archived(usize, usize, &'static str),
     Tag(usize),
 }
 
@@ -281,6 +354,8 @@ impl fmt::Display for Path {
             Path::Period(name) => write!(f, "claim.period.{name}"),
             Path::Source(i, "") => write!(f, "claim.sources[{i}]"),
             Path::Source(i, name) => write!(f, "claim.sources[{i}].{name}"),
+            Path::Archived(i, j, "") => write!(f, "claim.sources[{i}].archived[{j}]"),
+            Path::Archived(i, j, name) => write!(f, "claim.sources[{i}].archived[{j}].{name}"),
             Path::Tag(i) => write!(f, "claim.tags[{i}]"),
         }
     }
@@ -295,6 +370,7 @@ enum Shape {
     Value,
     Period,
     Source(usize),
+    Archived(usize, usize),
 }
 
 const RECORDED_FIELDS: &[&str] = &[
@@ -332,14 +408,8 @@ impl Shape {
             Shape::Claim => &Claim::FIELDS,
             Shape::Value => &["bound", "amount", "low", "high", "unit"],
             Shape::Period => &["from", "to"],
-            Shape::Source(_) => &[
-                "url",
-                "publisher",
-                "title",
-                "published_on",
-                "retrieved_on",
-                "quote",
-            ],
+            Shape::Source(_) => &Source::FIELDS,
+            Shape::Archived(..) => &Archived::FIELDS,
         }
     }
 
@@ -350,6 +420,7 @@ impl Shape {
             Shape::Value => Path::Value(name),
             Shape::Period => Path::Period(name),
             Shape::Source(i) => Path::Source(i, name),
+            Shape::Archived(i, j) => Path::Archived(i, j, name),
         }
     }
 
@@ -367,6 +438,8 @@ impl Shape {
 struct Reader<'a> {
     text: &'a str,
     at: usize,
+    /// Where each source's `,"archived":[...]` field lies in `text`, with the source's index.
+    archived_fields: Vec<(usize, usize, usize)>,
 }
 
 fn not_canonical(what: impl fmt::Display) -> DecodeError {
@@ -909,6 +982,10 @@ impl<'a> Reader<'a> {
             tags,
             bytes: &self.bytes()[start..self.at],
             status_field: (status_start, status_end),
+            archived_fields: std::mem::take(&mut self.archived_fields)
+                .into_iter()
+                .map(|(source, from, to)| (source, from - start, to - start))
+                .collect(),
         })
     }
 
@@ -1009,6 +1086,11 @@ impl<'a> Reader<'a> {
         if object.has(self, 5) {
             source.quote = Some(self.string(shape.field(5))?);
         }
+        let field_start = self.at;
+        if object.has(self, 6) {
+            source.archived = self.archived(i)?;
+            self.archived_fields.push((i, field_start, self.at));
+        }
         object.end(self)?;
         check_source(
             source.url.as_deref(),
@@ -1018,6 +1100,77 @@ impl<'a> Reader<'a> {
         )
         .map_err(|e| broken_rule(Path::Source(i, ""), e))?;
         Ok(source)
+    }
+
+    /// The `archived` list of source `i`, checked.
+    fn archived(&mut self, i: usize) -> Result<Vec<ArchivedView<'a>>, DecodeError> {
+        self.open_list(Path::Source(i, "archived"))?;
+        let mut items: Vec<ArchivedView<'a>> = Vec::new();
+        loop {
+            let j = items.len();
+            // Past the limit the count alone refuses the list.
+            if j == crate::evidence::ARCHIVED_COUNT_MAX {
+                return Err(broken_rule(
+                    Path::Source(i, ""),
+                    FieldError::new(
+                        "archived",
+                        format!(
+                            "has more than {} snapshots",
+                            crate::evidence::ARCHIVED_COUNT_MAX
+                        ),
+                    ),
+                ));
+            }
+            items.push(self.archived_item(i, j)?);
+            if self.eat(b"]") {
+                break;
+            }
+            if !self.eat(b",") {
+                return Err(self.misplaced("`,` or `]`"));
+            }
+        }
+        check_archived_list(items.len(), items.iter().map(|item| &item.sha256))
+            .map_err(|e| broken_rule(Path::Source(i, ""), e))?;
+        Ok(items)
+    }
+
+    fn archived_item(&mut self, i: usize, j: usize) -> Result<ArchivedView<'a>, DecodeError> {
+        self.open(Path::Archived(i, j, ""))?;
+        let shape = Shape::Archived(i, j);
+        let mut object = Object::new(shape);
+        object.need(self, 0)?;
+        let sha256 = SnapshotHash::parse(self.plain(shape.field(0), |_| Ok(()))?)
+            .map_err(|why| invalid(shape.field(0), why))?;
+        object.need(self, 1)?;
+        let size = self.integer(shape.field(1), u64::MAX)?;
+        check_size(size).map_err(|why| invalid(shape.field(1), why))?;
+        object.need(self, 2)?;
+        let media_type = self.plain(shape.field(2), crate::evidence::check_media_type)?;
+        object.need(self, 3)?;
+        let captured_at = self.date(shape.field(3))?;
+        let url = if object.has(self, 4) {
+            Some(self.string(shape.field(4))?)
+        } else {
+            None
+        };
+        let status = if object.has(self, 5) {
+            let status = self.integer(shape.field(5), u64::MAX)?;
+            check_status(status).map_err(|why| invalid(shape.field(5), why))?;
+            Some(u16::try_from(status).unwrap_or(u16::MAX))
+        } else {
+            None
+        };
+        object.end(self)?;
+        check_archived_item(size, media_type, url.as_deref(), status)
+            .map_err(|e| broken_rule(Path::Archived(i, j, ""), e))?;
+        Ok(ArchivedView {
+            sha256,
+            size,
+            media_type,
+            captured_at,
+            url,
+            status,
+        })
     }
 
     /// The tags list, checked; returns it as stored, between the brackets.
@@ -1224,6 +1377,10 @@ mod tests {
             &RECORDED.replace(r#""status":"active""#, r#""status":"disputed","tags":["a","b.c"]"#),
             &RECORDED.replace(r#""key":"mz-named-dead","#, r#""note":"n","#),
             &REVISED.replace(r#""reason":"List updated to 31 July 2025","#, r#""reason":"r","note":"n","#),
+            &REVISED.replace(r#""kind":"update""#, r#""kind":"evidence""#).replace(
+                r#""quote":"currently stands at 95,300"}"#,
+                &format!(r#""quote":"currently stands at 95,300","archived":[{ARCHIVED},{FETCHED}]}}"#),
+            ),
         ] {
             let entry = Entry::decode(line.as_bytes()).unwrap_or_else(|e| panic!("{e}: {line}"));
             assert_eq!(String::from_utf8(entry.encode()).expect("UTF-8"), line);
@@ -1239,6 +1396,89 @@ mod tests {
         let error = Entry::decode(bad.as_bytes()).expect_err(&bad).to_string();
         assert!(error.contains(expected), "{from} -> {to}: {error}");
         assert!(!error.chars().any(char::is_control), "{error:?}");
+    }
+
+    const ARCHIVED: &str = r#"{"sha256":"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855","size":12,"media_type":"application/pdf","captured_at":"2025-08-13"}"#;
+    const FETCHED: &str = r#"{"sha256":"0e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b85","size":4096,"media_type":"application/warc","captured_at":"2025-08-13T12:00:00Z","url":"https://example.org/a","status":200}"#;
+
+    #[test]
+    fn archived_lists_are_read_strictly() {
+        let base = RECORDED.replace(
+            r#""quote":"currently stands at 95,300"}"#,
+            &format!(r#""quote":"currently stands at 95,300","archived":[{ARCHIVED}]}}"#),
+        );
+        let entry = Entry::decode(base.as_bytes()).expect("valid");
+        assert_eq!(entry.encode(), base.as_bytes());
+        let b = base.as_str();
+        check(
+            b,
+            r#""size":12"#,
+            r#""size":012"#,
+            "field `claim.sources[0].archived[0].size` is not written as section 2 writes integers",
+        );
+        check(
+            b,
+            r#""size":12"#,
+            r#""size":"12""#,
+            "field `claim.sources[0].archived[0].size`: must be a whole number, not a string",
+        );
+        check(
+            b,
+            r#""size":12"#,
+            r#""size":0"#,
+            "field `claim.sources[0].archived[0].size`: is 0",
+        );
+        check(b, "application/pdf", "Application/pdf", "field `claim.sources[0].archived[0].media_type`: \"Application/pdf\" is not a media type");
+        check(
+            b,
+            r#""captured_at":"2025-08-13""#,
+            r#""captured_at":"2025-08-13","status":200"#,
+            "field `claim.sources[0].archived[0].status`: is the status of a fetch",
+        );
+        check(
+            b,
+            r#","size":12"#,
+            "",
+            "field `claim.sources[0].archived[0].size` is missing",
+        );
+        check(
+            b,
+            r#""sha256":"e3b0"#,
+            r#""sha256":"E3b0"#,
+            "field `claim.sources[0].archived[0].sha256`",
+        );
+        check(
+            b,
+            r#"{"sha256""#,
+            r#"{"sha1":"x","sha256""#,
+            "unknown field `claim.sources[0].archived[0].sha1`",
+        );
+        check(
+            b,
+            &format!("[{ARCHIVED}]"),
+            "[]",
+            "field `claim.sources[0].archived` is an empty list",
+        );
+        check(
+            b,
+            &format!("[{ARCHIVED}]"),
+            &format!("[{ARCHIVED},{ARCHIVED}]"),
+            "field `claim.sources[0].archived[1].sha256`: snapshot e3b0c442",
+        );
+        let view = EntryView::parse(base.as_bytes()).expect("valid");
+        let without: Vec<u8> = view
+            .claim
+            .bytes_without_status_and_archived()
+            .collect::<Vec<_>>()
+            .concat();
+        let plain = EntryView::parse(RECORDED.as_bytes()).expect("valid");
+        let (before, after) = plain.claim.bytes_without_status();
+        assert_eq!(without, [before, after].concat());
+        let fields: Vec<(usize, &[u8])> = view.claim.archived_fields().collect();
+        assert_eq!(
+            fields,
+            vec![(0, format!(r#","archived":[{ARCHIVED}]"#).as_bytes())]
+        );
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! from stored bytes ([`crate::entry`]): a value of these types always satisfies the rules of the
 //! claim input format.
 
+use crate::evidence::{check_archived_list, Archived};
 use crate::{Date, Decimal};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -447,16 +448,46 @@ pub struct Source {
     pub retrieved_on: Option<Date>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quote: Option<String>,
+    /// Snapshots of the source kept in the ledger's evidence store, oldest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub archived: Vec<Archived>,
 }
 
 impl Source {
+    /// The stored field names, in order.
+    pub const FIELDS: [&'static str; 7] = [
+        "url",
+        "publisher",
+        "title",
+        "published_on",
+        "retrieved_on",
+        "quote",
+        "archived",
+    ];
+
     pub fn validate(&self) -> Result<(), FieldError> {
         check_source(
             self.url.as_deref(),
             self.publisher.as_deref(),
             self.title.as_deref(),
             self.quote.as_deref(),
+        )?;
+        for (i, item) in self.archived.iter().enumerate() {
+            item.validate()
+                .map_err(|e| e.within(&format!("archived[{i}]")))?;
+        }
+        check_archived_list(
+            self.archived.len(),
+            self.archived.iter().map(|item| &item.sha256),
         )
+    }
+
+    /// The source as it is apart from its snapshots.
+    pub fn without_archived(&self) -> Source {
+        Source {
+            archived: Vec::new(),
+            ..self.clone()
+        }
     }
 }
 
@@ -488,7 +519,7 @@ pub(crate) fn check_source(
     Ok(())
 }
 
-fn check_url(text: &str) -> Result<(), String> {
+pub(crate) fn check_url(text: &str) -> Result<(), String> {
     if text.len() > URL_LEN_MAX {
         return Err(format!(
             "is {} bytes long; the limit is {URL_LEN_MAX}",

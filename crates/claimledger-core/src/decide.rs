@@ -94,6 +94,10 @@ pub enum DecideError {
     StatusKindChangesMore(String),
     #[error("field `status`: a status revision must change the status, which is already {0}")]
     StatusUnchanged(&'static str),
+    #[error("field `kind`: an evidence revision changes only the sources' snapshots (`archived`), but this one also sets {0}")]
+    EvidenceKindChangesMore(String),
+    #[error("field `sources`: an evidence revision changes only the sources' snapshots (`archived`), but {0}")]
+    EvidenceChangesSources(String),
     #[error("the revision changes nothing: every field it sets already has that value")]
     NothingChanges,
     #[error("{0}")]
@@ -151,6 +155,21 @@ pub fn decide_revise(
             return Err(DecideError::StatusUnchanged(current.claim.status.as_str()));
         }
     }
+    if command.kind == RevisionKind::Evidence {
+        let others: Vec<&str> = command
+            .changes
+            .fields_other_than_status()
+            .into_iter()
+            .filter(|field| *field != "sources")
+            .chain(command.changes.status.map(|_| "status"))
+            .collect();
+        if !others.is_empty() {
+            return Err(DecideError::EvidenceKindChangesMore(others.join(", ")));
+        }
+        if let Some(sources) = &command.changes.sources {
+            check_only_archived_changes(&current.claim.sources, sources)?;
+        }
+    }
     let claim = command.changes.apply(&current.claim)?;
     if claim == current.claim {
         return Err(DecideError::NothingChanges);
@@ -168,6 +187,31 @@ pub fn decide_revise(
         recorded_at: context.now,
         claim,
     }))
+}
+
+/// The sources of an evidence revision must be the claim's, each with the same fields but its
+/// `archived` list.
+fn check_only_archived_changes(
+    current: &[crate::Source],
+    next: &[crate::Source],
+) -> Result<(), DecideError> {
+    if current.len() != next.len() {
+        return Err(DecideError::EvidenceChangesSources(format!(
+            "it gives {} sources where the claim has {}",
+            next.len(),
+            current.len()
+        )));
+    }
+    match current
+        .iter()
+        .zip(next)
+        .position(|(a, b)| a.without_archived() != b.without_archived())
+    {
+        Some(i) => Err(DecideError::EvidenceChangesSources(format!(
+            "sources[{i}] differs in more than its snapshots"
+        ))),
+        None => Ok(()),
+    }
 }
 
 #[cfg(test)]
@@ -252,6 +296,50 @@ mod tests {
         check_revise(
             r#"{"op":"revise","claim":"mz","reason":"r","value":null}"#,
             "ok",
+        );
+    }
+
+    #[test]
+    fn evidence_revisions_change_only_snapshots() {
+        let state = record(
+            r#"{"key":"mz","subject":"s","claimant":"c","statement":"x","sources":[{"publisher":"AFP"},{"url":"https://a.org/"}]}"#,
+        );
+        let check = |json: &str, expected: &str| {
+            let Command::Revise(command) = parse_command(json).unwrap() else {
+                panic!("not a revise")
+            };
+            let actual = match decide_revise(&command, &state, &context()) {
+                Ok(_) => "ok".to_owned(),
+                Err(e) => e.to_string(),
+            };
+            assert_eq!(actual, expected, "{json}");
+        };
+        let item = r#"{"sha256":"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855","size":3,"media_type":"application/pdf","captured_at":"2025-08-13"}"#;
+        check(
+            &format!(
+                r#"{{"op":"revise","claim":"mz","reason":"r","kind":"evidence","sources":[{{"publisher":"AFP","archived":[{item}]}},{{"url":"https://a.org/"}}]}}"#
+            ),
+            "ok",
+        );
+        check(
+            &format!(r#"{{"op":"revise","claim":"mz","reason":"r","kind":"evidence","sources":[{{"publisher":"AFP","archived":[{item}]}}]}}"#),
+            "field `sources`: an evidence revision changes only the sources' snapshots (`archived`), but it gives 1 sources where the claim has 2",
+        );
+        check(
+            &format!(r#"{{"op":"revise","claim":"mz","reason":"r","kind":"evidence","sources":[{{"publisher":"AFP"}},{{"url":"https://b.org/","archived":[{item}]}}]}}"#),
+            "field `sources`: an evidence revision changes only the sources' snapshots (`archived`), but sources[1] differs in more than its snapshots",
+        );
+        check(
+            &format!(r#"{{"op":"revise","claim":"mz","reason":"r","kind":"evidence","statement":"y","sources":[{{"publisher":"AFP","archived":[{item}]}},{{"url":"https://a.org/"}}]}}"#),
+            "field `kind`: an evidence revision changes only the sources' snapshots (`archived`), but this one also sets statement",
+        );
+        check(
+            r#"{"op":"revise","claim":"mz","reason":"r","kind":"evidence","sources":[{"publisher":"AFP"},{"url":"https://a.org/"}]}"#,
+            "the revision changes nothing: every field it sets already has that value",
+        );
+        check(
+            r#"{"op":"revise","claim":"mz","reason":"r","kind":"evidence","status":"disputed"}"#,
+            "field `kind`: an evidence revision changes only the sources' snapshots (`archived`), but this one also sets status",
         );
     }
 

@@ -8,6 +8,7 @@
 //! the exact field (`sources[1].url`) and says why in words a user can act on.
 
 use crate::claim::{check_nonempty_text, check_text, limits::*, Lines};
+use crate::evidence::{check_size, check_status, Archived, SnapshotHash};
 use crate::{
     Bound, Claim, Date, Decimal, FieldError, Key, Period, Source, Status, Subject, Tag, Value,
 };
@@ -43,13 +44,16 @@ pub enum RevisionKind {
     Correction,
     /// Only the status changes.
     Status,
+    /// Only the snapshots of the sources (their `archived` lists) change.
+    Evidence,
 }
 
 impl RevisionKind {
-    pub const ALL: [RevisionKind; 3] = [
+    pub const ALL: [RevisionKind; 4] = [
         RevisionKind::Update,
         RevisionKind::Correction,
         RevisionKind::Status,
+        RevisionKind::Evidence,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -57,6 +61,7 @@ impl RevisionKind {
             RevisionKind::Update => "update",
             RevisionKind::Correction => "correction",
             RevisionKind::Status => "status",
+            RevisionKind::Evidence => "evidence",
         }
     }
 
@@ -65,7 +70,9 @@ impl RevisionKind {
             .into_iter()
             .find(|k| k.as_str() == text)
             .ok_or_else(|| {
-                format!("{text:?} is not a revision kind; use update, correction or status")
+                format!(
+                    "{text:?} is not a revision kind; use update, correction, status or evidence"
+                )
             })
     }
 }
@@ -542,6 +549,16 @@ fields!(SourceFields {
     published_on: Text<'a> => "published_on",
     retrieved_on: Text<'a> => "retrieved_on",
     quote: Text<'a> => "quote",
+    archived: Vec<Given<ArchivedFields<'a>>> => "archived",
+});
+
+fields!(ArchivedFields {
+    sha256: Text<'a> => "sha256",
+    size: Json => "size",
+    media_type: Text<'a> => "media_type",
+    captured_at: Text<'a> => "captured_at",
+    url: Text<'a> => "url",
+    status: Json => "status",
 });
 
 /// A JSON value built as [`serde_json::Value`] builds itself, but refusing duplicate fields.
@@ -632,6 +649,9 @@ enum Path<'a> {
     In(&'a str, &'a str),
     Source(usize, &'a str),
     Item(&'a str, usize),
+    /// `sources[i].archived[j]`, and a field of it.
+    ArchivedItem(usize, usize),
+    Archived(usize, usize, &'a str),
 }
 
 impl Path<'_> {
@@ -646,6 +666,7 @@ impl Path<'_> {
         match *self {
             Path::Top(outer) => Path::In(outer, name),
             Path::Item("sources", i) => Path::Source(i, name),
+            Path::ArchivedItem(i, j) => Path::Archived(i, j, name),
             _ => Path::Top(name),
         }
     }
@@ -668,6 +689,8 @@ impl std::fmt::Display for Path<'_> {
             Path::In(outer, name) => write!(f, "{outer}.{name}"),
             Path::Source(i, name) => write!(f, "sources[{i}].{name}"),
             Path::Item(outer, i) => write!(f, "{outer}[{i}]"),
+            Path::ArchivedItem(i, j) => write!(f, "sources[{i}].archived[{j}]"),
+            Path::Archived(i, j, name) => write!(f, "sources[{i}].archived[{j}].{name}"),
         }
     }
 }
@@ -1068,6 +1091,78 @@ fn parse_sources(items: &[Given<SourceFields<'_>>]) -> Result<Vec<Source>, Field
                 published_on: date(&source.published_on, "published_on")?,
                 retrieved_on: date(&source.retrieved_on, "retrieved_on")?,
                 quote: text(&source.quote, "quote")?,
+                archived: source
+                    .archived
+                    .optional(at("archived"))?
+                    .map(|items| parse_archived(i, items))
+                    .transpose()?
+                    .unwrap_or_default(),
+            };
+            parsed.validate().map_err(|e| e.within(&path.to_string()))?;
+            Ok(parsed)
+        })
+        .collect()
+}
+
+/// The `archived` list of source `source`.
+fn parse_archived(
+    source: usize,
+    items: &[Given<ArchivedFields<'_>>],
+) -> Result<Vec<Archived>, FieldError> {
+    if items.len() > crate::evidence::ARCHIVED_COUNT_MAX {
+        return Err(Path::Source(source, "archived").error(format!(
+            "has {} snapshots; the limit is {}",
+            items.len(),
+            crate::evidence::ARCHIVED_COUNT_MAX
+        )));
+    }
+    items
+        .iter()
+        .enumerate()
+        .map(|(j, item)| {
+            let path = Path::ArchivedItem(source, j);
+            let item = match item {
+                Given::Value(item) => item,
+                Given::Other(json) => return Err(ArchivedFields::wrong(json, &path)),
+                Given::Absent | Given::Null => {
+                    return Err(ArchivedFields::wrong(&Json::Null, &path))
+                }
+            };
+            if let Some(unknown) = item.unknown.first(std::iter::empty()) {
+                return Err(path.unknown(unknown));
+            }
+            let at = |name| path.field(name);
+            let whole = |json: &Json, name, check: fn(u64) -> Result<(), String>| {
+                let n = json
+                    .as_u64()
+                    .ok_or_else(|| at(name).error(format!("must be a whole number, got {json}")))?;
+                check(n).map(|()| n).map_err(|why| at(name).error(why))
+            };
+            let parsed = Archived {
+                sha256: with_field(
+                    at("sha256"),
+                    SnapshotHash::parse(item.sha256.required(at("sha256"))?),
+                )?,
+                size: whole(item.size.required(at("size"))?, "size", check_size)?,
+                media_type: item
+                    .media_type
+                    .required(at("media_type"))?
+                    .clone()
+                    .into_owned(),
+                captured_at: parse_date(
+                    item.captured_at.required(at("captured_at"))?,
+                    at("captured_at"),
+                )?,
+                url: item
+                    .url
+                    .optional(at("url"))?
+                    .map(|u| u.clone().into_owned()),
+                status: item
+                    .status
+                    .optional(at("status"))?
+                    .map(|json| whole(json, "status", check_status))
+                    .transpose()?
+                    .map(|n| u16::try_from(n).unwrap_or(u16::MAX)),
             };
             parsed.validate().map_err(|e| e.within(&path.to_string()))?;
             Ok(parsed)
@@ -1128,6 +1223,62 @@ mod tests {
         } else {
             format!("{{{BASE},{extra}}}")
         }
+    }
+
+    #[test]
+    fn archived_snapshots() {
+        let hash = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+        let with = |item: &str| {
+            record(&format!(
+                r#""sources":[{{"url":"https://a.org/","archived":[{item}]}}]"#
+            ))
+        };
+        let good = format!(
+            r#"{{"sha256":"{hash}","size":12,"media_type":"application/pdf","captured_at":"2025-08-13"}}"#
+        );
+        check(&with(&good), "ok");
+        check(
+            &with(&format!(
+                r#"{{"sha256":"{hash}","size":12,"media_type":"application/warc","captured_at":"2025-08-13T12:00:00Z","url":"https://a.org/b","status":200}}"#
+            )),
+            "ok",
+        );
+        check(
+            &with(&good.replace(hash, "ab")),
+            "field `sources[0].archived[0].sha256`: \"ab\" is not a SHA-256 hash: expected 64 lowercase hex digits",
+        );
+        check(
+            &with(&good.replace("12", "\"12\"")),
+            "field `sources[0].archived[0].size`: must be a whole number, got \"12\"",
+        );
+        check(
+            &with(&good.replace("12", "0")),
+            "field `sources[0].archived[0].size`: is 0: a snapshot holds at least one byte",
+        );
+        check(
+            &with(&good.replace("application/pdf", "PDF")),
+            "field `sources[0].archived[0].media_type`: \"PDF\" is not a media type: write `type/subtype` in lowercase, without parameters, e.g. \"application/pdf\" or \"text/html\"",
+        );
+        check(
+            &with(&good.replace(r#","captured_at":"2025-08-13""#, "")),
+            "field `sources[0].archived[0].captured_at`: is required",
+        );
+        check(
+            &with(&good.replace("}", r#","status":200}"#)),
+            "field `sources[0].archived[0].status`: is the status of a fetch, which names its `url`",
+        );
+        check(
+            &with(&good.replace("}", r#","sha1":"x"}"#)),
+            "field `sources[0].archived[0].sha1`: is not a field of the input format",
+        );
+        check(
+            &with(&format!("{good},{good}")),
+            &format!("field `sources[0].archived[1].sha256`: snapshot {hash} is listed twice"),
+        );
+        check(
+            &with("1"),
+            "field `sources[0].archived[0]`: must be an object, got a number",
+        );
     }
 
     #[test]
@@ -1301,7 +1452,7 @@ mod tests {
         );
         check(
             r#"{"op":"revise","claim":"k1","reason":"r","kind":"fix"}"#,
-            "field `kind`: \"fix\" is not a revision kind; use update, correction or status",
+            "field `kind`: \"fix\" is not a revision kind; use update, correction, status or evidence",
         );
     }
 

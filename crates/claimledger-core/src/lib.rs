@@ -31,6 +31,7 @@ pub mod decide;
 mod decimal;
 pub mod diff;
 mod event;
+pub mod evidence;
 pub mod input;
 pub mod merkle;
 
@@ -44,4 +45,5 @@ pub use event::{
     ClaimId, ClaimRecorded, ClaimRevised, DecodeError, Entry, EntryHash, Event, Seq, Timestamp,
     ENTRY_FORMAT_VERSION, ENTRY_LEN_MAX,
 };
+pub use evidence::{Archived, SnapshotHash};
 pub use input::RevisionKind;

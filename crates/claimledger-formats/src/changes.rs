@@ -72,8 +72,12 @@ const SOURCE_FIELDS: [&str; 6] = [
     "quote",
 ];
 
-/// A source on one line: `publisher AFP, url https://…, quote “…”`.
+/// A source on one line: `publisher AFP, url https://…, quote “…”, 1 snapshot`.
 fn describe_source(source: &Json) -> String {
+    let snapshots = source
+        .get("archived")
+        .and_then(Json::as_array)
+        .map(|items| text::plural(items.len() as u64, "snapshot", "snapshots"));
     SOURCE_FIELDS
         .iter()
         .filter_map(|field| {
@@ -81,8 +85,63 @@ fn describe_source(source: &Json) -> String {
                 .get(*field)
                 .map(|value| format!("{field} {}", source_field(field, Some(value))))
         })
+        .chain(snapshots)
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// A snapshot on one line: `4f2a… (application/pdf, 1.2 MB, captured 2025-08-13)`.
+fn describe_snapshot(item: &Json) -> String {
+    let field = |name: &str| item.get(name).and_then(Json::as_str).unwrap_or("?");
+    let size = item.get("size").and_then(Json::as_u64).unwrap_or(0);
+    let fetched = match (
+        item.get("status").and_then(Json::as_u64),
+        item.get("url").and_then(Json::as_str),
+    ) {
+        (Some(status), Some(url)) => format!(", fetched {url}: {status}"),
+        (None, Some(url)) => format!(", from {url}"),
+        _ => String::new(),
+    };
+    format!(
+        "{} ({}, {}, captured {}{fetched})",
+        field("sha256"),
+        field("media_type"),
+        text::bytes(size),
+        field("captured_at")
+    )
+}
+
+/// What changed in one source's snapshots: each added and each removed, by hash.
+fn snapshot_changes(new: usize, before: Option<&Json>, after: Option<&Json>) -> Vec<String> {
+    let items = |list: Option<&Json>| -> Vec<Json> {
+        list.and_then(Json::as_array).cloned().unwrap_or_default()
+    };
+    let (before, after) = (items(before), items(after));
+    let hash = |item: &Json| item.get("sha256").cloned();
+    let mut lines = Vec::new();
+    for item in &before {
+        if !after.iter().any(|other| hash(other) == hash(item)) {
+            lines.push(format!(
+                "sources[{new}].archived: removed snapshot {}",
+                describe_snapshot(item)
+            ));
+        }
+    }
+    for item in &after {
+        match before.iter().find(|other| hash(other) == hash(item)) {
+            None => lines.push(format!(
+                "sources[{new}].archived: added snapshot {}",
+                describe_snapshot(item)
+            )),
+            Some(other) if other != item => lines.push(format!(
+                "sources[{new}].archived: snapshot {} → {}",
+                describe_snapshot(other),
+                describe_snapshot(item)
+            )),
+            Some(_) => {}
+        }
+    }
+    lines
 }
 
 /// One field of a source as `show` puts it.
@@ -163,6 +222,11 @@ pub fn source_changes(before: &[Json], after: &[Json]) -> Vec<String> {
                     ));
                 }
             }
+            lines.extend(snapshot_changes(
+                new,
+                before[old].get("archived"),
+                after[new].get("archived"),
+            ));
         }
         let paired = removed.len().min(added.len());
         for &old in &removed[paired..] {

@@ -646,7 +646,8 @@ async fn export(State(state): State<Arc<AppState>>) -> Response {
     response
 }
 
-fn futures_stream(
+/// The items a channel receives, as a stream (a streamed body).
+pub(crate) fn futures_stream(
     mut receiver: tokio::sync::mpsc::Receiver<Result<Bytes, std::io::Error>>,
 ) -> impl futures_core::Stream<Item = Result<Bytes, std::io::Error>> {
     futures_util_stream::poll_fn(move |cx| receiver.poll_recv(cx))
@@ -737,6 +738,7 @@ async fn add(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Bytes
             "field `op`: add records a new claim; use /api/v1/revise to revise one",
         ));
     }
+    snapshots_held(&state, &command).map_err(ApiError::bad)?;
     let receipt = state.writer.submit(authored(command, &author)).await?;
     let mut response = json_response(&receipt_json(&receipt));
     *response.status_mut() = StatusCode::CREATED;
@@ -751,6 +753,7 @@ async fn revise(State(state): State<Arc<AppState>>, headers: HeaderMap, body: By
             "field `op`: revise needs \"op\": \"revise\" and the claim to revise in `claim`",
         ));
     }
+    snapshots_held(&state, &command).map_err(ApiError::bad)?;
     let receipt = state.writer.submit(authored(command, &author)).await?;
     Ok(json_response(&receipt_json(&receipt)))
 }
@@ -766,6 +769,7 @@ async fn import(State(state): State<Arc<AppState>>, headers: HeaderMap, body: By
             "application/json",
         ],
     )?;
+    let shared = Arc::clone(&state);
     let parsed = tokio::task::spawn_blocking(move || -> ApiResult<(Vec<Command>, Vec<u64>)> {
         let mut batches =
             Batches::new(&body[..], false).map_err(|e| ApiError::bad(format!("body: {e}")))?;
@@ -779,6 +783,9 @@ async fn import(State(state): State<Arc<AppState>>, headers: HeaderMap, body: By
                 break;
             }
             for (line, command) in batch {
+                snapshots_held(&shared, &command).map_err(|why| {
+                    ApiError::bad(format!("body: line {line}: {why}; nothing was imported"))
+                })?;
                 lines.push(line);
                 commands.push(authored(command, &author));
             }
@@ -808,6 +815,16 @@ async fn import(State(state): State<Arc<AppState>>, headers: HeaderMap, body: By
             Err(error)
         }
         Err(other) => Err(other.into()),
+    }
+}
+
+/// A write may list only snapshots the evidence store holds (`claims archive` keeps them).
+fn snapshots_held(state: &AppState, command: &Command) -> Result<(), String> {
+    match state.evidence.first_missing(command) {
+        None => Ok(()),
+        Some((field, sha256)) => Err(format!(
+            "field `{field}`: the ledger keeps no snapshot {sha256}; keep one with `claims archive`"
+        )),
     }
 }
 

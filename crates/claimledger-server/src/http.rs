@@ -23,6 +23,12 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'
      style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; \
      base-uri 'none'; frame-ancestors 'none'";
 
+/// The policy of a served snapshot of a source (an archived page may hold any script): a
+/// sandbox with a unique origin and nothing allowed, so that even a browser that shows it
+/// rather than downloading it runs nothing of it in the ledger's origin.
+pub const SNAPSHOT_CONTENT_SECURITY_POLICY: &str = "sandbox; default-src 'none'; \
+     base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
 /// Resolves on SIGTERM or SIGINT.
 pub async fn signalled() {
     let interrupted = tokio::signal::ctrl_c();

@@ -10,6 +10,10 @@
 //!   (docs/CLI.md), described by the OpenAPI document at `/api/v1/openapi.json`;
 //! - [`tokens`]: who may write (and, with `--private`, read).
 //!
+//! Snapshots of sources (`claims archive`) are served from the ledger's evidence store as
+//! downloads that cannot act in the ledger's origin: `Content-Disposition: attachment`, a
+//! `Content-Security-Policy` with `sandbox`, and `X-Content-Type-Options: nosniff`.
+//!
 //! ```no_run
 //! use claimledger_server::{Config, Server};
 //! let config = Config::new("ledger".into(), "127.0.0.1:0".parse().unwrap());
@@ -159,6 +163,8 @@ pub enum ServeError {
 #[derive(Debug)]
 pub struct AppState {
     pub views: Arc<Views>,
+    /// The ledger's snapshots of sources, which claim pages link (`pages::snapshot`).
+    pub evidence: claimledger_store::EvidenceStore,
     pub writer: Writer,
     pub tokens: Option<Tokens>,
     pub private: bool,
@@ -360,6 +366,7 @@ fn serve_until(
         (Some((listener, file)), Some(commands)) => {
             let local = Arc::new(local::Local {
                 commands: Arc::clone(commands),
+                ledger_dir: config.ledger_dir.clone(),
                 views: Arc::clone(&views),
                 writer: writer.clone(),
                 limits: config.limits.clone(),
@@ -379,6 +386,7 @@ fn serve_until(
     };
     let state = Arc::new(AppState {
         views,
+        evidence: claimledger_store::EvidenceStore::of_ledger(&config.ledger_dir),
         writer,
         tokens: config.tokens.clone(),
         private: config.private,

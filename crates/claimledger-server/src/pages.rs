@@ -18,10 +18,11 @@ use axum::routing::get;
 use axum::Router;
 use claimledger_core::decide::ClaimState;
 use claimledger_core::diff::diff_claims;
-use claimledger_core::{Entry, EntryHash, Event, Seq};
+use claimledger_core::{Archived, Entry, EntryHash, Event, Seq, SnapshotHash};
 use claimledger_formats::changes::{field_text, source_lines};
 use claimledger_formats::text::{figure, period, timestamp};
 use claimledger_formats::view;
+use claimledger_store::SnapshotFault;
 use maud::{html, Markup, DOCTYPE};
 use serde::Deserialize;
 use std::sync::Arc;
@@ -39,6 +40,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/", get(subjects_page))
         .route("/subjects/{*subject}", get(subject_page))
         .route("/claims/{claim}", get(claim_page))
+        .route("/claims/{claim}/evidence/{sha256}", get(snapshot))
         .route("/entries/{seq}", get(entry_page))
         .route("/log", get(log_page))
         .route("/assets/style.css", get(style))
@@ -397,6 +399,19 @@ async fn claim_page(
                                     @else { code { (u) } }
                                 }
                                 @if let Some(quote) = &s.quote { blockquote class="quote" { (quote) } }
+                                @if !s.archived.is_empty() {
+                                    ul class="snapshots" {
+                                        @for a in &s.archived {
+                                            li {
+                                                a href=(format!("/claims/{}/evidence/{}", current.id, a.sha256)) download { "Snapshot" }
+                                                " " (a.media_type) ", " (bytes_text(a.size)) ", captured " (a.captured_at.to_string())
+                                                @if let Some(u) = &a.url { ", fetched from " code { (u) } }
+                                                @if let Some(status) = a.status { " (HTTP " (status) ")" }
+                                                " · SHA-256 " code class="hash" { (a.sha256) }
+                                            }
+                                        }
+                                    }
+                                }
                             }
                         }
                     }
@@ -468,6 +483,190 @@ async fn claim_page(
         ))
     })
     .await
+}
+
+/// A size as a reader says it: `912 bytes`, `10.5 MB`.
+fn bytes_text(size: u64) -> String {
+    match size {
+        0..=9_999 => format!("{size} bytes"),
+        10_000..=999_999 => format!("{:.1} kB", size as f64 / 1e3),
+        _ => format!("{:.1} MB", size as f64 / 1e6),
+    }
+}
+
+/// The file name a snapshot is saved under: its hash, and an extension for its media type.
+fn snapshot_file_name(item: &Archived) -> String {
+    let essence = item.media_type.split(';').next().unwrap_or("").trim();
+    let extension = match essence {
+        "text/html" | "application/xhtml+xml" => "html",
+        "application/pdf" => "pdf",
+        "application/warc" => "warc",
+        "text/plain" => "txt",
+        "application/json" => "json",
+        "image/png" => "png",
+        "image/jpeg" => "jpg",
+        "image/gif" => "gif",
+        "image/webp" => "webp",
+        _ => "bin",
+    };
+    format!("{}.{extension}", item.sha256)
+}
+
+/// Bytes read from a snapshot and sent per step.
+const SNAPSHOT_STEP_BYTES: usize = 256 << 10;
+
+/// `/claims/{claim}/evidence/{sha256}`: a snapshot the claim's history lists, as a download
+/// that cannot act in this origin (attachment, a sandboxing CSP, nosniff), streamed from the
+/// evidence store and hashed on the way: bytes that do not hash to the name end the
+/// connection before the last of them, so a client never receives a whole altered snapshot.
+async fn snapshot(
+    State(state): State<Arc<AppState>>,
+    Path((claim, sha256)): Path<(String, String)>,
+) -> Response {
+    let view = state.views.latest();
+    let shared = Arc::clone(&state);
+    let found =
+        tokio::task::spawn_blocking(move || open_snapshot(&view, &shared, &claim, &sha256)).await;
+    let (item, file) = match found {
+        Ok(Ok(found)) => found,
+        Ok(Err(error)) => return error.into_response(),
+        Err(_) => {
+            return PageError(ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "the snapshot could not be read",
+            ))
+            .into_response()
+        }
+    };
+    let stall = state.limits.stream_stall;
+    let (sender, receiver) =
+        tokio::sync::mpsc::channel::<Result<axum::body::Bytes, std::io::Error>>(2);
+    let expected = item.sha256;
+    let size = item.size;
+    tokio::task::spawn_blocking(move || {
+        use sha2::Digest;
+        use std::io::Read;
+        let mut file = file;
+        let mut hasher = sha2::Sha256::new();
+        let mut sent: u64 = 0;
+        let send = |item: Result<axum::body::Bytes, std::io::Error>| {
+            let sent = tokio::runtime::Handle::current()
+                .block_on(async { tokio::time::timeout(stall, sender.send(item)).await });
+            matches!(sent, Ok(Ok(())))
+        };
+        loop {
+            let mut chunk = vec![0u8; SNAPSHOT_STEP_BYTES];
+            let read = match file.read(&mut chunk) {
+                Ok(read) => read,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    send(Err(e));
+                    return;
+                }
+            };
+            chunk.truncate(read);
+            hasher.update(&chunk);
+            sent += read as u64;
+            let last = read == 0 || sent >= size;
+            if sent > size || (last && SnapshotHash(hasher.clone().finalize().into()) != expected) {
+                // Altered since it was checked (or grown): the last bytes are withheld.
+                send(Err(std::io::Error::other(format!(
+                    "snapshot {expected} was altered in the evidence store"
+                ))));
+                return;
+            }
+            if read > 0 && !send(Ok(axum::body::Bytes::from(chunk))) {
+                return;
+            }
+            if last {
+                return;
+            }
+        }
+    });
+    let stream = crate::api::futures_stream(receiver);
+    let mut response = Response::new(axum::body::Body::from_stream(stream));
+    let headers = response.headers_mut();
+    let value = |text: &str| {
+        HeaderValue::from_str(text)
+            .unwrap_or_else(|_| HeaderValue::from_static("application/octet-stream"))
+    };
+    headers.insert(header::CONTENT_TYPE, value(&item.media_type));
+    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(item.size));
+    headers.insert(
+        header::CONTENT_DISPOSITION,
+        value(&format!(
+            "attachment; filename=\"{}\"",
+            snapshot_file_name(&item)
+        )),
+    );
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(crate::http::SNAPSHOT_CONTENT_SECURITY_POLICY),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, max-age=3600, no-transform"),
+    );
+    response
+}
+
+/// Finds the snapshot in the claim's history and opens its file, checking its size.
+fn open_snapshot(
+    view: &View,
+    state: &AppState,
+    claim: &str,
+    sha256: &str,
+) -> Result<(Archived, std::fs::File), PageError> {
+    let hash = SnapshotHash::parse(sha256).map_err(|why| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            format!(
+                "no snapshot {}: {why}",
+                claimledger_core::escape_controls(sha256)
+            ),
+        )
+    })?;
+    let current = api::find_claim(view, claim, None)?;
+    let item = view
+        .history_as_of(current.id, None)?
+        .iter()
+        .flat_map(|r| r.entry.event.claim().sources.iter())
+        .flat_map(|s| s.archived.iter())
+        .find(|a| a.sha256 == hash)
+        .cloned()
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                format!("claim {} lists no snapshot {hash}", current.id),
+            )
+        })?;
+    let damaged = |fault: SnapshotFault| {
+        PageError(ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("snapshot {hash} {fault} in the evidence store; run `claims verify`"),
+        ))
+    };
+    let file = match state.evidence.open(&hash) {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(damaged(SnapshotFault::Missing))
+        }
+        Err(e) => {
+            return Err(PageError(ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("cannot read snapshot {hash}: {e}"),
+            )))
+        }
+    };
+    let length = file.metadata().map(|m| m.len()).unwrap_or(0);
+    if length != item.size {
+        return Err(damaged(SnapshotFault::WrongSize(length)));
+    }
+    Ok((item, file))
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -848,6 +848,19 @@ impl<S: Storage> Ledger<S> {
         commands: &[Command],
         context: &SubmitContext,
     ) -> Result<Vec<Receipt>, SubmitError> {
+        self.submit_with(commands, context, &mut || Ok(()))
+    }
+
+    /// [`Ledger::submit`], running `before_commit` once every command is accepted and before
+    /// anything is written; its error writes nothing. (`claims archive` puts its snapshot in
+    /// place there: durable before the entry that refers to it, and only once the entry is
+    /// sure to be accepted.)
+    pub fn submit_with(
+        &mut self,
+        commands: &[Command],
+        context: &SubmitContext,
+        before_commit: &mut dyn FnMut() -> Result<(), StoreError>,
+    ) -> Result<Vec<Receipt>, SubmitError> {
         let large = commands.len() > self.large_commit_entries;
         let mut submission = Submission::new(self, context)?;
         let mut entries = Vec::with_capacity(commands.len());
@@ -874,6 +887,7 @@ impl<S: Storage> Ledger<S> {
         if entries.is_empty() {
             return Ok(receipts);
         }
+        before_commit()?;
         let head = submission.head();
         if large {
             self.storage.commit(&entries, head, None)?;

@@ -24,6 +24,7 @@
 
 mod bundle;
 mod chunk;
+pub mod evidence;
 pub mod forge;
 pub mod index;
 mod index_batch;
@@ -40,6 +41,7 @@ mod verify;
 pub mod watch;
 
 pub use bundle::{checkpoint_line, header_line, BUNDLE_FORMAT};
+pub use evidence::{EvidenceStore, SnapshotFault, SnapshotRef};
 pub use ledger::{
     id_after, Filter, IdBits, Ledger, LedgerView, Receipt, RejectReason, Revision, ShareRead,
     StreamError, SubmitContext, SubmitError, Submitted, INDEX_BATCH_ENTRIES, LARGE_COMMIT_ENTRIES,

@@ -16,6 +16,7 @@
 //! first that differs.
 
 use crate::bundle;
+use crate::evidence::SnapshotRef;
 use crate::index::{self, Fact, IndexDigest};
 use crate::ledger::Ledger;
 use crate::storage::{Head, Storage, StoreError};
@@ -24,7 +25,8 @@ use claimledger_core::canonical::{EntryView, EventView};
 use claimledger_core::checkpoint::{self, VerifierKeyText};
 use claimledger_core::merkle::{record_hash, Hash};
 use claimledger_core::{
-    Claim, ClaimId, Entry, EntryHash, Event, Key, RevisionKind, Seq, Status, Timestamp,
+    Claim, ClaimId, Entry, EntryHash, Event, Key, RevisionKind, Seq, SnapshotHash, Status,
+    Timestamp,
 };
 use rayon::prelude::*;
 use std::borrow::Cow;
@@ -59,6 +61,9 @@ pub struct VerifyReport {
     pub entries_checked: u64,
     pub claim_count: u64,
     pub problem: Option<Problem>,
+    /// Every snapshot the log records, once, in the order the log first names them: what the
+    /// evidence store must hold ([`crate::EvidenceStore::check_all`]).
+    pub snapshots: Vec<SnapshotRef>,
 }
 
 /// Per-claim state verify keeps: the latest revision, the digest of the label facts of the
@@ -164,15 +169,25 @@ struct Summary {
     facts: IndexDigest,
     /// The label facts of the entry's claim.
     labels: IndexDigest,
-    /// 128 bits of BLAKE3 of the claim object's bytes without its `status` field: since one
-    /// content has one byte form, equal for two claims exactly when they differ at most in
-    /// their status (but for a collision, which takes some 2^64 tries to find).
+    /// 128 bits of BLAKE3 of the claim object's bytes without its `status` field and its
+    /// sources' `archived` fields: since one content has one byte form, equal for two claims
+    /// exactly when they differ at most in their status and snapshots (but for a collision,
+    /// which takes some 2^64 tries to find).
     claim: u128,
     status: Status,
+    /// 128 bits of BLAKE3 of the sources' `archived` fields, each after its source's index;
+    /// `None` when no source has one.
+    archived: Option<u128>,
+    /// The snapshots the sources list: (source, hash, size).
+    snapshots: Vec<(usize, SnapshotHash, u64)>,
 }
 
 /// 128 bits of BLAKE3 of the concatenated `parts`.
 fn digest128(parts: &[&[u8]]) -> u128 {
+    digest128_of(parts.iter().copied())
+}
+
+fn digest128_of<'a>(parts: impl Iterator<Item = &'a [u8]>) -> u128 {
     let mut hasher = blake3::Hasher::new();
     for part in parts {
         hasher.update(part);
@@ -184,7 +199,15 @@ fn digest128(parts: &[&[u8]]) -> u128 {
 
 impl Summary {
     fn of(seq: Seq, bytes: &[u8]) -> Result<Summary, String> {
-        let view = EntryView::parse(bytes).map_err(|e| e.0)?;
+        let mut snapshots = Vec::new();
+        let mut source_index = 0;
+        let view = EntryView::parse_with(bytes, &mut |source| {
+            for item in &source.archived {
+                snapshots.push((source_index, item.sha256, item.size));
+            }
+            source_index += 1;
+        })
+        .map_err(|e| e.0)?;
         let id = view.claim_id;
         let revision = view.revision();
         let mut facts = IndexDigest::default();
@@ -219,7 +242,13 @@ impl Summary {
                 id,
             });
         }
-        let (before, after) = claim.bytes_without_status();
+        let archived = claim
+            .archived_fields()
+            .fold(None, |digest, (source, field)| {
+                let index = (source as u64).to_le_bytes();
+                let previous = digest.unwrap_or(0u128).to_le_bytes();
+                Some(digest128(&[&previous, &index, field]))
+            });
         Ok(Summary {
             seq: view.seq,
             prev: view.prev,
@@ -230,8 +259,10 @@ impl Summary {
             kind,
             facts,
             labels,
-            claim: digest128(&[before, after]),
+            claim: digest128_of(claim.bytes_without_status_and_archived()),
             status: claim.status,
+            archived,
+            snapshots,
         })
     }
 }
@@ -255,6 +286,12 @@ struct Checker {
     last_time: Option<Timestamp>,
     /// The facts the log implies so far.
     digest: IndexDigest,
+    /// The digest of the snapshots of each claim whose latest revision lists any (few do, so
+    /// they are kept here rather than in every claim's track).
+    archived: HashMap<ClaimId, u128>,
+    /// Every snapshot named so far, once, and where in `snapshots` each is.
+    snapshots: Vec<SnapshotRef>,
+    snapshot_at: HashMap<SnapshotHash, usize>,
 }
 
 impl Checker {
@@ -348,7 +385,40 @@ impl Checker {
         }
     }
 
+    /// Notes the snapshots an entry's sources list: each hash must always state one size.
+    fn note_snapshots(&mut self, seq: Seq, entry: &Summary) -> Result<(), Problem> {
+        for &(source, sha256, size) in &entry.snapshots {
+            match self.snapshot_at.get(&sha256) {
+                Some(&at) => {
+                    let first = &self.snapshots[at];
+                    if first.size != size {
+                        return Err(Self::problem(
+                            seq,
+                            format!(
+                                "snapshot {sha256} is recorded as {size} bytes here and as {} \
+                                 bytes by entry {}: one hash has one size",
+                                first.size, first.seq
+                            ),
+                        ));
+                    }
+                }
+                None => {
+                    self.snapshot_at.insert(sha256, self.snapshots.len());
+                    self.snapshots.push(SnapshotRef {
+                        sha256,
+                        size,
+                        seq,
+                        claim_id: entry.claim_id,
+                        source,
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
     fn check_event(&mut self, seq: Seq, entry: Summary) -> Result<(), Problem> {
+        self.note_snapshots(seq, &entry)?;
         let id = entry.claim_id;
         let Some(kind) = entry.kind else {
             if self.claims.contains(id) {
@@ -378,6 +448,9 @@ impl Checker {
             }
             self.digest.add_digest(entry.facts);
             self.digest.add_digest(entry.labels);
+            if let Some(digest) = entry.archived {
+                self.archived.insert(id, digest);
+            }
             self.claims.push(id, ClaimTrack::new(1, &entry));
             return Ok(());
         };
@@ -397,7 +470,9 @@ impl Checker {
                 ),
             ));
         }
-        if entry.claim == track.claim() && entry.status == track.status {
+        let archived_before = self.archived.get(&id).copied();
+        let same_archived = entry.archived == archived_before;
+        if entry.claim == track.claim() && entry.status == track.status && same_archived {
             return Err(Self::problem(
                 seq,
                 format!(
@@ -407,7 +482,7 @@ impl Checker {
                 ),
             ));
         }
-        if kind == RevisionKind::Status && entry.claim != track.claim() {
+        if kind == RevisionKind::Status && (entry.claim != track.claim() || !same_archived) {
             return Err(Self::problem(
                 seq,
                 format!(
@@ -416,6 +491,22 @@ impl Checker {
                 ),
             ));
         }
+        if kind == RevisionKind::Evidence
+            && (entry.claim != track.claim() || entry.status != track.status)
+        {
+            return Err(Self::problem(
+                seq,
+                format!(
+                    "revision {revision} of claim {id} is of kind evidence but changes more \
+                     than the sources' snapshots; an evidence revision changes only their \
+                     `archived` lists"
+                ),
+            ));
+        }
+        match entry.archived {
+            Some(digest) => self.archived.insert(id, digest),
+            None => self.archived.remove(&id),
+        };
         let old = track.labels();
         *track = ClaimTrack::new(revision, &entry);
         self.digest.add_digest(entry.facts);
@@ -510,6 +601,9 @@ impl LogCheck {
                 last_recorded: None,
                 last_time: None,
                 digest: IndexDigest::default(),
+                archived: HashMap::new(),
+                snapshots: Vec::new(),
+                snapshot_at: HashMap::new(),
             },
             batch: Vec::with_capacity(VERIFY_BATCH_ENTRIES),
             decoded: Vec::new(),
@@ -634,6 +728,8 @@ pub struct BundleReport {
     pub origin: Option<String>,
     pub checkpoint: BundleCheckpoint,
     pub problem: Option<Problem>,
+    /// Every snapshot the entries record, as in [`VerifyReport::snapshots`].
+    pub snapshots: Vec<SnapshotRef>,
 }
 
 /// Checks a bundle — the output of `claims export`: a header naming the origin, one entry per
@@ -737,6 +833,7 @@ pub fn verify_bundle(
         origin,
         checkpoint: BundleCheckpoint::Absent,
         problem: check.problem.take(),
+        snapshots: std::mem::take(&mut check.checker.snapshots),
     };
     if report.problem.is_none() {
         let result = match framing {
@@ -845,6 +942,7 @@ impl<S: Storage + Sync> Ledger<S> {
             entries_checked: 0,
             claim_count: 0,
             problem: None,
+            snapshots: Vec::new(),
         };
         let indexed = self.storage().indexed_through()?;
         if indexed != head.count {
@@ -900,7 +998,8 @@ impl<S: Storage + Sync> Ledger<S> {
             let leaves = check.leaves.take().expect("set above");
             tree.push(self.storage(), &leaves)?;
         }
-        let checker = check.checker;
+        let mut checker = check.checker;
+        report.snapshots = std::mem::take(&mut checker.snapshots);
         report.entries_checked = checker.expected_seq - 1;
         report.claim_count = checker.claims.len() as u64;
         progress(report.entries_checked);
@@ -1482,6 +1581,96 @@ mod tests {
             (RevisionKind::Update, disputed, None),
             (RevisionKind::Update, reworded, None),
             (RevisionKind::Correction, with(&|c| c.tags.clear()), None),
+        ];
+        for (kind, revised, expected) in cases {
+            let events = vec![
+                Event::ClaimRecorded(ClaimRecorded {
+                    claim_id: id(5),
+                    key: None,
+                    author: "ana".into(),
+                    note: None,
+                    recorded_at: at,
+                    claim: recorded.clone(),
+                }),
+                Event::ClaimRevised(ClaimRevised {
+                    claim_id: id(5),
+                    revision: 2,
+                    kind,
+                    reason: "r".into(),
+                    author: "ana".into(),
+                    note: None,
+                    recorded_at: at,
+                    claim: revised.clone(),
+                }),
+            ];
+            let ledger = Ledger::open(log_of(events)).expect("open");
+            let problem = ledger.verify(&mut |_| {}).expect("verify").problem;
+            match expected {
+                None => assert_eq!(problem, None, "{kind:?} {revised:?}"),
+                Some(expected) => {
+                    let problem = problem.unwrap_or_else(|| panic!("{kind:?} {revised:?} passed"));
+                    assert_eq!(problem.seq, Some(Seq(2)));
+                    assert!(problem.what.contains(expected), "{problem}");
+                }
+            }
+        }
+    }
+
+    /// An `evidence` revision changes the sources' `archived` lists and nothing else; a status
+    /// revision leaves them as they were.
+    #[test]
+    fn verify_holds_evidence_revisions_to_the_snapshots() {
+        use claimledger_core::{Archived, Date, SnapshotHash, Source};
+        let at = Timestamp::parse("2025-02-25T09:30:00.000000Z").expect("a timestamp");
+        let snapshot = |n: u8| Archived {
+            sha256: SnapshotHash([n; 32]),
+            size: 10,
+            media_type: "application/pdf".into(),
+            captured_at: Date::parse("2025-02").expect("a date"),
+            url: None,
+            status: None,
+        };
+        let mut recorded = claim("a", &["t"]);
+        recorded.sources = vec![
+            Source {
+                publisher: Some("AFP".into()),
+                ..Source::default()
+            },
+            Source {
+                publisher: Some("BBC".into()),
+                archived: vec![snapshot(1)],
+                ..Source::default()
+            },
+        ];
+        let with = |edit: &dyn Fn(&mut Claim)| {
+            let mut claim = recorded.clone();
+            edit(&mut claim);
+            claim
+        };
+        let cases: Vec<(RevisionKind, Claim, Option<&str>)> = vec![
+            (RevisionKind::Evidence, with(&|c| c.sources[0].archived.push(snapshot(2))), None),
+            (RevisionKind::Evidence, with(&|c| c.sources[1].archived.push(snapshot(2))), None),
+            (RevisionKind::Evidence, with(&|c| c.sources[1].archived.clear()), None),
+            // The same snapshot listed under the other source is a change.
+            (RevisionKind::Evidence, with(&|c| {
+                c.sources[1].archived.clear();
+                c.sources[0].archived.push(snapshot(1));
+            }), None),
+            (RevisionKind::Evidence, recorded.clone(), Some("changes nothing")),
+            (RevisionKind::Evidence, with(&|c| {
+                c.sources[0].archived.push(snapshot(2));
+                c.sources[0].title = Some("t".into());
+            }), Some("revision 2 of claim 0198a34d-2a00-7000-8000-000000000005 is of kind evidence but changes more than the sources' snapshots")),
+            (RevisionKind::Evidence, with(&|c| {
+                c.sources[0].archived.push(snapshot(2));
+                c.status = Status::Disputed;
+            }), Some("is of kind evidence but changes more")),
+            (RevisionKind::Evidence, with(&|c| c.statement = "x".into()), Some("is of kind evidence but changes more")),
+            (RevisionKind::Status, with(&|c| {
+                c.status = Status::Disputed;
+                c.sources[0].archived.push(snapshot(2));
+            }), Some("is of kind status but changes more")),
+            (RevisionKind::Update, with(&|c| c.sources[1].archived.push(snapshot(2))), None),
         ];
         for (kind, revised, expected) in cases {
             let events = vec![

@@ -21,17 +21,27 @@ const BATCH_OBJECTS: usize = 512;
 
 /// What to publish with.
 #[derive(Debug, Default)]
-pub struct PublishOptions {
+pub struct PublishOptions<'a> {
     /// The ledger's private key text: the checkpoint is signed with it.
     pub signing_key: Option<String>,
     /// Witnesses asked to cosign the checkpoint (needs `signing_key`).
     pub witnesses: Vec<WitnessTarget>,
     /// How many of them must cosign before the checkpoint is published.
     pub quorum: usize,
-    /// More objects to write with the tiles, before the checkpoint (such as archived
-    /// evidence the new entries name): (path, bytes). A path must not be `checkpoint` or
-    /// under `tile/`.
-    pub extra_objects: Vec<(String, Vec<u8>)>,
+    /// Objects the new entries need beside them (such as the snapshots of sources they name,
+    /// as `evidence/<sha256>`), written after the tiles and bundles and before the checkpoint.
+    pub companions: Option<&'a dyn Companions>,
+}
+
+/// Objects published with the entries that name them, written one at a time so that memory
+/// holds one object. A path names its content (such as `evidence/<sha256>`): one the
+/// destination holds already is not written again.
+pub trait Companions: std::fmt::Debug {
+    /// The paths of the objects the entries `after + 1 ..= size` need. A path must not be
+    /// `checkpoint` or under `tile/`.
+    fn paths(&self, after: u64, size: u64) -> Result<Vec<String>, PublishError>;
+    /// One object's bytes, checked (a damaged object is an error, never published).
+    fn read(&self, path: &str) -> Result<Vec<u8>, PublishError>;
 }
 
 /// What a publish did.
@@ -73,6 +83,10 @@ pub enum PublishError {
     /// Fewer witnesses than the quorum cosigned: nothing new was published.
     #[error("{0}")]
     Witnesses(String),
+    /// An object published with the entries is missing or damaged at its source: nothing
+    /// new was published as checkpoint.
+    #[error("{0}")]
+    Companion(String),
 }
 
 /// Publishes the ledger to `sink`: writes the tiles and bundles the published checkpoint
@@ -81,7 +95,7 @@ pub enum PublishError {
 pub fn publish<S: Storage>(
     ledger: &Ledger<S>,
     sink: &dyn ObjectSink,
-    options: &PublishOptions,
+    options: &PublishOptions<'_>,
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<PublishReport, PublishError> {
     let origin = ledger.origin()?;
@@ -114,14 +128,6 @@ pub fn publish<S: Storage>(
             options.witnesses.len()
         )));
     }
-    for (path, _) in &options.extra_objects {
-        if path == CHECKPOINT_PATH || path.starts_with("tile/") {
-            return Err(PublishError::Usage(format!(
-                "{path}: extra objects go beside the log's own, not over them"
-            )));
-        }
-    }
-
     let destination = sink.describe();
     let published_text = sink.get(CHECKPOINT_PATH, CHECKPOINT_LEN_MAX)?;
     let published = match &published_text {
@@ -142,7 +148,18 @@ pub fn publish<S: Storage>(
         ..PublishReport::default()
     };
     let objects = new_objects(old_size, size);
-    let total = (objects.len() + options.extra_objects.len()) as u64;
+    let companions = match &options.companions {
+        None => Vec::new(),
+        Some(companions) => companions.paths(old_size, size)?,
+    };
+    for path in &companions {
+        if path == CHECKPOINT_PATH || path.starts_with("tile/") {
+            return Err(PublishError::Usage(format!(
+                "{path}: objects published with the entries go beside the log's own, not over them"
+            )));
+        }
+    }
+    let total = (objects.len() + companions.len()) as u64;
     let mut done = 0;
     progress(done, total);
     for batch in objects.chunks(BATCH_OBJECTS) {
@@ -160,15 +177,22 @@ pub fn publish<S: Storage>(
         done += batch.len() as u64;
         progress(done, total);
     }
-    if !options.extra_objects.is_empty() {
-        report.other_objects_written = options.extra_objects.len() as u64;
-        report.bytes_written += options
-            .extra_objects
-            .iter()
-            .map(|(_, b)| b.len() as u64)
-            .sum::<u64>();
-        sink.put_all(options.extra_objects.clone())?;
-        progress(total, total);
+    if let Some(source) = &options.companions {
+        for path in companions {
+            // Read with a limit of 0 bytes: `TooLarge` says the object is there (and not empty)
+            // without fetching it.
+            if let Err(ObjectError::TooLarge { .. }) = sink.get(&path, 0) {
+                done += 1;
+                progress(done, total);
+                continue;
+            }
+            let bytes = source.read(&path)?;
+            report.other_objects_written += 1;
+            report.bytes_written += bytes.len() as u64;
+            sink.put_all(vec![(path, bytes)])?;
+            done += 1;
+            progress(done, total);
+        }
     }
 
     let current = ledger.checkpoint()?;

@@ -417,6 +417,16 @@ const SOURCE_FIELDS: &[(&str, Presence)] = &[
     ("published_on", Optional),
     ("retrieved_on", Optional),
     ("quote", Optional),
+    ("archived", Optional),
+];
+
+const ARCHIVED_FIELDS: &[(&str, Presence)] = &[
+    ("sha256", Always),
+    ("size", Always),
+    ("media_type", Always),
+    ("captured_at", Always),
+    ("url", Optional),
+    ("status", Optional),
 ];
 
 /// Checks entry `n` (steps 2, 4 and 5); `prev` is the hash of line n−1 (or zeros).
@@ -528,9 +538,9 @@ fn check_entry<'a>(
             return Err(format!("`revision` is {revision}, must be at least 2"));
         }
         let kind = required("kind")?.as_str("kind")?;
-        if !matches!(kind, "update" | "correction" | "status") {
+        if !matches!(kind, "update" | "correction" | "status" | "evidence") {
             return Err(format!(
-                "`kind` is {kind:?}, expected \"update\", \"correction\" or \"status\""
+                "`kind` is {kind:?}, expected \"update\", \"correction\", \"status\" or \"evidence\""
             ));
         }
         check_text("reason", required("reason")?, 4000, true)?;
@@ -556,6 +566,9 @@ fn check_entry<'a>(
         }
         if kind == "status" {
             check_status_only(state.claim, new_claim)?;
+        }
+        if kind == "evidence" {
+            check_archived_only(state.claim, new_claim)?;
         }
         state.revision = revision;
         state.claim = new_claim;
@@ -623,6 +636,44 @@ fn check_status_only(old: &[u8], new: &[u8]) -> Result<(), String> {
             return Err(format!(
                 "a revision of kind \"status\" changes `claim.{name}`; it may change only the status"
             ));
+        }
+    }
+    Ok(())
+}
+
+/// An `evidence` revision: every field is the same but the sources' `archived` lists (section 1:
+/// "an `evidence` revise ... changes nothing but the sources' `archived` lists").
+fn check_archived_only(old: &[u8], new: &[u8]) -> Result<(), String> {
+    let old_node = Parser::parse(old)?;
+    let new_node = Parser::parse(new)?;
+    let old_fields = old_node.as_object("claim")?;
+    let new_fields = new_node.as_object("claim")?;
+    let changes = |what: &str| {
+        format!("a revision of kind \"evidence\" changes `claim.{what}`; it may change only the sources' `archived` lists")
+    };
+    for (name, _) in CLAIM_FIELDS {
+        let a = get(old_fields, name);
+        let b = get(new_fields, name);
+        if *name != "sources" {
+            if a.map(|n| n.bytes(old)) != b.map(|n| n.bytes(new)) {
+                return Err(changes(name));
+            }
+            continue;
+        }
+        let empty: &[Node] = &[];
+        let a = a.map_or(Ok(empty), |n| n.as_array("claim.sources"))?;
+        let b = b.map_or(Ok(empty), |n| n.as_array("claim.sources"))?;
+        if a.len() != b.len() {
+            return Err(changes("sources"));
+        }
+        for (i, (a, b)) in a.iter().zip(b).enumerate() {
+            let a = a.as_object("claim.sources[]")?;
+            let b = b.as_object("claim.sources[]")?;
+            for (field, _) in SOURCE_FIELDS.iter().filter(|(f, _)| *f != "archived") {
+                if get(a, field).map(|n| n.bytes(old)) != get(b, field).map(|n| n.bytes(new)) {
+                    return Err(changes(&format!("sources[{i}].{field}")));
+                }
+            }
         }
     }
     Ok(())
@@ -1032,7 +1083,85 @@ fn check_source(index: usize, source: &Node) -> Result<(), String> {
     if let Some(node) = get(fields, "quote") {
         check_text(&format!("{ctx}.quote"), node, 4000, true)?;
     }
+    if let Some(node) = get(fields, "archived") {
+        let name = format!("{ctx}.archived");
+        let items = node.as_array(&name)?;
+        if items.is_empty() {
+            return Err(format!("`{name}` is empty; an empty list is left out"));
+        }
+        if items.len() > 100 {
+            return Err(format!(
+                "`{name}` has {} snapshots, more than 100",
+                items.len()
+            ));
+        }
+        let mut hashes: Vec<&str> = Vec::new();
+        for (j, item) in items.iter().enumerate() {
+            let hash = check_archived(&format!("{name}[{j}]"), item)?;
+            if hashes.contains(&hash) {
+                return Err(format!("`{name}[{j}].sha256` {hash} is listed twice"));
+            }
+            hashes.push(hash);
+        }
+    }
     Ok(())
+}
+
+/// One snapshot of a source's `archived` list; returns its hash.
+fn check_archived<'n>(ctx: &str, item: &'n Node) -> Result<&'n str, String> {
+    let fields = item.as_object(ctx)?;
+    check_fields(fields, ARCHIVED_FIELDS, &format!("{ctx}."))?;
+    let field = |name: &str| get(fields, name).ok_or_else(|| format!("no field `{ctx}.{name}`"));
+    let hash = field("sha256")?.as_str(&format!("{ctx}.sha256"))?;
+    if !is_lower_hex(hash, 64) {
+        return Err(format!(
+            "`{ctx}.sha256` {hash:?} is not 64 lowercase hex digits"
+        ));
+    }
+    let size = field("size")?.as_integer(&format!("{ctx}.size"))?;
+    if size == 0 || size > (1 << 53) - 1 {
+        return Err(format!("`{ctx}.size` is {size}, not from 1 to 2^53 - 1"));
+    }
+    let media_type = field("media_type")?.as_str(&format!("{ctx}.media_type"))?;
+    let token = |part: &str| {
+        part.as_bytes()
+            .first()
+            .is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+            && part
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"!#$&-^_.+".contains(&b))
+    };
+    if media_type.len() > 255
+        || !media_type
+            .split_once('/')
+            .is_some_and(|(a, b)| token(a) && token(b))
+    {
+        return Err(format!(
+            "`{ctx}.media_type` {media_type:?} is not a lowercase type/subtype"
+        ));
+    }
+    check_date(&format!("{ctx}.captured_at"), field("captured_at")?)?;
+    let url = get(fields, "url");
+    if let Some(url) = url {
+        let name = format!("{ctx}.url");
+        let url = url.as_str(&name)?;
+        check_no_control(&name, url, false)?;
+        if url.len() > 2000 || !is_http_url(url) {
+            return Err(format!(
+                "`{name}` {url:?} is not an absolute http or https URL of at most 2,000 bytes"
+            ));
+        }
+    }
+    if let Some(status) = get(fields, "status") {
+        let status = status.as_integer(&format!("{ctx}.status"))?;
+        if !(100..=599).contains(&status) {
+            return Err(format!("`{ctx}.status` is {status}, not an HTTP status"));
+        }
+        if url.is_none() {
+            return Err(format!("`{ctx}.status` is given without `{ctx}.url`"));
+        }
+    }
+    Ok(hash)
 }
 
 /// Section 1: an absolute URL as the WHATWG URL Standard parses it (the `url` crate is an
@@ -1802,6 +1931,46 @@ mod tests {
         verify(&revised(&status_only, "status"), None).expect("a status revision");
         fails_at(&revised(LINE2, "status"), None, 2);
         fails_at(&revised(LINE1, "update"), None, 2);
+    }
+
+    #[test]
+    fn evidence_revisions_change_only_the_snapshots() {
+        let item = r#"{"sha256":"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855","size":12,"media_type":"application/pdf","captured_at":"2025-08-13"}"#;
+        let archived = replace_once(
+            LINE1,
+            r#""quote":"currently stands at 95,300"}"#,
+            &format!(r#""quote":"currently stands at 95,300","archived":[{item}]}}"#),
+        );
+        let revised = |claim_source: &str, kind: &str| -> Vec<u8> {
+            let claim_start = claim_source.find(r#""claim":{"#).unwrap_or_default();
+            let line2 = format!(
+                "{}{}",
+                &LINE2[..LINE2.find(r#""claim":{"#).unwrap_or_default()],
+                &claim_source[claim_start..]
+            )
+            .replace(r#""kind":"update""#, &format!(r#""kind":"{kind}""#));
+            export(&[LINE1, &line2])
+        };
+        verify(&revised(&archived, "evidence"), None).expect("an evidence revision");
+        verify(&revised(&archived, "update"), None).expect("an update may add snapshots too");
+        fails_at(&revised(&archived, "status"), None, 2);
+        fails_at(&revised(LINE2, "evidence"), None, 2);
+        let retracted = replace_once(&archived, r#""status":"active""#, r#""status":"retracted""#);
+        fails_at(&revised(&retracted, "evidence"), None, 2);
+        for (from, to) in [
+            (r#""size":12"#, r#""size":0"#),
+            (r#""size":12"#, r#""size":"12""#),
+            ("application/pdf", "PDF"),
+            (
+                r#""captured_at":"2025-08-13""#,
+                r#""captured_at":"2025-08-13","status":200"#,
+            ),
+            (r#","media_type":"application/pdf""#, ""),
+            (item, &format!("{item},{item}")),
+        ] {
+            let bad = replace_once(&archived, from, to);
+            fails_at(&revised(&bad, "evidence"), None, 2);
+        }
     }
 
     #[test]

@@ -25,6 +25,7 @@ pub fn cmd_add<S: Storage>(ctx: &mut Ctx<'_, S>, args: AddArgs) -> CliResult<Exi
         ));
     }
     let context = env.submit_context()?;
+    super::snapshots_held(&ledgers.evidence(env), &command)?;
     io.stop.check()?;
     let receipt = ledgers.submit_one(env, io.err, command, &context)?;
     super::print_committed_id(io.out, &receipt)?;

@@ -7,8 +7,9 @@ use crate::env::Env;
 use crate::error::{CliError, CliResult, Exit};
 use crate::io::Io;
 use crate::progress::Progress;
+use claimledger_store::evidence::CopyError;
 use claimledger_store::{
-    verify_bundle, BundleCheckpoint, Ledger, SledStorage, Storage, StoreError,
+    verify_bundle, BundleCheckpoint, EvidenceStore, Ledger, SledStorage, Storage, StoreError,
 };
 use std::io::BufRead;
 use std::path::Path;
@@ -27,7 +28,7 @@ pub fn cmd_init<S: Storage>(ctx: &mut Ctx<'_, S>, args: InitArgs) -> CliResult<E
                 env.ledger_dir.display()
             ));
         }
-        Some(bundle) => restore(env, io, bundle, args.origin)?,
+        Some(bundle) => restore(env, io, bundle, args.origin, args.evidence.as_deref())?,
     }
     Ok(Exit::SUCCESS)
 }
@@ -36,7 +37,13 @@ pub fn cmd_init<S: Storage>(ctx: &mut Ctx<'_, S>, args: InitArgs) -> CliResult<E
 /// into place only when complete: an interrupted restore leaves no half-built ledger behind.
 /// The ledger keeps the origin the bundle names, so that its checkpoints go on from the
 /// original's; a bundle from before bundles named one takes `--origin`, or a default.
-fn restore(env: &Env, io: &mut Io, bundle: &Path, given_origin: Option<String>) -> CliResult {
+fn restore(
+    env: &Env,
+    io: &mut Io,
+    bundle: &Path,
+    given_origin: Option<String>,
+    evidence: Option<&Path>,
+) -> CliResult {
     let name = bundle.display().to_string();
     super::refuse_import_file(io, bundle)?;
     let dir = &env.ledger_dir;
@@ -81,6 +88,23 @@ fn restore(env: &Env, io: &mut Io, bundle: &Path, given_origin: Option<String>) 
         (None, given) => super::checkpoint::origin_for(env, given)?,
     };
     let origin = origin.as_str();
+    let supplied = match (evidence, report.snapshots.len()) {
+        (Some(dir), _) if !dir.is_dir() => {
+            return Err(CliError::input(format!(
+                "--evidence {}: not a directory",
+                dir.display()
+            )))
+        }
+        (Some(dir), _) => Some(EvidenceStore::flat(dir)),
+        (None, 0) => None,
+        (None, count) => {
+            return Err(CliError::input(format!(
+                "{name}: its entries name {}; give the directory `claims export --evidence DIR` \
+                 wrote them to with --evidence DIR, so that the restored ledger holds them",
+                crate::output::plural(count as u64, "snapshot", "snapshots")
+            )))
+        }
+    };
     // A bundle with a header has one line before its entries.
     let skip = usize::from(report.checkpoint != BundleCheckpoint::Absent);
 
@@ -89,6 +113,33 @@ fn restore(env: &Env, io: &mut Io, bundle: &Path, given_origin: Option<String>) 
     let staging = dir.with_file_name(format!(".{file_name}.restoring-{}", std::process::id()));
     let result =
         build(env, io, bundle, &staging, origin, skip, report.head.count).and_then(|head| {
+            if let Some(supplied) = &supplied {
+                let store = EvidenceStore::of_ledger(&staging);
+                for r in &report.snapshots {
+                    let what = format!(
+                        "snapshot {} of source {} of claim {} (entry {})",
+                        r.sha256,
+                        r.source + 1,
+                        r.claim_id,
+                        r.seq
+                    );
+                    match store.put_from(supplied, &r.sha256, r.size) {
+                        Ok(Some(_)) => {}
+                        Ok(None) => {
+                            return Err(CliError::input(format!(
+                                "--evidence {}: {what} is not there, so no ledger was made",
+                                supplied.root().display()
+                            )))
+                        }
+                        Err(CopyError::Write(e)) => return Err(CliError::io(e.to_string())),
+                        Err(e) => {
+                            return Err(CliError::input(format!(
+                                "--evidence: {what}: {e}, so no ledger was made"
+                            )))
+                        }
+                    }
+                }
+            }
             if head != report.head {
                 return Err(CliError::integrity(format!(
                     "{name} changed while it was restored (head {head}, verified {})",

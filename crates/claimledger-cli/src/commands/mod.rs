@@ -1,10 +1,12 @@
 //! One module per command; `run` dispatches.
 
 mod add;
+mod archive;
 mod checkpoint;
 mod compare;
 mod completions;
 mod demo;
+mod evidence;
 mod export;
 mod head;
 mod history;
@@ -43,6 +45,8 @@ pub fn run<S: Storage + Sync>(ctx: &mut Ctx<'_, S>, command: Command) -> CliResu
         Command::Add(add) => add::cmd_add(ctx, add),
         Command::Revise(revise) => revise::cmd_revise(ctx, revise),
         Command::Import(import) => import::cmd_import(ctx, import),
+        Command::Archive(archive) => archive::cmd_archive(ctx, archive),
+        Command::Evidence(evidence) => evidence::cmd_evidence(ctx, evidence),
         Command::Show(show) => show::cmd_show(ctx, show),
         Command::List(list) => list::cmd_list(ctx, list),
         Command::History(history) => history::cmd_history(ctx, history),
@@ -255,6 +259,18 @@ fn print_committed_id(
         Err(e) => Err(CliError::io(format!(
             "claim {} was recorded as entry {}, but its id could not be written: {e}",
             receipt.claim_id, receipt.seq
+        ))),
+    }
+}
+
+/// A claim written with `add` or `revise` may list only snapshots the evidence store holds:
+/// `claims archive` keeps them, `claims import --evidence-dir` brings them.
+fn snapshots_held(store: &claimledger_store::EvidenceStore, command: &InputCommand) -> CliResult {
+    match store.first_missing(command) {
+        None => Ok(()),
+        Some((field, sha256)) => Err(CliError::input(format!(
+            "field `{field}`: the ledger keeps no snapshot {sha256}; keep one with `claims \
+             archive`, or bring it with `claims import --evidence-dir DIR`"
         ))),
     }
 }

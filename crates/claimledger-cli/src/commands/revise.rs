@@ -12,6 +12,7 @@ const CLEARABLE: [&str; 6] = ["value", "period", "stated_on", "method", "sources
 pub fn cmd_revise<S: Storage>(ctx: &mut Ctx<'_, S>, args: ReviseArgs) -> CliResult<Exit> {
     let Ctx { env, io, ledgers } = ctx;
     let context = env.submit_context()?;
+    let store = ledgers.evidence(env);
     let ledger = ledgers.write(env, io.err)?;
     let command = match &args.json {
         Some(path) => {
@@ -92,6 +93,7 @@ pub fn cmd_revise<S: Storage>(ctx: &mut Ctx<'_, S>, args: ReviseArgs) -> CliResu
                 .map_err(|e| CliError::input(e.to_string()))?
         }
     };
+    super::snapshots_held(&store, &command)?;
     io.stop.check()?;
     let receipts = ledger.submit(&[command], &context)?;
     let receipt = &receipts[0];

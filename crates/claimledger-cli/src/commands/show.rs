@@ -97,6 +97,23 @@ pub fn write_claim(out: &mut dyn Write, state: &ClaimState) -> std::io::Result<(
         if let Some(quote) = &source.quote {
             rows.push(("", format!("   “{quote}”")));
         }
+        for archived in &source.archived {
+            let fetched = match (&archived.url, archived.status) {
+                (Some(url), Some(status)) => format!(", fetched {url}: {status}"),
+                (Some(url), None) => format!(", from {url}"),
+                _ => String::new(),
+            };
+            rows.push((
+                "",
+                format!(
+                    "   snapshot {} ({}, {}, captured {}{fetched})",
+                    archived.sha256,
+                    archived.media_type,
+                    output::bytes(archived.size),
+                    archived.captured_at
+                ),
+            ));
+        }
     }
     rows.push((
         "revision",

@@ -4,9 +4,13 @@ use super::{parse_head, print_json};
 use crate::cli::VerifyArgs;
 use crate::ctx::Ctx;
 use crate::error::{CliError, CliResult, Exit, ExitKind};
+use crate::io::Io;
 use crate::output;
 use crate::progress::Progress;
-use claimledger_store::{verify_bundle, BundleCheckpoint, BundleReport, Head, Problem, Storage};
+use claimledger_store::{
+    verify_bundle, BundleCheckpoint, BundleReport, EvidenceStore, Head, Problem, SnapshotRef,
+    Storage,
+};
 use serde_json::json;
 use std::io::Write;
 
@@ -23,6 +27,7 @@ pub fn cmd_verify<S: Storage + Sync>(ctx: &mut Ctx<'_, S>, args: VerifyArgs) -> 
         .map(|k| super::verify_proof::verifier_key(io, k))
         .transpose()?;
     let mut bundle_info = None;
+    let mut snapshots = Snapshots::default();
     let (what, head, entries, claims, problem) = match &args.bundle {
         Some(path) => {
             let name = path.display().to_string();
@@ -38,15 +43,40 @@ pub fn cmd_verify<S: Storage + Sync>(ctx: &mut Ctx<'_, S>, args: VerifyArgs) -> 
             progress.finish();
             let info = BundleInfo::of(&report);
             bundle_info = Some(info);
+            let problem = match (report.problem, &args.evidence) {
+                (None, Some(dir)) => {
+                    if !env.user_path(dir).is_dir() {
+                        return Err(CliError::input(format!(
+                            "--evidence {}: not a directory",
+                            dir.display()
+                        )));
+                    }
+                    snapshots.checked = true;
+                    check_snapshots(
+                        io,
+                        &EvidenceStore::flat(&env.user_path(dir)),
+                        &report.snapshots,
+                        &mut snapshots,
+                        &|r| r.claim_id.to_string(),
+                        &dir.display().to_string(),
+                    )?
+                }
+                (problem, _) => {
+                    snapshots.count = report.snapshots.len() as u64;
+                    snapshots.bytes = report.snapshots.iter().map(|r| r.size).sum();
+                    problem
+                }
+            };
             (
                 name,
                 report.head,
                 report.head.count,
                 report.claim_count,
-                report.problem,
+                problem,
             )
         }
         None => {
+            let store = ledgers.evidence(env);
             let ledger = ledgers.read_still(env, io.err)?;
             let progress = Progress::new(io, false, ledger.head().count, "checking", "entries");
             let report = ledger.verify_against(expect, &mut |checked| progress.set(checked))?;
@@ -57,6 +87,31 @@ pub fn cmd_verify<S: Storage + Sync>(ctx: &mut Ctx<'_, S>, args: VerifyArgs) -> 
                     super::checkpoint::check_against_checkpoint(io, ledger, path)?
                 }
                 (problem, _) => problem,
+            };
+            // Then the snapshots the log names, each hashed (docs/FORMAT.md, section 5).
+            let problem = match problem {
+                None => {
+                    snapshots.checked = true;
+                    let name = |r: &SnapshotRef| match ledger.claim(r.claim_id) {
+                        Ok(Some(state)) => state
+                            .key
+                            .map_or_else(|| r.claim_id.to_string(), |k| k.to_string()),
+                        _ => r.claim_id.to_string(),
+                    };
+                    let problem = check_snapshots(
+                        io,
+                        &store,
+                        &report.snapshots,
+                        &mut snapshots,
+                        &name,
+                        "the evidence store",
+                    )?;
+                    if problem.is_none() {
+                        note_unreferenced(io, &store, &report.snapshots);
+                    }
+                    problem
+                }
+                problem => problem,
             };
             (
                 "ledger".to_owned(),
@@ -80,6 +135,7 @@ pub fn cmd_verify<S: Storage + Sync>(ctx: &mut Ctx<'_, S>, args: VerifyArgs) -> 
         head,
         entries,
         claims,
+        &snapshots,
         &problem,
         expect,
     )?;
@@ -87,6 +143,67 @@ pub fn cmd_verify<S: Storage + Sync>(ctx: &mut Ctx<'_, S>, args: VerifyArgs) -> 
         None => Exit::SUCCESS,
         Some(_) => Exit::failed(ExitKind::Integrity),
     })
+}
+
+/// The snapshots the entries name, and whether their files were checked.
+#[derive(Default)]
+struct Snapshots {
+    count: u64,
+    bytes: u64,
+    checked: bool,
+}
+
+/// Hashes every snapshot of `refs` in `store`, in parallel; the first one missing, cut short or
+/// altered is the problem, naming its claim (by `name`), source and hash.
+fn check_snapshots(
+    io: &Io,
+    store: &EvidenceStore,
+    refs: &[SnapshotRef],
+    snapshots: &mut Snapshots,
+    name: &dyn Fn(&SnapshotRef) -> String,
+    place: &str,
+) -> CliResult<Option<Problem>> {
+    snapshots.count = refs.len() as u64;
+    snapshots.bytes = refs.iter().map(|r| r.size).sum();
+    let progress = Progress::bytes(io, refs.is_empty(), snapshots.bytes, "hashing snapshots");
+    let found = store
+        .check_all(refs, &|size| progress.add(size))
+        .map_err(|e| {
+            CliError::io(format!(
+                "cannot read the evidence in {}: {e}",
+                store.root().display()
+            ))
+        })?;
+    progress.finish();
+    Ok(found.map(|(r, fault)| Problem {
+        seq: None,
+        what: format!(
+            "snapshot {} of source {} of claim {} (named by entry {}) {fault}, in {}",
+            r.sha256,
+            r.source + 1,
+            name(&r),
+            r.seq,
+            place
+        ),
+    }))
+}
+
+/// Says so when the evidence store holds files no entry names: what a write interrupted
+/// between putting its snapshot in place and committing its entry leaves. Not damage.
+fn note_unreferenced(io: &mut Io, store: &EvidenceStore, refs: &[SnapshotRef]) {
+    let Ok((present, leftovers)) = store.list() else {
+        return;
+    };
+    let named: std::collections::HashSet<_> = refs.iter().map(|r| r.sha256).collect();
+    let unnamed = present.iter().filter(|h| !named.contains(h)).count() as u64;
+    if unnamed > 0 || leftovers > 0 {
+        io.say(format_args!(
+            "note: the evidence store holds {} that no entry names and {} (left by an \
+             interrupted archive or import; not damage)",
+            output::plural(unnamed, "snapshot file", "snapshot files"),
+            output::plural(leftovers as u64, "temporary file", "temporary files")
+        ));
+    }
 }
 
 /// What a bundle's first and last lines said, for the report.
@@ -142,6 +259,7 @@ fn write_report(
     head: Head,
     entries: u64,
     claims: u64,
+    snapshots: &Snapshots,
     problem: &Option<Problem>,
     expect: Option<Head>,
 ) -> CliResult {
@@ -158,6 +276,7 @@ fn write_report(
                 "checkpoint": bundle_info.map(|b| b.checkpoint),
                 "entries": entries,
                 "claims": claims,
+                "snapshots": {"count": snapshots.count, "bytes": snapshots.bytes, "checked": snapshots.checked},
                 "head": {"count": head.count, "hash": head.hash.to_hex()},
                 "expected_head": expect.map(|e| json!({"count": e.count, "hash": e.hash.to_hex()})),
                 "problem": problem,
@@ -173,6 +292,19 @@ fn write_report(
                 output::noun(entries, "entry", "entries"),
                 output::noun(claims, "claim", "claims")
             )?;
+            if snapshots.count > 0 {
+                write!(
+                    out,
+                    "; {} ({}) {}",
+                    output::plural(snapshots.count, "snapshot", "snapshots"),
+                    output::bytes(snapshots.bytes),
+                    if snapshots.checked {
+                        "hashed and intact"
+                    } else {
+                        "named, not checked (give --evidence DIR)"
+                    }
+                )?;
+            }
             if let Some(expect) = expect {
                 write!(out, "; holds the expected head {expect}")?;
             }

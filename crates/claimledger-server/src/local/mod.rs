@@ -456,12 +456,18 @@ impl ClientSignals {
 /// The ledger, as a session reaches it.
 #[derive(Debug)]
 pub struct SessionLedger {
+    dir: std::path::PathBuf,
     views: Arc<Views>,
     writer: Writer,
     link: Rc<Link>,
 }
 
 impl SessionLedger {
+    /// The ledger's directory, as the server names it.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
     /// The latest view: what every reader sees now.
     pub fn view(&self) -> View {
         self.views.latest()
@@ -501,6 +507,7 @@ impl SessionLedger {
 #[derive(Debug)]
 pub(crate) struct Local {
     pub commands: Arc<dyn LocalCommands>,
+    pub ledger_dir: std::path::PathBuf,
     pub views: Arc<Views>,
     pub writer: Writer,
     pub limits: Limits,
@@ -651,6 +658,7 @@ fn session(stream: UnixStream, local: &Local) {
             link: Rc::clone(&link),
         },
         ledger: SessionLedger {
+            dir: local.ledger_dir.clone(),
             views: Arc::clone(&local.views),
             writer: local.writer.clone(),
             link: Rc::clone(&link),

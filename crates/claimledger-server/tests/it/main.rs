@@ -7,5 +7,6 @@
 
 mod api;
 mod browser;
+mod evidence;
 mod hostile;
 mod support;
