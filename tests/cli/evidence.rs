@@ -857,3 +857,111 @@ fn hostile_servers_end_in_a_capture_or_a_one_line_error() {
         ledger.assert_verifies();
     }
 }
+
+/// `archive`, `evidence list|get`, `export --evidence`, `import --evidence-dir` and `verify`
+/// beside `claims serve`, which runs them: each prints the same bytes and exits with the same
+/// code as on a copy of the ledger with no server, refusals included. A fetch is made by the
+/// server (a WARC file's record ids differ from one capture to the next, so its snapshot is
+/// checked rather than compared).
+#[test]
+fn evidence_commands_beside_a_server_say_what_they_say_alone() {
+    let web = TestServer::start();
+    let alone = ledger_with_claim(&web.url("/page"));
+    alone.import(&format!(
+        r#"{{"key":"loop","subject":"s","claimant":"c","statement":"x","sources":[{{"publisher":"P","url":"{}"}}]}}"#,
+        web.url("/loop-a")
+    ));
+    let saved = b"a saved copy of the report".to_vec();
+    let saved_hash = sha256_hex(&saved);
+    alone.write("saved.txt", &saved);
+    let incoming = b"a copy brought from elsewhere".to_vec();
+    let incoming_hash = sha256_hex(&incoming);
+    std::fs::create_dir(alone.root().join("incoming")).unwrap();
+    std::fs::write(
+        alone.root().join("incoming").join(&incoming_hash),
+        &incoming,
+    )
+    .unwrap();
+    alone.write(
+        "in.jsonl",
+        format!(
+            r#"{{"key":"brought","subject":"s","claimant":"c","statement":"y","sources":[{{"publisher":"P","archived":[{{"sha256":"{incoming_hash}","size":{},"media_type":"text/plain","captured_at":"2025-08-12"}}]}}]}}"#,
+            incoming.len()
+        ) + "\n",
+    );
+    let beside = Ledger::uninitialised();
+    crate::support::copy_dir(alone.root(), beside.root()).unwrap();
+    let server = crate::serve::serve(&beside, &[]);
+    let socket = beside.dir().join("serve.sock");
+    let commands: &[&[&str]] = &[
+        &[
+            "archive",
+            "mz",
+            "--source",
+            "1",
+            "--file",
+            "saved.txt",
+            "--captured-at",
+            "2025-08-13",
+        ],
+        &["archive", "mz", "--source", "1", "--file", "saved.txt"],
+        &["archive", "mz", "--source", "1", "--file", "absent.txt"],
+        &["archive", "mz", "--source", "9", "--file", "saved.txt"],
+        &["archive", "mz", "--source", "3", "--fetch"],
+        &["archive", "loop", "--source", "1", "--fetch"],
+        &["import", "in.jsonl"],
+        &["import", "in.jsonl", "--evidence-dir", "incoming"],
+        &["evidence", "list"],
+        &["evidence", "list", "mz", "--json"],
+        &["evidence", "get", &saved_hash],
+        &["evidence", "get", &incoming_hash, "--out", "got.txt"],
+        &["evidence", "get", &incoming_hash, "--out", "got.txt"],
+        &["evidence", "get", &"0".repeat(64)],
+        &["show", "brought"],
+        &["export", "--evidence", "snapshots"],
+        &["verify"],
+    ];
+    for args in commands {
+        assert!(socket.exists(), "the server's socket, before {args:?}");
+        let a = alone.run(args);
+        let b = beside.run(args);
+        assert_eq!(
+            a.status.code(),
+            b.status.code(),
+            "{args:?}: {}",
+            text(&b.stderr)
+        );
+        assert_eq!(
+            text(&a.stdout),
+            text(&b.stdout),
+            "{args:?}: standard output"
+        );
+        assert_eq!(text(&a.stderr), text(&b.stderr), "{args:?}: standard error");
+    }
+    for name in ["got.txt", &format!("snapshots/{saved_hash}")] {
+        assert_eq!(
+            std::fs::read(alone.root().join(name)).unwrap(),
+            std::fs::read(beside.root().join(name)).unwrap(),
+            "{name}"
+        );
+    }
+    assert_eq!(
+        std::fs::read(beside.root().join("got.txt")).unwrap(),
+        incoming
+    );
+
+    // A fetch, made by the server: a WARC file of the page, kept and verified.
+    let out = beside.run(&["archive", "mz", "--source", "2", "--fetch", "--json"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let json: Json = serde_json::from_slice(&out.stdout).unwrap();
+    let hash = json["archived"]["sha256"].as_str().unwrap().to_owned();
+    assert_eq!(json["archived"]["url"], web.url("/page").as_str());
+    let warc = beside.run(&["evidence", "get", &hash]);
+    assert!(warc.status.success(), "{}", text(&warc.stderr));
+    assert_eq!(sha256_hex(&warc.stdout), hash);
+    assert!(warc.stdout.starts_with(b"WARC/1.1\r\n"));
+    assert!(String::from_utf8_lossy(&warc.stdout).contains("121,507 named Russian military dead"));
+    let verified = beside.assert_verifies();
+    assert!(verified.contains("3 snapshots ("), "{verified}");
+    drop(server);
+}

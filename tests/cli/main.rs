@@ -9,6 +9,7 @@
 
 mod add;
 mod bad_input;
+mod beside;
 mod bundles;
 mod busy;
 mod concurrency;

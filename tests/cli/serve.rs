@@ -7,9 +7,9 @@ use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 /// A `claims serve` process, killed if the test fails before it stops.
-struct Serving {
-    child: Child,
-    base: String,
+pub struct Serving {
+    pub child: Child,
+    pub base: String,
 }
 
 impl Drop for Serving {
@@ -19,11 +19,16 @@ impl Drop for Serving {
     }
 }
 
-fn serve(ledger: &Ledger, args: &[&str]) -> Serving {
+pub fn serve(ledger: &Ledger, args: &[&str]) -> Serving {
     let mut all = vec!["serve", "--listen", "127.0.0.1:0"];
     all.extend_from_slice(args);
-    let mut child = ledger
-        .std_cmd(&all)
+    start(ledger.std_cmd(&all))
+}
+
+/// Starts `command`, a `claims serve` on a loopback port of its choosing, and waits until it
+/// serves (it says where on its first line).
+pub fn start(mut command: std::process::Command) -> Serving {
+    let mut child = command
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -42,7 +47,7 @@ fn serve(ledger: &Ledger, args: &[&str]) -> Serving {
     Serving { child, base }
 }
 
-fn agent() -> ureq::Agent {
+pub fn agent() -> ureq::Agent {
     ureq::Agent::config_builder()
         .http_status_as_error(false)
         .timeout_global(Some(Duration::from_secs(5)))

@@ -49,8 +49,23 @@ impl Args {
     /// Parses the command line as `Args::try_parse` does, then groups the source flags of `add`
     /// and `revise` by where they stood ([`FieldArgs::group_sources`]).
     pub fn parse_with_sources() -> Result<Args, clap::Error> {
+        Args::parse_from(std::env::args_os(), true)
+    }
+
+    /// [`Args::parse_with_sources`] of `argv`; `env`: whether clap reads `CLAIMS_LEDGER` and
+    /// `CLAIMS_AUTHOR` from this process's environment.
+    pub fn parse_from(
+        argv: impl IntoIterator<Item = std::ffi::OsString>,
+        env: bool,
+    ) -> Result<Args, clap::Error> {
         use clap::{CommandFactory, FromArgMatches};
-        let matches = Args::command().try_get_matches()?;
+        let mut command = Args::command();
+        if !env {
+            command = command
+                .mut_arg("ledger", |arg| arg.env(None))
+                .mut_arg("author", |arg| arg.env(None));
+        }
+        let matches = command.try_get_matches_from(argv)?;
         let mut args = Args::from_arg_matches(&matches)?;
         match (&mut args.command, matches.subcommand()) {
             (Command::Add(add), Some(("add", sub))) => add.fields.group_sources(sub),

@@ -3,6 +3,7 @@
 
 use crate::cli::Args;
 use crate::error::{CliError, CliResult};
+use crate::io::remark;
 use crate::output;
 use claimledger_core::{input, Timestamp};
 use claimledger_store::{
@@ -49,16 +50,26 @@ pub struct Env {
     pub ledger_named: bool,
     pub wait: Duration,
     pub author: Option<String>,
+    /// `--quiet`: no remarks, no progress bars.
     pub quiet: bool,
     pub pinned_now: Option<Timestamp>,
     /// The watchdog's limit; `None`: off.
     pub stall_timeout: Option<Duration>,
     /// The largest private copy a read command makes of a ledger the user may not write.
     pub copy_bytes_max: u64,
+    /// The user's working directory, when the command runs in another process (`claims
+    /// serve`): where a relative directory the user names is (`publish`, `export --evidence`,
+    /// `import --evidence-dir`). `None`: this process's.
+    pub cwd: Option<PathBuf>,
+    /// The user's `AWS_*` variables, when the command runs in another process (`publish` to
+    /// S3). `None`: this process's.
+    pub aws: Option<Vec<(String, String)>>,
 }
 
 impl Env {
-    pub fn from_args(args: &Args) -> CliResult<Env> {
+    /// What `args` and the environment variables (read through `var`, as `std::env::var` reads
+    /// them: a value that is not Unicode counts as absent) say.
+    pub fn from_args(args: &Args, var: &dyn Fn(&str) -> Option<String>) -> CliResult<Env> {
         if !args.wait.is_finite() || args.wait < 0.0 || args.wait > WAIT_MAX.as_secs_f64() {
             return Err(CliError::input(format!(
                 "--wait {}: expected seconds from 0 to {}",
@@ -66,13 +77,13 @@ impl Env {
                 WAIT_MAX.as_secs()
             )));
         }
-        let pinned_now = match std::env::var(NOW_VAR) {
-            Ok(text) => Some(parse_now(&text)?),
-            Err(_) => None,
+        let pinned_now = match var(NOW_VAR) {
+            Some(text) => Some(parse_now(&text)?),
+            None => None,
         };
-        let stall_timeout = match std::env::var(STALL_TIMEOUT_VAR) {
-            Err(_) => Some(crate::watchdog::DEFAULT_STALL_TIMEOUT),
-            Ok(text) => match text.trim().parse::<f64>() {
+        let stall_timeout = match var(STALL_TIMEOUT_VAR) {
+            None => Some(crate::watchdog::DEFAULT_STALL_TIMEOUT),
+            Some(text) => match text.trim().parse::<f64>() {
                 Ok(0.0) => None,
                 Ok(s) if s.is_finite() && s > 0.0 && s <= WAIT_MAX.as_secs_f64() => {
                     Some(Duration::from_secs_f64(s))
@@ -85,9 +96,9 @@ impl Env {
                 }
             },
         };
-        let copy_bytes_max = match std::env::var(COPY_MAX_VAR) {
-            Err(_) => COPY_MAX_MB_DEFAULT * 1_000_000,
-            Ok(text) => match text.trim().parse::<u64>() {
+        let copy_bytes_max = match var(COPY_MAX_VAR) {
+            None => COPY_MAX_MB_DEFAULT * 1_000_000,
+            Some(text) => match text.trim().parse::<u64>() {
                 Ok(mb) if mb <= u64::MAX / 1_000_000 => mb * 1_000_000,
                 _ => {
                     return Err(CliError::input(format!(
@@ -108,6 +119,8 @@ impl Env {
             quiet: args.quiet,
             pinned_now,
             stall_timeout,
+            cwd: None,
+            aws: None,
         })
     }
 
@@ -117,7 +130,7 @@ impl Env {
     /// with a remark that says so and what it cost.
     /// A ledger of store format 3 is read as it is, its Merkle tree computed from the log for
     /// this run (docs/FORMAT.md, "Version changes"); the next command that writes upgrades it.
-    pub fn open(&self) -> CliResult<CliLedger> {
+    pub fn open(&self, err: &mut dyn std::io::Write) -> CliResult<CliLedger> {
         let storage = match SledStorage::open_read(&self.ledger_dir, self.wait) {
             Ok(storage) => storage,
             Err(error) if is_not_writable(&error) => {
@@ -151,7 +164,10 @@ impl Env {
                     }
                     other => CliError::from(other),
                 })?;
-                self.say(format_args!(
+                remark(
+                    err,
+                    self.quiet,
+                    format_args!(
                     "note: you may not write to the ledger in {} ({}), so this reads a private \
                      copy of it: {} copied in {} to {}, removed afterwards",
                     self.ledger_dir.display(),
@@ -159,25 +175,30 @@ impl Env {
                     output::bytes(copy.bytes),
                     output::duration(copy.elapsed),
                     copy.dir.display()
-                ));
+                ),
+                );
                 storage
             }
             Err(error) => return Err(error.into()),
         };
         if storage.tree_computed_in_memory() {
-            self.say(format_args!(
-                "note: {} is in store format 3; its Merkle tree is computed from the log for \
+            remark(
+                err,
+                self.quiet,
+                format_args!(
+                    "note: {} is in store format 3; its Merkle tree is computed from the log for \
                  each command until a command that writes (add, revise, import) upgrades it to \
                  format 4",
-                self.ledger_dir.display()
-            ));
+                    self.ledger_dir.display()
+                ),
+            );
         }
         Ok(Ledger::open(Watched::new(storage))?)
     }
 
     /// Opens the ledger to append to it. A ledger of store format 3 has its Merkle tree rebuilt
     /// now, once (Ledger::open), which this says.
-    pub fn open_to_write(&self) -> CliResult<CliLedger> {
+    pub fn open_to_write(&self, err: &mut dyn std::io::Write) -> CliResult<CliLedger> {
         let storage = SledStorage::open(&self.ledger_dir, self.wait).map_err(|error| {
             if is_not_writable(&error) {
                 CliError::io(format!(
@@ -191,13 +212,26 @@ impl Env {
             }
         })?;
         if let Some(entries) = storage.upgrade_pending() {
-            self.say(format_args!(
+            remark(
+                err,
+                self.quiet,
+                format_args!(
                 "upgrading the ledger's Merkle tree to the standard SHA-256 tree (store format \
                  4): {}…",
                 output::plural(entries, "entry", "entries")
-            ));
+            ),
+            );
         }
         Ok(Ledger::open(Watched::new(storage))?)
+    }
+
+    /// A path the user named, as this process finds it: relative to the user's working
+    /// directory ([`Env::cwd`]) when the command runs in another process.
+    pub fn user_path(&self, path: &std::path::Path) -> PathBuf {
+        match &self.cwd {
+            Some(cwd) => cwd.join(path),
+            None => path.to_owned(),
+        }
     }
 
     pub fn now(&self) -> Timestamp {
@@ -222,13 +256,6 @@ impl Env {
                 IdBits::Random
             },
         })
-    }
-
-    /// Prints a remark for people (not a result) on standard error, unless --quiet.
-    pub fn say(&self, message: impl std::fmt::Display) {
-        if !self.quiet {
-            crate::error::stderr_line(&message.to_string());
-        }
     }
 }
 

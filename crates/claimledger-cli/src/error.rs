@@ -3,6 +3,18 @@
 use claimledger_store::{StoreError, SubmitError};
 use std::process::ExitCode;
 
+/// How a command ended: the process's exit code (README, "Exit codes").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Exit(pub u8);
+
+impl Exit {
+    pub const SUCCESS: Exit = Exit(0);
+
+    pub fn failed(kind: ExitKind) -> Exit {
+        Exit(kind as u8)
+    }
+}
+
 /// The exit codes `claims` uses (README, "Exit codes").
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ExitKind {
@@ -32,6 +44,13 @@ impl CliError {
     pub fn input(message: impl Into<String>) -> CliError {
         CliError::Failed {
             kind: ExitKind::Input,
+            message: message.into(),
+        }
+    }
+
+    pub fn busy(message: impl Into<String>) -> CliError {
+        CliError::Failed {
+            kind: ExitKind::Busy,
             message: message.into(),
         }
     }
@@ -68,22 +87,23 @@ impl CliError {
         }
     }
 
-    /// Prints the error as one line on standard error and gives the exit code.
-    pub fn report(self) -> ExitCode {
+    /// Prints the error as one line on standard error (`err`) and gives the exit code.
+    pub fn report(self, err: &mut dyn std::io::Write) -> Exit {
         match self {
-            CliError::BrokenPipe => ExitCode::SUCCESS,
+            CliError::BrokenPipe => Exit::SUCCESS,
             CliError::Failed { kind, message } => {
                 let one_line = message.replace(['\n', '\r'], " ");
                 // Standard error itself may be closed or full; the exit code still tells.
-                stderr_line(&format!("error: {one_line}"));
-                ExitCode::from(kind as u8)
+                let _ = err.write_all(format!("error: {one_line}\n").as_bytes());
+                Exit::failed(kind)
             }
         }
     }
 }
 
-/// Writes one line to standard error, ignoring failure: `eprintln!` would panic on a closed
-/// or full standard error.
+/// Writes one line to the process's standard error, ignoring failure: `eprintln!` would panic
+/// on a closed or full standard error. For what a process says outside any command (the
+/// watchdog, Ctrl-C); commands write to their `Io`.
 pub fn stderr_line(line: &str) {
     use std::io::Write;
     let mut stderr = std::io::stderr().lock();
@@ -155,6 +175,12 @@ impl From<std::io::Error> for CliError {
 
 pub type CliResult<T = ()> = Result<T, CliError>;
 
+impl From<Exit> for ExitCode {
+    fn from(exit: Exit) -> ExitCode {
+        ExitCode::from(exit.0)
+    }
+}
+
 /// Reports a command-line parsing failure: help and version go to standard output as clap
 /// renders them; a usage error becomes one line and exit code 2, like every other bad input.
 pub fn usage(error: clap::Error) -> ExitCode {
@@ -167,7 +193,7 @@ pub fn usage(error: clap::Error) -> ExitCode {
             let mut out = std::io::stdout().lock();
             match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
                 Ok(()) => ExitCode::SUCCESS,
-                Err(e) => CliError::from(e).report(),
+                Err(e) => CliError::from(e).report(&mut std::io::stderr()).into(),
             }
         }
         ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
@@ -185,7 +211,9 @@ pub fn usage(error: clap::Error) -> ExitCode {
                 .collect();
             let joined = paragraph.join(" ");
             let message = joined.strip_prefix("error: ").unwrap_or(&joined);
-            CliError::input(format!("{message} (see `claims --help`)")).report()
+            CliError::input(format!("{message} (see `claims --help`)"))
+                .report(&mut std::io::stderr())
+                .into()
         }
     }
 }

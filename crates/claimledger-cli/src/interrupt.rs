@@ -75,16 +75,6 @@ pub fn check() -> Result<(), CliError> {
     Ok(())
 }
 
-/// A command that stopped for Ctrl-C (its staged entries left behind, never read, removed by
-/// the next write) but cannot return while a thread of its own is blocked reading the input:
-/// reports and exits as the handler would.
-pub fn exit_if_stopping() {
-    if PHASE.load(Ordering::SeqCst) == Phase::Stopping as u8 {
-        stderr_line(&format!("error: {}", message()));
-        std::process::exit(ExitKind::Interrupted as i32);
-    }
-}
-
 /// The write is about to land: from now on Ctrl-C waits for it.
 pub fn committing() {
     let _ = PHASE.compare_exchange(

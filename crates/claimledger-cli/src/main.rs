@@ -1,13 +1,16 @@
-//! `claims`: the command-line tool of claimledger. This file only parses arguments and owns
-//! exit codes; each command lives in `commands/`.
+//! `claims`: the command-line tool of claimledger. This file only parses arguments, chooses
+//! where the command runs, and owns exit codes; each command lives in `commands/`.
 
 mod cli;
 mod commands;
+mod ctx;
 mod env;
 mod error;
 mod interrupt;
+mod io;
 mod output;
 mod progress;
+mod served;
 mod watchdog;
 
 use std::process::ExitCode;
@@ -24,8 +27,44 @@ fn main() -> ExitCode {
         Ok(args) => args,
         Err(error) => return error::usage(error),
     };
-    match commands::run(args) {
-        Ok(code) => code,
-        Err(error) => error.report(),
+    if let Some(exit) = served::beside_server(&args) {
+        return exit.into();
     }
+    run_here(args).into()
+}
+
+/// Runs the command in this process, on the process's own streams and files.
+fn run_here(args: cli::Args) -> error::Exit {
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let mut err = std::io::stderr();
+    let stdin = std::io::stdin();
+    let mut input = stdin.lock();
+    let env = match env::Env::from_args(&args, &|name| std::env::var(name).ok()) {
+        Ok(env) => env,
+        Err(error) => return error.report(&mut err),
+    };
+    watchdog::start(env.stall_timeout);
+    let mut ledgers = ctx::LocalLedgers::default();
+    let quiet = env.quiet;
+    let mut ctx = ctx::Ctx {
+        env,
+        io: io::Io {
+            out: &mut out,
+            err: &mut err,
+            input: &mut input,
+            files: &mut io::LocalFiles,
+            stop: &mut io::LocalStop,
+            bars: &io::local_bars,
+            quiet,
+        },
+        ledgers: &mut ledgers,
+    };
+    let exit = match commands::run(&mut ctx, args.command) {
+        Ok(exit) => exit,
+        Err(error) => error.report(ctx.io.err),
+    };
+    // As the process's own exit would: what is left of a line, if it can still be written.
+    let _ = ctx.io.out.flush();
+    exit
 }

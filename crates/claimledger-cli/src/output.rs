@@ -2,27 +2,7 @@
 //! read commands (documented in docs/CLI.md; change them only by adding fields).
 
 use claimledger_core::decide::ClaimState;
-pub use claimledger_formats::text::{figure, group_digits, period, timestamp};
-
-/// A count as people read it: `1,234,567`.
-pub fn count(n: u64) -> String {
-    group_digits(&n.to_string())
-}
-
-/// A count and its noun, the noun in the singular for one: `1 entry`, `2,048 entries`.
-pub fn plural(n: u64, one: &str, many: &str) -> String {
-    format!("{} {}", count(n), noun(n, one, many))
-}
-
-/// The noun for a count: `one` for 1, else `many`. For result lines that scripts read, whose
-/// digits stay ungrouped (`imported 2048 entries`).
-pub fn noun<'a>(n: u64, one: &'a str, many: &'a str) -> &'a str {
-    if n == 1 {
-        one
-    } else {
-        many
-    }
-}
+pub use claimledger_formats::text::{bytes, count, figure, noun, period, plural, timestamp};
 
 /// A duration as people read it, to about three significant digits: `840 ms`, `1.01 s`,
 /// `12.3 s`, `2 min 5 s`, `3 h 20 min`.
@@ -62,21 +42,6 @@ pub fn rate(per_second: f64, unit: &str) -> String {
         format!("{per_second:.1}")
     };
     format!("{number} {unit}/s").replace(" /s", "/s")
-}
-
-/// A size in bytes as people read it: `512 B`, `1.5 KiB`, `12.3 MiB`, `2.0 GiB`.
-pub fn bytes(n: u64) -> String {
-    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
-    if n < 1024 {
-        return format!("{n} B");
-    }
-    let mut value = n as f64 / 1024.0;
-    let mut unit = 0;
-    while value >= 1024.0 && unit + 1 < UNITS.len() {
-        value /= 1024.0;
-        unit += 1;
-    }
-    format!("{value:.1} {}", UNITS[unit])
 }
 
 /// A claim's key if it has one, else its id.

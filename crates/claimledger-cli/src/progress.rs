@@ -1,13 +1,13 @@
 //! Progress bars for long commands: drawn on standard error only when it is a terminal and
-//! --quiet is not given, so that pipes, files and scripts never see them.
+//! --quiet is not given, so that pipes, files and scripts never see them (`Io::bars`).
 //!
 //! A bar names its phase (`reading`, `checking`, `writing`, ...), and shows counts, rates and
 //! times the way the rest of `claims` does (output.rs): `12,345/100,000 entries`,
 //! `153,001 entries/s`, `about 2 min 5 s left`.
 
+use crate::io::Io;
 use crate::output;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
-use std::io::IsTerminal;
 
 /// A progress bar, or nothing at all when it would not be seen.
 #[derive(Debug)]
@@ -21,26 +21,25 @@ enum Counting {
 }
 
 impl Progress {
-    /// A bar counting `unit` (plural: `entries`) up to `total`, in phase `phase`.
-    pub fn new(quiet: bool, total: u64, phase: &str, unit: &'static str) -> Progress {
-        Progress::with(quiet, total, phase, Counting::Items(unit))
+    /// A bar counting `unit` (plural: `entries`) up to `total`, in phase `phase`; drawn
+    /// unless `hidden` or --quiet.
+    pub fn new(io: &Io, hidden: bool, total: u64, phase: &str, unit: &'static str) -> Progress {
+        Progress::with(io, hidden, total, phase, Counting::Items(unit))
     }
 
     /// A bar counting bytes up to `total`.
-    pub fn bytes(quiet: bool, total: u64, phase: &str) -> Progress {
-        Progress::with(quiet, total, phase, Counting::Bytes)
+    pub fn bytes(io: &Io, hidden: bool, total: u64, phase: &str) -> Progress {
+        Progress::with(io, hidden, total, phase, Counting::Bytes)
     }
 
-    fn with(quiet: bool, total: u64, phase: &str, counting: Counting) -> Progress {
-        if quiet || !std::io::stderr().is_terminal() {
+    fn with(io: &Io, hidden: bool, total: u64, phase: &str, counting: Counting) -> Progress {
+        if hidden || io.quiet {
             return Progress(None);
         }
-        Progress::drawn_on(
-            ProgressDrawTarget::stderr_with_hz(10),
-            total,
-            phase,
-            counting,
-        )
+        match (io.bars)() {
+            Some(target) => Progress::drawn_on(target, total, phase, counting),
+            None => Progress(None),
+        }
     }
 
     fn drawn_on(

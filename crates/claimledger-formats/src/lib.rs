@@ -15,6 +15,7 @@
 //! assert_eq!(claimledger_formats::text::figure(&value), "≥ 46,000 people");
 //! ```
 
+pub mod changes;
 pub mod csv_input;
 pub mod import_file;
 pub mod text;

@@ -3,6 +3,41 @@
 
 use claimledger_core::{Bound, Decimal, Period, Timestamp, Value};
 
+/// A count as people read it: `1,234,567`.
+pub fn count(n: u64) -> String {
+    group_digits(&n.to_string())
+}
+
+/// A count and its noun, the noun in the singular for one: `1 entry`, `2,048 entries`.
+pub fn plural(n: u64, one: &str, many: &str) -> String {
+    format!("{} {}", count(n), noun(n, one, many))
+}
+
+/// The noun for a count: `one` for 1, else `many`. For result lines that scripts read, whose
+/// digits stay ungrouped (`imported 2048 entries`).
+pub fn noun<'a>(n: u64, one: &'a str, many: &'a str) -> &'a str {
+    if n == 1 {
+        one
+    } else {
+        many
+    }
+}
+
+/// A size in bytes as people read it: `512 B`, `1.5 KiB`, `12.3 MiB`, `2.0 GiB`.
+pub fn bytes(n: u64) -> String {
+    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
+    if n < 1024 {
+        return format!("{n} B");
+    }
+    let mut value = n as f64 / 1024.0;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    format!("{value:.1} {}", UNITS[unit])
+}
+
 /// `1234567.5` as `1,234,567.5`.
 pub fn group_thousands(decimal: &Decimal) -> String {
     group_digits(decimal.as_str())

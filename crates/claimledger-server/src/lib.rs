@@ -25,6 +25,7 @@
 pub mod api;
 mod chart;
 mod http;
+pub mod local;
 pub mod pages;
 pub mod tokens;
 pub mod writer;
@@ -70,6 +71,13 @@ pub struct Limits {
     pub stream_stall: Duration,
     /// How long shutdown waits for requests under way.
     pub shutdown_grace: Duration,
+    /// Commands run at once for `claims` processes on the local socket; more wait to be taken.
+    pub local_connections_max: usize,
+    /// How long a local command's input or output may stall while it reads.
+    pub local_stall: Duration,
+    /// How long it may stall while it holds the ledger (writes, verify), which every writer
+    /// then waits for.
+    pub local_stall_holding: Duration,
 }
 
 impl Default for Limits {
@@ -84,6 +92,9 @@ impl Default for Limits {
             connections_max: 1024,
             stream_stall: Duration::from_secs(30),
             shutdown_grace: Duration::from_secs(20),
+            local_connections_max: 64,
+            local_stall: Duration::from_secs(600),
+            local_stall_holding: Duration::from_secs(30),
         }
     }
 }
@@ -104,6 +115,9 @@ pub struct Config {
     /// A pinned clock (`CLAIMS_NOW`): entries get this time and derived ids.
     pub pinned_now: Option<Timestamp>,
     pub limits: Limits,
+    /// The commands of `claims` processes beside the server, run through the local socket in
+    /// the ledger directory ([`local`]); `None`: no socket.
+    pub local: Option<Arc<dyn local::LocalCommands>>,
 }
 
 impl Config {
@@ -117,6 +131,7 @@ impl Config {
             wait: claimledger_store::DEFAULT_WAIT,
             pinned_now: None,
             limits: Limits::default(),
+            local: None,
         }
     }
 }
@@ -137,6 +152,11 @@ pub enum ServeError {
     Io(#[from] std::io::Error),
     #[error("--private needs --tokens: without tokens nobody could read")]
     PrivateWithoutTokens,
+    #[error("cannot make the local socket {path}: {source}")]
+    Socket {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }
 
 /// What every request handler shares.
@@ -319,12 +339,51 @@ fn serve_until(
         }
     };
     let addr = listener.local_addr()?;
+    let socket = match &config.local {
+        None => None,
+        Some(_) => {
+            let _runtime = runtime.enter();
+            match local::bind(&config.ledger_dir) {
+                Ok(bound) => Some(bound),
+                Err(source) => {
+                    return fail(ServeError::Socket {
+                        path: config.ledger_dir.join(local::SOCKET_NAME),
+                        source,
+                    })
+                }
+            }
+        }
+    };
     let (writer, views, writer_thread) = Writer::start(
         ledger,
         writer::Clock {
             pinned: config.pinned_now,
         },
     )?;
+    let (stopped, stop_watch) = tokio::sync::watch::channel(false);
+    let stopping = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let local_task = match (socket, &config.local) {
+        (Some((listener, file)), Some(commands)) => {
+            let local = Arc::new(local::Local {
+                commands: Arc::clone(commands),
+                ledger_dir: config.ledger_dir.clone(),
+                views: Arc::clone(&views),
+                writer: writer.clone(),
+                limits: config.limits.clone(),
+                stopping: Arc::clone(&stopping),
+            });
+            Some(runtime.spawn(local::accept(listener, file, local, stop_watch)))
+        }
+        _ => None,
+    };
+    let stop = {
+        let stopping = Arc::clone(&stopping);
+        async move {
+            stop.await;
+            stopping.store(true, std::sync::atomic::Ordering::SeqCst);
+            let _ = stopped.send(true);
+        }
+    };
     let state = Arc::new(AppState {
         views,
         evidence: claimledger_store::EvidenceStore::of_ledger(&config.ledger_dir),
@@ -339,6 +398,10 @@ fn serve_until(
     }
     let limits = config.limits.clone();
     runtime.block_on(http::serve(listener, Arc::clone(&state), limits, stop));
+    if let Some(task) = local_task {
+        // Until the commands under way end (each gives the ledger back if it holds it).
+        let _ = runtime.block_on(task);
+    }
     // Every handler is done: dropping the last writer handle lets the writer answer what it
     // holds and close the ledger.
     drop(state);

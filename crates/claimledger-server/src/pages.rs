@@ -19,6 +19,7 @@ use axum::Router;
 use claimledger_core::decide::ClaimState;
 use claimledger_core::diff::diff_claims;
 use claimledger_core::{Archived, Entry, EntryHash, Event, Seq, SnapshotHash};
+use claimledger_formats::changes::{field_text, source_lines};
 use claimledger_formats::text::{figure, period, timestamp};
 use claimledger_formats::view;
 use claimledger_store::SnapshotFault;
@@ -346,30 +347,6 @@ fn safe_link(url: &str) -> bool {
     lower.starts_with("https://") || lower.starts_with("http://")
 }
 
-/// A changed field's value as a reader says it: a figure as `≥ 46,000`, a period as
-/// `2022-02-24 to 2025-07-31`, text as it is, anything else as JSON.
-fn json_text(field: &str, value: &Option<serde_json::Value>) -> String {
-    let as_figure = value
-        .as_ref()
-        .filter(|_| field == "value")
-        .and_then(|v| serde_json::from_value::<claimledger_core::Value>(v.clone()).ok());
-    if let Some(v) = as_figure {
-        return figure(&v);
-    }
-    let as_period = value
-        .as_ref()
-        .filter(|_| field == "period")
-        .and_then(|v| serde_json::from_value::<claimledger_core::Period>(v.clone()).ok());
-    if let Some(p) = as_period {
-        return period(&p);
-    }
-    match value {
-        None => "(none)".into(),
-        Some(serde_json::Value::String(s)) => s.clone(),
-        Some(other) => serde_json::to_string(other).unwrap_or_default(),
-    }
-}
-
 async fn claim_page(
     State(state): State<Arc<AppState>>,
     Path(claim): Path<String>,
@@ -463,7 +440,11 @@ async fn claim_page(
                                         thead { tr { th { "Field" } th { "Before" } th { "After" } } }
                                         tbody {
                                             @for change in &changes {
-                                                tr { td { (change.field) } td class="before" { (json_text(&change.field, &change.before)) } td class="after" { (json_text(&change.field, &change.after)) } }
+                                                @if let Some(lines) = source_lines(change) {
+                                                    @for line in &lines { tr { td class="source-change" colspan="3" { (line) } } }
+                                                } @else {
+                                                    tr { td { (change.field) } td class="before" { (field_text(&change.field, &change.before)) } td class="after" { (field_text(&change.field, &change.after)) } }
+                                                }
                                             }
                                         }
                                     }

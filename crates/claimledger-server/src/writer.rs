@@ -10,14 +10,19 @@
 //!
 //! After every commit the writer publishes a fresh [`LedgerView`], from which every read is
 //! answered without waiting for the writer: readers never see an entry before it is durable.
+//!
+//! The writer can also lend the ledger itself, between groups ([`Writer::lend`]): a `claims`
+//! command run for a client on the local socket (`local`) holds it as a `claims` process
+//! holds the ledger's lock, and the writer waits for it back.
 
 use claimledger_core::input::Command;
 use claimledger_core::Timestamp;
 use claimledger_store::{
-    IdBits, Ledger, LedgerView, Receipt, RejectReason, SledStorage, StreamError, SubmitContext,
-    SubmitError, Submitted,
+    Head, IdBits, Ledger, LedgerView, Receipt, RejectReason, SledStorage, StreamError,
+    SubmitContext, SubmitError, Submitted,
 };
 use std::sync::{Arc, RwLock};
+use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 
 /// The most single-claim requests committed together.
@@ -39,7 +44,7 @@ impl Views {
         Arc::clone(&self.0.read().unwrap_or_else(|e| e.into_inner()))
     }
 
-    fn publish(&self, view: LedgerView<SledStorage>) {
+    pub(crate) fn publish(&self, view: LedgerView<SledStorage>) {
         *self.0.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(view);
     }
 }
@@ -71,6 +76,65 @@ enum Job {
         commands: Vec<Command>,
         reply: oneshot::Sender<Result<Submitted, WriteError>>,
     },
+    Lend {
+        reply: std::sync::mpsc::SyncSender<Lent>,
+    },
+}
+
+/// The ledger itself, lent by the writer ([`Writer::lend`]) to one holder, who has it alone
+/// until this is dropped; then the writer publishes a view of what the holder wrote and takes
+/// the ledger back.
+pub struct Lent {
+    ledger: Option<Ledger<SledStorage>>,
+    head: Head,
+    views: Arc<Views>,
+    back: std::sync::mpsc::SyncSender<Ledger<SledStorage>>,
+}
+
+impl std::fmt::Debug for Lent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Lent({})", self.head)
+    }
+}
+
+impl std::ops::Deref for Lent {
+    type Target = Ledger<SledStorage>;
+
+    fn deref(&self) -> &Ledger<SledStorage> {
+        self.ledger
+            .as_ref()
+            .expect("a lent ledger is held until dropped")
+    }
+}
+
+impl std::ops::DerefMut for Lent {
+    fn deref_mut(&mut self) -> &mut Ledger<SledStorage> {
+        self.ledger
+            .as_mut()
+            .expect("a lent ledger is held until dropped")
+    }
+}
+
+impl Drop for Lent {
+    fn drop(&mut self) {
+        if let Some(ledger) = self.ledger.take() {
+            // Published before the ledger goes back, so that whatever the holder answers
+            // next, every reader already sees what it wrote.
+            if ledger.head() != self.head {
+                self.views.publish(ledger.view());
+            }
+            let _ = self.back.send(ledger);
+        }
+    }
+}
+
+/// Why the writer did not lend the ledger.
+#[derive(Debug, thiserror::Error)]
+pub enum LendError {
+    #[error("the writer was busy for {0:?}")]
+    Busy(Duration),
+    #[error("the server is shutting down")]
+    ShuttingDown,
 }
 
 /// What the writer thread needs besides its ledger: the clock, or a pinned time.
@@ -101,6 +165,8 @@ impl Clock {
 #[derive(Clone, Debug)]
 pub struct Writer {
     queue: mpsc::Sender<Job>,
+    /// The time the writer gives entries, when pinned (`CLAIMS_NOW`).
+    pinned: Option<Timestamp>,
 }
 
 impl std::fmt::Debug for Job {
@@ -108,6 +174,7 @@ impl std::fmt::Debug for Job {
         f.write_str(match self {
             Job::One { .. } => "Job::One",
             Job::Import { .. } => "Job::Import",
+            Job::Lend { .. } => "Job::Lend",
         })
     }
 }
@@ -123,10 +190,16 @@ impl Writer {
         let views = Arc::new(Views(RwLock::new(Arc::new(ledger.view()))));
         let (queue, jobs) = mpsc::channel(QUEUE_MAX);
         let published = Arc::clone(&views);
+        let pinned = clock.pinned;
         let thread = std::thread::Builder::new()
             .name("claims-writer".into())
-            .spawn(move || run(ledger, jobs, &published, &clock))?;
-        Ok((Writer { queue }, views, thread))
+            .spawn(move || run(ledger, jobs, published, &clock))?;
+        Ok((Writer { queue, pinned }, views, thread))
+    }
+
+    /// The time the writer gives entries: `Some` when pinned (`CLAIMS_NOW`).
+    pub fn pinned_now(&self) -> Option<Timestamp> {
+        self.pinned
     }
 
     /// Commits one record or revise; answers once it is durable.
@@ -139,11 +212,39 @@ impl Writer {
         answer.await.map_err(|_| WriteError::ShuttingDown)?
     }
 
+    /// [`Writer::submit`] from a thread that is not an async task: blocks it until the
+    /// command is durable (or refused).
+    pub fn submit_blocking(&self, command: Command) -> Result<Receipt, WriteError> {
+        let (reply, answer) = oneshot::channel();
+        self.send(Job::One {
+            command: Box::new(command),
+            reply,
+        })?;
+        answer
+            .blocking_recv()
+            .map_err(|_| WriteError::ShuttingDown)?
+    }
+
     /// Commits an import, all or nothing; answers once it is durable.
     pub async fn import(&self, commands: Vec<Command>) -> Result<Submitted, WriteError> {
         let (reply, answer) = oneshot::channel();
         self.send(Job::Import { commands, reply })?;
         answer.await.map_err(|_| WriteError::ShuttingDown)?
+    }
+
+    /// Lends the ledger, once the writes before it are committed: blocks the calling thread
+    /// (not an async task) for up to `wait`.
+    pub fn lend(&self, wait: Duration) -> Result<Lent, LendError> {
+        let (reply, lent) = std::sync::mpsc::sync_channel(1);
+        self.send(Job::Lend { reply })
+            .map_err(|error| match error {
+                WriteError::Busy => LendError::Busy(Duration::ZERO),
+                _ => LendError::ShuttingDown,
+            })?;
+        lent.recv_timeout(wait).map_err(|error| match error {
+            std::sync::mpsc::RecvTimeoutError::Timeout => LendError::Busy(wait),
+            std::sync::mpsc::RecvTimeoutError::Disconnected => LendError::ShuttingDown,
+        })
     }
 
     fn send(&self, job: Job) -> Result<(), WriteError> {
@@ -157,7 +258,7 @@ impl Writer {
 fn run(
     mut ledger: Ledger<SledStorage>,
     mut jobs: mpsc::Receiver<Job>,
-    views: &Views,
+    views: Arc<Views>,
     clock: &Clock,
 ) {
     let mut pending: Option<Job> = None;
@@ -170,6 +271,28 @@ fn run(
             },
         };
         match first {
+            Job::Lend { reply } => {
+                let (back, returned) = std::sync::mpsc::sync_channel(1);
+                let lent = Lent {
+                    head: ledger.head(),
+                    ledger: Some(ledger),
+                    views: Arc::clone(&views),
+                    back,
+                };
+                ledger = match reply.send(lent) {
+                    // The holder gave up waiting: the ledger comes straight back.
+                    Err(std::sync::mpsc::SendError(mut lent)) => match lent.ledger.take() {
+                        Some(ledger) => ledger,
+                        None => return,
+                    },
+                    Ok(()) => match returned.recv() {
+                        Ok(ledger) => ledger,
+                        // Only a holder that never dropped its loan gets here: the process
+                        // is ending.
+                        Err(_) => return,
+                    },
+                };
+            }
             Job::Import { commands, reply } => {
                 let result = ledger
                     .submit_stream(

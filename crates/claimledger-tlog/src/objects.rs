@@ -113,17 +113,33 @@ impl Location {
 /// A published log in a directory: the object `tile/0/000` is the file `DIR/tile/0/000`.
 #[derive(Debug)]
 pub struct DirObjects {
+    /// The directory as the user named it.
     root: PathBuf,
+    /// Where it is: `root`, or `root` in another working directory than this process's.
+    at: PathBuf,
 }
 
 impl DirObjects {
     /// The directory is created when first written.
     pub fn new(root: impl Into<PathBuf>) -> DirObjects {
-        DirObjects { root: root.into() }
+        let root = root.into();
+        DirObjects {
+            at: root.clone(),
+            root,
+        }
+    }
+
+    /// `root`, a path relative to `base` unless absolute, named as given.
+    pub fn in_dir(root: impl Into<PathBuf>, base: &Path) -> DirObjects {
+        let root = root.into();
+        DirObjects {
+            at: base.join(&root),
+            root,
+        }
     }
 
     fn file(&self, path: &str) -> PathBuf {
-        self.root.join(path)
+        self.at.join(path)
     }
 
     fn put_one(&self, path: &str, bytes: &[u8]) -> Result<PathBuf, ObjectError> {
@@ -203,7 +219,7 @@ impl ObjectSink for DirObjects {
                     .map(Path::to_owned)
                     .collect::<Vec<_>>()
             })
-            .filter(|dir| dir.starts_with(&self.root))
+            .filter(|dir| dir.starts_with(&self.at))
             .collect();
         dirs.extend(ancestors);
         for dir in dirs {
@@ -267,11 +283,25 @@ impl std::fmt::Debug for S3Objects {
 
 impl S3Objects {
     pub fn from_env(bucket: &str, prefix: &str) -> Result<S3Objects, ObjectError> {
+        S3Objects::with_vars(bucket, prefix, &aws_vars())
+    }
+
+    /// As [`S3Objects::from_env`], with these `AWS_*` variables instead of this process's.
+    pub fn with_vars(
+        bucket: &str,
+        prefix: &str,
+        vars: &[(String, String)],
+    ) -> Result<S3Objects, ObjectError> {
         use object_store::{ClientOptions, RetryConfig};
         let location = format!("s3://{bucket}/{prefix}");
+        let var = |wanted: &str| {
+            vars.iter()
+                .find(|(name, _)| name == wanted)
+                .map(|(_, value)| value.clone())
+        };
         let endpoint = ["AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL", "AWS_ENDPOINT"]
             .iter()
-            .find_map(|name| std::env::var(name).ok());
+            .find_map(|name| var(name));
         let options = ClientOptions::new()
             .with_timeout(REQUEST_TIMEOUT)
             .with_connect_timeout(CONNECT_TIMEOUT)
@@ -281,7 +311,14 @@ impl S3Objects {
             retry_timeout: 3 * REQUEST_TIMEOUT,
             ..RetryConfig::default()
         };
-        let store = object_store::aws::AmazonS3Builder::from_env()
+        let mut builder = object_store::aws::AmazonS3Builder::new();
+        // As `AmazonS3Builder::from_env` reads them.
+        for (name, value) in vars {
+            if let Ok(key) = name.to_ascii_lowercase().parse() {
+                builder = builder.with_config(key, value);
+            }
+        }
+        let store = builder
             .with_bucket_name(bucket)
             .with_client_options(options)
             .with_retry(retry)
@@ -466,11 +503,35 @@ pub fn open_source(location: &Location) -> Result<Box<dyn ObjectSource>, ObjectE
 
 /// Opens a location to write: a directory or S3.
 pub fn open_sink(location: &Location) -> Result<Box<dyn ObjectSink>, String> {
+    open_sink_for(location, None, None)
+}
+
+/// This process's `AWS_*` variables, which configure S3 ([`S3Objects::from_env`]).
+pub fn aws_vars() -> Vec<(String, String)> {
+    std::env::vars_os()
+        .filter_map(|(name, value)| Some((name.into_string().ok()?, value.into_string().ok()?)))
+        .filter(|(name, _)| name.starts_with("AWS_"))
+        .collect()
+}
+
+/// [`open_sink`] for another process: a relative directory in its working directory `base`,
+/// S3 with its `AWS_*` variables `aws` (`None`: this process's).
+pub fn open_sink_for(
+    location: &Location,
+    base: Option<&Path>,
+    aws: Option<&[(String, String)]>,
+) -> Result<Box<dyn ObjectSink>, String> {
     match location {
-        Location::Dir(dir) => Ok(Box::new(DirObjects::new(dir))),
-        Location::S3 { bucket, prefix } => S3Objects::from_env(bucket, prefix)
-            .map(|s| Box::new(s) as Box<dyn ObjectSink>)
-            .map_err(|e| e.to_string()),
+        Location::Dir(dir) => Ok(Box::new(match base {
+            Some(base) => DirObjects::in_dir(dir, base),
+            None => DirObjects::new(dir),
+        })),
+        Location::S3 { bucket, prefix } => match aws {
+            Some(vars) => S3Objects::with_vars(bucket, prefix, vars),
+            None => S3Objects::from_env(bucket, prefix),
+        }
+        .map(|s| Box::new(s) as Box<dyn ObjectSink>)
+        .map_err(|e| e.to_string()),
         Location::Http(url) => Err(format!(
             "{url}: a log is published to a directory or to s3://BUCKET/PREFIX, and served \
              over http(s) from there"

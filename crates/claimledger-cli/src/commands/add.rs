@@ -1,14 +1,15 @@
 use super::{parse_object, read_json};
 use crate::cli::AddArgs;
-use crate::env::Env;
-use crate::error::{CliError, CliResult};
+use crate::ctx::Ctx;
+use crate::error::{CliError, CliResult, Exit};
 use claimledger_core::input::{self, Command};
+use claimledger_store::{Head, Storage};
 use serde_json::Value as Json;
-use std::process::ExitCode;
 
-pub fn cmd_add(env: &Env, args: AddArgs) -> CliResult<ExitCode> {
+pub fn cmd_add<S: Storage>(ctx: &mut Ctx<'_, S>, args: AddArgs) -> CliResult<Exit> {
+    let Ctx { env, io, ledgers } = ctx;
     let command = match &args.json {
-        Some(path) => parse_object(&path.display().to_string(), &read_json(path)?)?,
+        Some(path) => parse_object(&path.display().to_string(), &read_json(io, path)?)?,
         None => {
             let mut object = args.fields.to_json(None);
             if let Some(key) = &args.key {
@@ -24,19 +25,21 @@ pub fn cmd_add(env: &Env, args: AddArgs) -> CliResult<ExitCode> {
         ));
     }
     let context = env.submit_context()?;
-    let mut ledger = env.open_to_write()?;
-    super::snapshots_held(env, &command)?;
-    let receipts = ledger.submit(&[command], &context)?;
-    let receipt = &receipts[0];
-    super::print_committed_id(receipt)?;
-    env.say(format_args!(
+    super::snapshots_held(&ledgers.evidence(env), &command)?;
+    io.stop.check()?;
+    let receipt = ledgers.submit_one(env, io.err, command, &context)?;
+    super::print_committed_id(io.out, &receipt)?;
+    io.say(format_args!(
         "recorded claim {} as entry {}; head {}",
         receipt
             .key
             .as_ref()
             .map_or_else(|| receipt.claim_id.to_string(), |k| k.to_string()),
         receipt.seq,
-        ledger.head()
+        Head {
+            count: receipt.seq.0,
+            hash: receipt.hash
+        }
     ));
-    Ok(ExitCode::SUCCESS)
+    Ok(Exit::SUCCESS)
 }

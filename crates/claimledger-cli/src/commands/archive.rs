@@ -8,8 +8,9 @@
 
 use super::find_claim;
 use crate::cli::ArchiveArgs;
+use crate::ctx::Ctx;
 use crate::env::Env;
-use crate::error::{CliError, CliResult};
+use crate::error::{CliError, CliResult, Exit};
 use crate::output;
 use claimledger_cli::fetch::{self, FetchError, Limits};
 use claimledger_core::decide::ClaimState;
@@ -19,8 +20,7 @@ use claimledger_core::{Archived, Date, RevisionKind};
 use claimledger_store::evidence::{AddError, Staged};
 use claimledger_store::{EvidenceStore, Ledger, Receipt, Storage, StoreError, SubmitContext};
 use serde_json::json;
-use std::io::{Read, Write};
-use std::process::ExitCode;
+use std::io::Read;
 use std::time::Duration;
 
 /// The most redirects a fetch follows.
@@ -30,7 +30,8 @@ const READ_TIMEOUT: Duration = Duration::from_secs(20);
 /// How much of a file is read to guess its media type.
 const SNIFF_BYTES: usize = 8192;
 
-pub fn cmd_archive(env: &Env, args: ArchiveArgs) -> CliResult<ExitCode> {
+pub fn cmd_archive<S: Storage>(ctx: &mut Ctx<'_, S>, args: ArchiveArgs) -> CliResult<Exit> {
+    let Ctx { env, io, ledgers } = ctx;
     let context = env.submit_context()?;
     let size_max = args
         .max_size
@@ -83,11 +84,17 @@ pub fn cmd_archive(env: &Env, args: ArchiveArgs) -> CliResult<ExitCode> {
     let file = args
         .file
         .as_ref()
-        .map(|path| std::fs::File::open(path).map_err(|e| CliError::file("read", path, &e)))
+        .map(|path| {
+            io.open_read(path)
+                .map_err(|e| CliError::file("read", path, &e))
+        })
         .transpose()?;
 
-    let mut ledger = env.open_to_write()?;
-    let state = find_claim(&ledger, &args.claim)?;
+    // The claim as it stands: its source is what is fetched. The snapshot is taken before the
+    // ledger is written to, and the claim is read again from the ledger held to write
+    // (`Ledgers::read_to_write`), so that in `claims serve` a slow fetch holds up no writer.
+    let store = ledgers.evidence(env);
+    let state = find_claim(ledgers.read_to_write(env, io.err)?, &args.claim)?;
     let claim_name = state
         .key
         .as_ref()
@@ -100,7 +107,7 @@ pub fn cmd_archive(env: &Env, args: ArchiveArgs) -> CliResult<ExitCode> {
             output::plural(state.claim.sources.len() as u64, "source", "sources")
         )));
     };
-    let store = EvidenceStore::of_ledger(&env.ledger_dir);
+    let url_read = source.url.clone();
     let (staged, item) = match file {
         Some(mut file) => {
             let mut head = Vec::with_capacity(SNIFF_BYTES);
@@ -157,7 +164,7 @@ pub fn cmd_archive(env: &Env, args: ArchiveArgs) -> CliResult<ExitCode> {
                 .map_err(|e| add_error(&args, e))?;
             let status = capture.status();
             if !(200..300).contains(&status) {
-                env.say(format_args!(
+                io.say(format_args!(
                     "note: {} answered with status {status}; the snapshot records that answer",
                     capture.final_url()
                 ));
@@ -174,6 +181,22 @@ pub fn cmd_archive(env: &Env, args: ArchiveArgs) -> CliResult<ExitCode> {
             (staged, item)
         }
     };
+    let ledger = ledgers.write(env, io.err)?;
+    let state = find_claim(ledger, &args.claim)?;
+    let Some(source) = state.claim.sources.get(index) else {
+        return Err(CliError::input(format!(
+            "--source {}: claim {claim_name} has {}",
+            args.source,
+            output::plural(state.claim.sources.len() as u64, "source", "sources")
+        )));
+    };
+    if args.file.is_none() && source.url != url_read {
+        return Err(CliError::busy(format!(
+            "the url of source {} of claim {claim_name} was revised while it was fetched; \
+             nothing was written, try again",
+            args.source
+        )));
+    }
     if let Some(listed) = source.archived.iter().find(|a| a.sha256 == item.sha256) {
         // The same bytes again: nothing to record, but if the store lost or damaged its copy,
         // these bytes put it right (they hash to what the ledger names).
@@ -183,12 +206,12 @@ pub fn cmd_archive(env: &Env, args: ArchiveArgs) -> CliResult<ExitCode> {
             .is_none();
         if !intact && listed.size == staged.size {
             store.put(staged).map_err(|e| add_error(&args, e))?;
-            env.say(format_args!(
+            io.say(format_args!(
                 "snapshot {} of source {} of claim {claim_name} was missing or damaged in the evidence store; these bytes, which hash to it, restored it (no entry was written)",
                 item.sha256, args.source
             ));
-            writeln!(std::io::stdout(), "{}", item.sha256)?;
-            return Ok(ExitCode::SUCCESS);
+            writeln!(io.out, "{}", item.sha256)?;
+            return Ok(Exit::SUCCESS);
         }
     }
     if let Some(at) = source.archived.iter().position(|a| a.sha256 == item.sha256) {
@@ -201,7 +224,7 @@ pub fn cmd_archive(env: &Env, args: ArchiveArgs) -> CliResult<ExitCode> {
         )));
     }
     let receipt = record_snapshot(
-        &mut ledger,
+        ledger,
         &store,
         &state,
         index,
@@ -211,10 +234,10 @@ pub fn cmd_archive(env: &Env, args: ArchiveArgs) -> CliResult<ExitCode> {
         args.note.clone(),
         &context,
     )?;
-    let mut out = std::io::stdout().lock();
+    let out = &mut *io.out;
     if args.json {
         super::print_json(
-            &mut out,
+            out,
             &json!({
                 "claim_id": receipt.claim_id.to_string(),
                 "key": receipt.key.as_ref().map(|k| k.to_string()),
@@ -227,7 +250,7 @@ pub fn cmd_archive(env: &Env, args: ArchiveArgs) -> CliResult<ExitCode> {
     } else {
         writeln!(out, "{}", item.sha256)?;
     }
-    env.say(format_args!(
+    io.say(format_args!(
         "archived snapshot {} ({}, {}) of source {} of claim {claim_name} as revision {}, entry {}",
         item.sha256,
         output::bytes(item.size),
@@ -236,7 +259,7 @@ pub fn cmd_archive(env: &Env, args: ArchiveArgs) -> CliResult<ExitCode> {
         receipt.revision,
         receipt.seq
     ));
-    Ok(ExitCode::SUCCESS)
+    Ok(Exit::SUCCESS)
 }
 
 /// Records `item`, the snapshot `staged` holds, in source `index` of the claim `state` as an

@@ -3,23 +3,25 @@
 //! signing, and comparing the ledger with a checkpoint saved earlier.
 
 use crate::cli::CheckpointArgs;
+use crate::ctx::Ctx;
 use crate::env::Env;
-use crate::error::{CliError, CliResult};
+use crate::error::{CliError, CliResult, Exit};
+use crate::io::Io;
 use claimledger_core::checkpoint::{self, Checkpoint, CheckpointError};
 use claimledger_core::merkle::Hash;
 use claimledger_core::EntryHash;
 use claimledger_store::{default_origin, default_origin_with, Ledger, Problem, Storage};
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::Path;
-use std::process::ExitCode;
 
 /// The largest private key file read, in bytes; a key is about 100.
 const KEY_FILE_LEN_MAX: u64 = 4096;
 
-pub fn cmd_checkpoint(env: &Env, args: CheckpointArgs) -> CliResult<ExitCode> {
-    let ledger = env.open()?;
-    let text = checkpoint_text(&ledger, args.sign.as_deref())?;
-    let mut out = std::io::stdout().lock();
+pub fn cmd_checkpoint<S: Storage>(ctx: &mut Ctx<'_, S>, args: CheckpointArgs) -> CliResult<Exit> {
+    let Ctx { env, io, ledgers } = ctx;
+    let ledger = ledgers.read(env, io.err)?;
+    let text = checkpoint_text(io, ledger, args.sign.as_deref())?;
+    let out = &mut *io.out;
     if args.json {
         // The body's three lines: origin, size, base64 root (docs/FORMAT.md, "Checkpoints").
         let parsed = checkpoint::parse_unsigned_or_signed(&text)
@@ -31,7 +33,7 @@ pub fn cmd_checkpoint(env: &Env, args: CheckpointArgs) -> CliResult<ExitCode> {
             .unwrap_or_default()
             .to_owned();
         super::print_json(
-            &mut out,
+            out,
             &serde_json::json!({
                 "origin": parsed.origin,
                 "size": parsed.size,
@@ -44,7 +46,7 @@ pub fn cmd_checkpoint(env: &Env, args: CheckpointArgs) -> CliResult<ExitCode> {
         out.write_all(text.as_bytes())?;
     }
     out.flush()?;
-    Ok(ExitCode::SUCCESS)
+    Ok(Exit::SUCCESS)
 }
 
 /// `claims init --origin`: the origin given, if it can name a ledger and its key, or a
@@ -69,17 +71,21 @@ pub fn origin_for(env: &Env, given: Option<String>) -> CliResult<String> {
 }
 
 /// The ledger's current checkpoint: the body, or the signed note with `sign`.
-pub fn checkpoint_text<S: Storage>(ledger: &Ledger<S>, sign: Option<&Path>) -> CliResult<String> {
+pub fn checkpoint_text<S: Storage>(
+    io: &mut Io,
+    ledger: &Ledger<S>,
+    sign: Option<&Path>,
+) -> CliResult<String> {
     let current = ledger.checkpoint()?;
     match sign {
         None => Ok(current.to_body()),
-        Some(key_file) => sign_with(&current, key_file),
+        Some(key_file) => sign_with(io, &current, key_file),
     }
 }
 
-fn sign_with(current: &Checkpoint, key_file: &Path) -> CliResult<String> {
+fn sign_with(io: &mut Io, current: &Checkpoint, key_file: &Path) -> CliResult<String> {
     let name = key_file.display();
-    let key = read_text(key_file, KEY_FILE_LEN_MAX, "key file")?;
+    let key = read_text(io, key_file, KEY_FILE_LEN_MAX, "key file")?;
     checkpoint::sign_checkpoint(current, key.trim_end()).map_err(|error| match error {
         CheckpointError::OriginMismatch { origin, key_name } => CliError::input(format!(
             "{name}: the key is named {key_name:?}, but this ledger's origin is {origin:?}; a \
@@ -92,16 +98,14 @@ fn sign_with(current: &Checkpoint, key_file: &Path) -> CliResult<String> {
 
 /// A file's text, refusing one longer than `limit` bytes without reading all of it. `-` is
 /// standard input.
-pub fn read_text(path: &Path, limit: u64, what: &str) -> CliResult<String> {
+pub fn read_text(io: &mut Io, path: &Path, limit: u64, what: &str) -> CliResult<String> {
     let name = path.display();
     let mut bytes = Vec::new();
     let read = if path == Path::new("-") {
-        std::io::stdin()
-            .lock()
-            .take(limit + 1)
-            .read_to_end(&mut bytes)
+        (&mut *io.input).take(limit + 1).read_to_end(&mut bytes)
     } else {
-        std::fs::File::open(path).and_then(|f| f.take(limit + 1).read_to_end(&mut bytes))
+        io.open_read(path)
+            .and_then(|f| f.take(limit + 1).read_to_end(&mut bytes))
     };
     read.map_err(|e| CliError::file(&format!("read {what}"), path, &e))?;
     if bytes.len() as u64 > limit {
@@ -119,8 +123,9 @@ pub fn read_text(path: &Path, limit: u64, what: &str) -> CliResult<String> {
 
 /// A checkpoint file as `claims checkpoint` wrote it, signed or not (signatures are not
 /// checked: the file is the user's own record): its exact text and what it says.
-pub fn read_checkpoint_file(path: &Path) -> CliResult<(String, Checkpoint)> {
+pub fn read_checkpoint_file(io: &mut Io, path: &Path) -> CliResult<(String, Checkpoint)> {
     let text = read_text(
+        io,
         path,
         checkpoint::SIGNED_CHECKPOINT_LEN_MAX as u64,
         "checkpoint",
@@ -172,18 +177,18 @@ pub fn extends<S: Storage>(ledger: &Ledger<S>, earlier: &Checkpoint) -> CliResul
 /// problem that says how it does not. Call it once verify has found the ledger sound, so that
 /// the stored tree it reads is known to be the log's.
 pub fn check_against_checkpoint<S: Storage>(
-    env: &Env,
+    io: &mut Io,
     ledger: &Ledger<S>,
     path: &Path,
 ) -> CliResult<Option<Problem>> {
-    let (_, earlier) = read_checkpoint_file(path)?;
+    let (_, earlier) = read_checkpoint_file(io, path)?;
     Ok(match extends(ledger, &earlier)? {
         Some(what) => Some(Problem {
             seq: None,
             what: format!("{}: {what}", path.display()),
         }),
         None => {
-            env.say(format_args!(
+            io.say(format_args!(
                 "the ledger extends the checkpoint in {} ({} of {})",
                 path.display(),
                 crate::output::plural(earlier.size, "entry", "entries"),

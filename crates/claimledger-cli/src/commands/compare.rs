@@ -4,17 +4,17 @@
 use super::listing::{self, Query};
 use super::{as_of_seq, covering};
 use crate::cli::{CompareArgs, CompareSort};
-use crate::env::Env;
-use crate::error::{CliError, CliResult};
+use crate::ctx::Ctx;
+use crate::error::{CliError, CliResult, Exit};
 use crate::output::{self, JsonArrayWriter};
 use claimledger_cli::view::{by_amount, by_stated, compare_row_json};
 use claimledger_core::decide::ClaimState;
 use claimledger_core::{Seq, Subject};
 use claimledger_store::{Filter, Ledger, Storage};
 use std::io::Write;
-use std::process::ExitCode;
 
-pub fn cmd_compare(env: &Env, args: CompareArgs) -> CliResult<ExitCode> {
+pub fn cmd_compare<S: Storage>(ctx: &mut Ctx<'_, S>, args: CompareArgs) -> CliResult<Exit> {
+    let Ctx { env, io, ledgers } = ctx;
     let subject =
         Subject::parse(&args.subject).map_err(|r| CliError::input(format!("SUBJECT: {r}")))?;
     let mut query = Query {
@@ -27,11 +27,11 @@ pub fn cmd_compare(env: &Env, args: CompareArgs) -> CliResult<ExitCode> {
         covering: covering(&args.covering)?,
         ..Query::default()
     };
-    let ledger = env.open()?;
-    query.as_of = as_of_seq(&ledger, &args.as_of)?;
-    let mut claims = query.all(&ledger)?;
+    let ledger = ledgers.read(env, io.err)?;
+    query.as_of = as_of_seq(ledger, &args.as_of)?;
+    let mut claims = query.all(ledger)?;
     sort(&mut claims, args.sort);
-    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut out = std::io::BufWriter::new(&mut *io.out);
     if args.format.json {
         let mut writer = JsonArrayWriter::default();
         for c in &claims {
@@ -51,14 +51,15 @@ pub fn cmd_compare(env: &Env, args: CompareArgs) -> CliResult<ExitCode> {
         write_comparison(&mut out, &subject, &claims)?;
     }
     out.flush()?;
+    drop(out);
     if !args.format.json && !args.format.csv {
-        env.say(format_args!(
+        io.say(format_args!(
             "{} about {subject}{}",
             output::plural(claims.len() as u64, "claim", "claims"),
             if args.exact { "" } else { " and below" }
         ));
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(Exit::SUCCESS)
 }
 
 fn sort(claims: &mut [ClaimState], sort: CompareSort) {
@@ -94,7 +95,7 @@ pub fn comparison<S: Storage>(
 /// The comparison as a table: a claim a row, named by key (or id), with the part of its
 /// subject below `subject` when there is one.
 pub fn write_comparison(
-    out: &mut impl Write,
+    out: &mut dyn Write,
     subject: &Subject,
     claims: &[ClaimState],
 ) -> std::io::Result<()> {

@@ -5,27 +5,30 @@
 //! like any other output failure (clap_complete panics on a failed write).
 
 use crate::cli::{Args, ManArgs};
-use crate::error::{CliError, CliResult};
+use crate::ctx::Ctx;
+use crate::error::{CliError, CliResult, Exit};
+use claimledger_store::Storage;
 use clap::CommandFactory;
-use std::io::Write;
-use std::process::ExitCode;
 
-pub fn cmd_completions(shell: clap_complete::Shell) -> CliResult<ExitCode> {
+pub fn cmd_completions<S: Storage>(
+    ctx: &mut Ctx<'_, S>,
+    shell: clap_complete::Shell,
+) -> CliResult<Exit> {
     let mut command = Args::command();
     let mut script = Vec::new();
     clap_complete::generate(shell, &mut command, "claims", &mut script);
-    let mut out = std::io::stdout().lock();
+    let out = &mut *ctx.io.out;
     out.write_all(&script)?;
     out.flush()?;
-    Ok(ExitCode::SUCCESS)
+    Ok(Exit::SUCCESS)
 }
 
-pub fn cmd_man(env: &crate::env::Env, args: ManArgs) -> CliResult<ExitCode> {
+pub fn cmd_man<S: Storage>(ctx: &mut Ctx<'_, S>, args: ManArgs) -> CliResult<Exit> {
     let pages = man_pages()?;
     match &args.dir {
         None => {
             let (_, page) = pages.first().expect("claims itself has a page");
-            let mut out = std::io::stdout().lock();
+            let out = &mut *ctx.io.out;
             out.write_all(page)?;
             out.flush()?;
         }
@@ -35,14 +38,14 @@ pub fn cmd_man(env: &crate::env::Env, args: ManArgs) -> CliResult<ExitCode> {
                 let path = dir.join(name);
                 std::fs::write(&path, page).map_err(|e| CliError::file("write", &path, &e))?;
             }
-            env.say(format_args!(
+            ctx.io.say(format_args!(
                 "wrote {} to {}",
                 crate::output::plural(pages.len() as u64, "manual page", "manual pages"),
                 dir.display()
             ));
         }
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(Exit::SUCCESS)
 }
 
 /// The exit codes, for the manual pages (README, "Exit codes").

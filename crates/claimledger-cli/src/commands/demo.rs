@@ -3,16 +3,16 @@
 use super::compare::{comparison, write_comparison};
 use super::history::write_history;
 use crate::cli::CompareSort;
+use crate::ctx::Ctx;
 use crate::env::Env;
-use crate::error::{CliError, CliResult};
+use crate::error::{CliError, CliResult, Exit};
 use crate::output;
 use claimledger_core::input::parse_command;
 use claimledger_core::Archived;
 use claimledger_core::Subject;
 use claimledger_store::{forge, EvidenceStore, Ledger, SledStorage, Storage};
-use std::io::{StdoutLock, Write};
+use std::io::Write;
 use std::path::Path;
-use std::process::ExitCode;
 
 /// Every claim in two news reports on war casualties, in the claim input format.
 pub const SEED_CLAIMS: &str = include_str!("../../../../examples/seed-claims.jsonl");
@@ -25,7 +25,7 @@ const SAVED_REPORT_PATH: &str = "examples/evidence/casualties-report-2025-08-13.
 /// The claim whose revision the tour follows.
 const FOLLOWED_KEY: &str = "mediazona-named-dead";
 
-fn rule(out: &mut StdoutLock, title: &str) -> std::io::Result<()> {
+fn rule(out: &mut dyn Write, title: &str) -> std::io::Result<()> {
     writeln!(
         out,
         "\n── {title} {}",
@@ -33,7 +33,8 @@ fn rule(out: &mut StdoutLock, title: &str) -> std::io::Result<()> {
     )
 }
 
-pub fn cmd_demo(env: &Env) -> CliResult<ExitCode> {
+pub fn cmd_demo<T: Storage>(ctx: &mut Ctx<'_, T>) -> CliResult<Exit> {
+    let Ctx { env, io, .. } = ctx;
     let temporary = match env.ledger_named {
         true => None,
         false => Some(
@@ -44,12 +45,9 @@ pub fn cmd_demo(env: &Env) -> CliResult<ExitCode> {
     let dir = temporary
         .as_ref()
         .map_or(env.ledger_dir.clone(), |t| t.path().join("ledger"));
-    let mut out = std::io::stdout().lock();
+    let out = &mut *io.out;
 
-    rule(
-        &mut out,
-        "1. A new ledger, and the claims of two news reports",
-    )?;
+    rule(out, "1. A new ledger, and the claims of two news reports")?;
     let mut ledger = Ledger::open(SledStorage::create(&dir, env.wait)?)?;
     let commands = SEED_CLAIMS
         .lines()
@@ -69,30 +67,27 @@ pub fn cmd_demo(env: &Env) -> CliResult<ExitCode> {
     )?;
 
     rule(
-        &mut out,
+        out,
         "2. Who says how many Russian soldiers died?  claims compare russia/military-deaths --exact",
     )?;
     let subject = Subject::parse("russia/military-deaths").expect("a valid subject");
     write_comparison(
-        &mut out,
+        out,
         &subject,
         &comparison(&ledger, &subject, true, CompareSort::Stated, None)?,
     )?;
 
     rule(
-        &mut out,
+        out,
         &format!("3. How one figure changed, and why  claims history {FOLLOWED_KEY}"),
     )?;
     let followed = ledger
         .resolve(FOLLOWED_KEY)?
         .ok_or_else(|| CliError::input(format!("the seed claims lack {FOLLOWED_KEY}")))?;
     let history = ledger.history(followed)?;
-    write_history(&mut out, FOLLOWED_KEY, &history)?;
+    write_history(out, FOLLOWED_KEY, &history)?;
 
-    rule(
-        &mut out,
-        "4. Proving nothing was quietly edited  claims verify",
-    )?;
+    rule(out, "4. Proving nothing was quietly edited  claims verify")?;
     let report = ledger.verify(&mut |_| {})?;
     if let Some(problem) = &report.problem {
         return Err(CliError::integrity(format!(
@@ -111,10 +106,10 @@ pub fn cmd_demo(env: &Env) -> CliResult<ExitCode> {
         report.head
     )?;
 
-    evidence_step(&mut out, env, &mut ledger, &dir, followed)?;
+    evidence_step(out, env, &mut ledger, &dir, followed)?;
 
     rule(
-        &mut out,
+        out,
         "6. Someone edits one stored byte of a copy: 95,300 becomes 85,300",
     )?;
     let original = history
@@ -160,13 +155,13 @@ pub fn cmd_demo(env: &Env) -> CliResult<ExitCode> {
     if temporary.is_some() {
         writeln!(out, "(The temporary ledger is removed now. To keep one: claims init; claims import examples/seed-claims.jsonl)")?;
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(Exit::SUCCESS)
 }
 
 /// Step 5: a saved copy of the source archived as evidence, verify hashing it, and a copy of
 /// the evidence store with one byte of it changed, which verify catches.
 fn evidence_step(
-    out: &mut StdoutLock,
+    out: &mut dyn Write,
     env: &Env,
     ledger: &mut Ledger<SledStorage>,
     dir: &Path,

@@ -2,22 +2,21 @@
 
 use super::{find_claim, print_json};
 use crate::cli::{EvidenceArgs, EvidenceCommand, EvidenceGetArgs, EvidenceListArgs};
-use crate::env::Env;
-use crate::error::{CliError, CliResult};
+use crate::ctx::Ctx;
+use crate::error::{CliError, CliResult, Exit};
+use crate::io::OpenHow;
 use crate::output::{self, TableWriter};
 use claimledger_core::decide::ClaimState;
 use claimledger_core::{Archived, SnapshotHash};
 use claimledger_store::evidence::hash_file;
-use claimledger_store::{EvidenceStore, Filter};
+use claimledger_store::{Filter, Storage};
 use serde_json::json;
-use std::io::Write;
 use std::ops::ControlFlow;
-use std::process::ExitCode;
 
-pub fn cmd_evidence(env: &Env, args: EvidenceArgs) -> CliResult<ExitCode> {
+pub fn cmd_evidence<S: Storage>(ctx: &mut Ctx<'_, S>, args: EvidenceArgs) -> CliResult<Exit> {
     match args.command {
-        EvidenceCommand::List(list) => cmd_list(env, list),
-        EvidenceCommand::Get(get) => cmd_get(env, get),
+        EvidenceCommand::List(list) => cmd_list(ctx, list),
+        EvidenceCommand::Get(get) => cmd_get(ctx, get),
     }
 }
 
@@ -31,11 +30,12 @@ fn snapshots(state: &ClaimState) -> impl Iterator<Item = (usize, &Archived)> {
         .flat_map(|(i, source)| source.archived.iter().map(move |a| (i + 1, a)))
 }
 
-fn cmd_list(env: &Env, args: EvidenceListArgs) -> CliResult<ExitCode> {
-    let ledger = env.open()?;
+fn cmd_list<S: Storage>(ctx: &mut Ctx<'_, S>, args: EvidenceListArgs) -> CliResult<Exit> {
+    let Ctx { env, io, ledgers } = ctx;
+    let ledger = ledgers.read(env, io.err)?;
     let mut claims: Vec<ClaimState> = Vec::new();
     match &args.claim {
-        Some(claim) => claims.push(find_claim(&ledger, claim)?),
+        Some(claim) => claims.push(find_claim(ledger, claim)?),
         None => ledger.list_each_as_of(&Filter::default(), None, &mut |batch| {
             claims.extend(
                 batch
@@ -45,7 +45,7 @@ fn cmd_list(env: &Env, args: EvidenceListArgs) -> CliResult<ExitCode> {
             ControlFlow::Continue(())
         })?,
     }
-    let mut out = std::io::stdout().lock();
+    let out = &mut *io.out;
     if args.json {
         let rows: Vec<serde_json::Value> = claims
             .iter()
@@ -60,8 +60,8 @@ fn cmd_list(env: &Env, args: EvidenceListArgs) -> CliResult<ExitCode> {
                 })
             })
             .collect();
-        print_json(&mut out, &rows)?;
-        return Ok(ExitCode::SUCCESS);
+        print_json(out, &rows)?;
+        return Ok(Exit::SUCCESS);
     }
     let mut table = TableWriter::new(&[
         "CLAIM",
@@ -96,24 +96,25 @@ fn cmd_list(env: &Env, args: EvidenceListArgs) -> CliResult<ExitCode> {
         }
     }
     let empty = rows.is_empty();
-    table.write_batch(&mut out, rows)?;
+    table.write_batch(out, rows)?;
     if empty {
-        env.say(match &args.claim {
+        io.say(match &args.claim {
             Some(claim) => {
                 format!("claim {claim} has no snapshots; keep one with `claims archive`")
             }
             None => "the ledger keeps no snapshots; keep one with `claims archive`".to_owned(),
         });
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(Exit::SUCCESS)
 }
 
-fn cmd_get(env: &Env, args: EvidenceGetArgs) -> CliResult<ExitCode> {
+fn cmd_get<S: Storage>(ctx: &mut Ctx<'_, S>, args: EvidenceGetArgs) -> CliResult<Exit> {
+    let Ctx { env, io, ledgers } = ctx;
     let sha256 = SnapshotHash::parse(&args.sha256.to_ascii_lowercase())
         .map_err(|why| CliError::input(format!("SHA256: {why}")))?;
     // Reading the files needs no lock; opening the ledger checks that it is one.
-    let _ledger = env.open()?;
-    let store = EvidenceStore::of_ledger(&env.ledger_dir);
+    let store = ledgers.evidence(env);
+    ledgers.read(env, io.err)?;
     let path = store.path_of(&sha256);
     let mut file = match std::fs::File::open(&path) {
         Ok(file) => file,
@@ -129,52 +130,66 @@ fn cmd_get(env: &Env, args: EvidenceGetArgs) -> CliResult<ExitCode> {
             "snapshot {sha256} was altered in the evidence store: its bytes hash to {found}; `claims verify` names the claim"
         ))
     };
+    // Checked first, then copied: standard output cannot be taken back, and a file named with
+    // --out is not made for bytes that do not hash to their name (hashed again on the way).
+    let (found, _) = hash_file(&path).map_err(|e| CliError::file("read", &path, &e))?;
+    if found != sha256 {
+        return Err(altered(found));
+    }
     match &args.out {
         Some(out_path) => {
-            // Into a temporary file beside FILE, renamed to FILE only once the hash checks out.
-            let dir = out_path
-                .parent()
-                .filter(|p| !p.as_os_str().is_empty())
-                .unwrap_or_else(|| ".".as_ref());
-            if out_path.exists() {
-                return Err(CliError::input(format!(
-                    "{} exists; `claims evidence get` writes a new file",
-                    out_path.display()
-                )));
-            }
-            let mut temp = tempfile::Builder::new()
-                .prefix(".claims-evidence-")
-                .tempfile_in(dir)
-                .map_err(|e| CliError::file("create", out_path, &e))?;
-            let (found, _) =
-                claimledger_store::evidence::copy_hashing(&mut file, temp.as_file_mut(), u64::MAX)
+            // A new file, opened as the user (in `claims serve`, by the client): never one
+            // that exists; removed again if the bytes do not hash to the name.
+            let how = OpenHow {
+                write: true,
+                create_new: true,
+                ..OpenHow::default()
+            };
+            let mut target = io.files.open(out_path, how).map_err(|e| {
+                if e.kind() == std::io::ErrorKind::AlreadyExists {
+                    CliError::input(format!(
+                        "{} exists; `claims evidence get` writes a new file",
+                        out_path.display()
+                    ))
+                } else {
+                    CliError::file("create", out_path, &e)
+                }
+            })?;
+            let copied =
+                claimledger_store::evidence::copy_hashing(&mut file, &mut target, u64::MAX)
                     .map_err(|e| {
                         CliError::io(format!(
                             "cannot copy {sha256} to {}: {e}",
                             out_path.display()
                         ))
-                    })?;
-            if found != sha256 {
-                return Err(altered(found));
-            }
-            temp.persist_noclobber(out_path)
-                .map_err(|e| CliError::file("create", out_path, &e.error))?;
-            env.say(format_args!(
+                    })
+                    .and_then(|(found, size)| {
+                        if found != sha256 {
+                            return Err(altered(found));
+                        }
+                        target.sync_all().map_err(|e| {
+                            CliError::io(format!("cannot write {}: {e}", out_path.display()))
+                        })?;
+                        Ok(size)
+                    });
+            let size = match copied {
+                Ok(size) => size,
+                Err(error) => {
+                    drop(target);
+                    let _ = io.files.remove_file(out_path);
+                    return Err(error);
+                }
+            };
+            io.say(format_args!(
                 "wrote snapshot {sha256} to {} ({})",
                 out_path.display(),
-                output::bytes(std::fs::metadata(out_path).map(|m| m.len()).unwrap_or(0))
+                output::bytes(size)
             ));
         }
         None => {
-            // Standard output cannot be taken back: check first, then copy.
-            let (found, _) = hash_file(&path).map_err(|e| CliError::file("read", &path, &e))?;
-            if found != sha256 {
-                return Err(altered(found));
-            }
-            let mut out = std::io::stdout().lock();
-            std::io::copy(&mut file, &mut out)?;
-            out.flush()?;
+            std::io::copy(&mut file, &mut *io.out)?;
+            io.out.flush()?;
         }
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(Exit::SUCCESS)
 }

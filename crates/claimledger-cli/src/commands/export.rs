@@ -3,37 +3,39 @@
 //! signed with `--sign`.
 
 use crate::cli::ExportArgs;
-use crate::env::Env;
-use crate::error::{CliError, CliResult};
+use crate::ctx::Ctx;
+use crate::error::{CliError, CliResult, Exit};
 use crate::progress::Progress;
 use claimledger_core::canonical::EntryView;
 use claimledger_core::{Seq, SnapshotHash};
 use claimledger_store::evidence::CopyError;
-use claimledger_store::EvidenceStore;
-use claimledger_store::{checkpoint_line, header_line};
+use claimledger_store::{checkpoint_line, header_line, EvidenceStore, Storage};
 use std::collections::HashSet;
 use std::io::Write;
 use std::ops::ControlFlow;
-use std::process::ExitCode;
 
-pub fn cmd_export(env: &Env, args: ExportArgs) -> CliResult<ExitCode> {
+pub fn cmd_export<S: Storage>(ctx: &mut Ctx<'_, S>, args: ExportArgs) -> CliResult<Exit> {
+    let Ctx { env, io, ledgers } = ctx;
+    // A directory the user names is found from the user's working directory.
     let target = match &args.evidence {
         Some(dir) => {
-            std::fs::create_dir_all(dir).map_err(|e| CliError::file("create", dir, &e))?;
-            Some(EvidenceStore::flat(dir))
+            let at = env.user_path(dir);
+            std::fs::create_dir_all(&at).map_err(|e| CliError::file("create", dir, &e))?;
+            Some(EvidenceStore::flat(&at))
         }
         None => None,
     };
-    let ledger = env.open()?;
+    let store = ledgers.evidence(env);
+    let ledger = ledgers.read(env, io.err)?;
     let mut snapshots: Vec<(SnapshotHash, u64, Seq)> = Vec::new();
     let mut seen: HashSet<SnapshotHash> = HashSet::new();
     let finder = memchr::memmem::Finder::new(br#","archived":["#);
     // The checkpoint first: a key that cannot sign fails before anything is written.
-    let checkpoint = super::checkpoint::checkpoint_text(&ledger, args.sign.as_deref())?;
-    let mut out = std::io::BufWriter::with_capacity(1 << 20, std::io::stdout().lock());
+    let checkpoint = super::checkpoint::checkpoint_text(io, ledger, args.sign.as_deref())?;
+    let progress = Progress::new(io, false, ledger.head().count, "exporting", "entries");
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, &mut *io.out);
     writeln!(out, "{}", header_line(&ledger.origin()?))?;
     let mut failed = None;
-    let progress = Progress::new(env.quiet, ledger.head().count, "exporting", "entries");
     ledger.scan_entries(Seq::FIRST, &mut |seq, bytes| {
         if target.is_some() && finder.find(bytes).is_some() {
             // Only entries that list snapshots are read; the scan checked the others' bytes.
@@ -63,14 +65,10 @@ pub fn cmd_export(env: &Env, args: ExportArgs) -> CliResult<ExitCode> {
     }
     writeln!(out, "{}", checkpoint_line(&checkpoint))?;
     out.flush()?;
+    drop(out);
     if let Some(target) = &target {
-        let store = EvidenceStore::of_ledger(&env.ledger_dir);
         let bytes: u64 = snapshots.iter().map(|(_, size, _)| size).sum();
-        let progress = Progress::bytes(
-            env.quiet || snapshots.is_empty(),
-            bytes,
-            "copying snapshots",
-        );
+        let progress = Progress::bytes(io, snapshots.is_empty(), bytes, "copying snapshots");
         for (sha256, size, seq) in &snapshots {
             let what = format!("snapshot {sha256} (named by entry {seq})");
             match target.put_from(&store, sha256, *size) {
@@ -89,12 +87,12 @@ pub fn cmd_export(env: &Env, args: ExportArgs) -> CliResult<ExitCode> {
             }
         }
         progress.finish();
-        env.say(format_args!(
+        io.say(format_args!(
             "copied {} ({}) to {}",
             crate::output::plural(snapshots.len() as u64, "snapshot", "snapshots"),
             crate::output::bytes(bytes),
-            target.root().display()
+            args.evidence.as_deref().unwrap_or(target.root()).display()
         ));
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(Exit::SUCCESS)
 }

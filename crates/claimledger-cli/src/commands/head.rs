@@ -1,22 +1,22 @@
 use super::print_json;
 use crate::cli::JsonArg;
-use crate::env::Env;
-use crate::error::CliResult;
+use crate::ctx::Ctx;
+use crate::error::{CliResult, Exit};
+use claimledger_store::Storage;
 use serde_json::json;
-use std::io::Write;
-use std::process::ExitCode;
 
-pub fn cmd_head(env: &Env, args: JsonArg) -> CliResult<ExitCode> {
-    let ledger = env.open()?;
+pub fn cmd_head<S: Storage>(ctx: &mut Ctx<'_, S>, args: JsonArg) -> CliResult<Exit> {
+    let Ctx { env, io, ledgers } = ctx;
+    let ledger = ledgers.read(env, io.err)?;
     let head = ledger.head();
-    let mut out = std::io::stdout().lock();
+    let out = &mut *io.out;
     if args.json {
         print_json(
-            &mut out,
+            out,
             &json!({"count": head.count, "hash": head.hash.to_hex(), "origin": ledger.origin()?}),
         )?;
     } else {
         writeln!(out, "{head}")?;
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(Exit::SUCCESS)
 }

@@ -1,22 +1,23 @@
 use super::{as_of_seq, find_claim_as_of, print_json};
 use crate::cli::HistoryArgs;
-use crate::env::Env;
-use crate::error::CliResult;
+use crate::ctx::Ctx;
+use crate::error::{CliResult, Exit};
 use crate::output;
 use claimledger_cli::view::revision_json;
 use claimledger_core::diff::{diff_claims, FieldChange};
-use claimledger_core::{Event, Period, Value};
-use claimledger_store::Revision;
+use claimledger_core::Event;
+use claimledger_formats::changes::change_lines;
+use claimledger_store::{Revision, Storage};
 use serde_json::Value as Json;
 use std::io::Write;
-use std::process::ExitCode;
 
-pub fn cmd_history(env: &Env, args: HistoryArgs) -> CliResult<ExitCode> {
-    let ledger = env.open()?;
-    let as_of = as_of_seq(&ledger, &args.as_of)?;
-    let state = find_claim_as_of(&ledger, &args.claim, as_of)?;
+pub fn cmd_history<S: Storage>(ctx: &mut Ctx<'_, S>, args: HistoryArgs) -> CliResult<Exit> {
+    let Ctx { env, io, ledgers } = ctx;
+    let ledger = ledgers.read(env, io.err)?;
+    let as_of = as_of_seq(ledger, &args.as_of)?;
+    let state = find_claim_as_of(ledger, &args.claim, as_of)?;
     let revisions = ledger.history_as_of(state.id, as_of)?;
-    let mut out = std::io::stdout().lock();
+    let out = &mut *io.out;
     if args.json {
         let items = revisions
             .iter()
@@ -26,11 +27,11 @@ pub fn cmd_history(env: &Env, args: HistoryArgs) -> CliResult<ExitCode> {
                 revision_json(&r.entry, &r.hash, previous)
             })
             .collect();
-        print_json(&mut out, &Json::Array(items))?;
+        print_json(out, &Json::Array(items))?;
     } else {
-        write_history(&mut out, &output::claim_name(&state), &revisions)?;
+        write_history(out, &output::claim_name(&state), &revisions)?;
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(Exit::SUCCESS)
 }
 
 fn changes(revision: &Revision, previous: Option<&Revision>) -> Vec<FieldChange> {
@@ -39,38 +40,8 @@ fn changes(revision: &Revision, previous: Option<&Revision>) -> Vec<FieldChange>
         .unwrap_or_default()
 }
 
-/// A field's value the way `show` puts it.
-fn render(field: &str, value: &Option<Json>) -> String {
-    let Some(value) = value else {
-        return "(none)".into();
-    };
-    match field {
-        "value" => serde_json::from_value::<Value>(value.clone())
-            .map(|v| output::figure(&v))
-            .unwrap_or_else(|_| value.to_string()),
-        "period" => serde_json::from_value::<Period>(value.clone())
-            .map(|p| output::period(&p))
-            .unwrap_or_else(|_| value.to_string()),
-        "statement" | "method" => format!("“{}”", value.as_str().unwrap_or_default()),
-        _ => match value {
-            Json::String(text) => text.clone(),
-            Json::Array(items) if field == "tags" => items
-                .iter()
-                .filter_map(Json::as_str)
-                .collect::<Vec<_>>()
-                .join(", "),
-            Json::Array(items) if field == "sources" => items
-                .iter()
-                .map(describe_source)
-                .collect::<Vec<_>>()
-                .join("; "),
-            other => other.to_string(),
-        },
-    }
-}
-
 pub fn write_history(
-    out: &mut impl Write,
+    out: &mut dyn Write,
     name: &str,
     revisions: &[Revision],
 ) -> std::io::Result<()> {
@@ -114,18 +85,7 @@ pub fn write_history(
         }
         writeln!(out, "  hash {}", revision.hash)?;
         for change in changes(revision, i.checked_sub(1).map(|p| &revisions[p])) {
-            let lines = match (change.field.as_str(), &change.before, &change.after) {
-                ("sources", Some(Json::Array(before)), Some(Json::Array(after))) => {
-                    source_changes(before, after)
-                }
-                _ => vec![format!(
-                    "{}: {} → {}",
-                    change.field,
-                    render(&change.field, &change.before),
-                    render(&change.field, &change.after)
-                )],
-            };
-            for line in lines {
+            for line in change_lines(&change) {
                 writeln!(out, "  {}", indent_continuation(&line))?;
             }
         }
@@ -133,259 +93,7 @@ pub fn write_history(
     Ok(())
 }
 
-/// The fields of a source, in the order of the input format.
-const SOURCE_FIELDS: [&str; 6] = [
-    "publisher",
-    "title",
-    "url",
-    "published_on",
-    "retrieved_on",
-    "quote",
-];
-
-/// A source on one line: `publisher AFP, url https://…, quote “…”, 1 snapshot`.
-fn describe_source(source: &Json) -> String {
-    let snapshots = source
-        .get("archived")
-        .and_then(Json::as_array)
-        .map(|items| crate::output::plural(items.len() as u64, "snapshot", "snapshots"));
-    SOURCE_FIELDS
-        .iter()
-        .filter_map(|field| {
-            source
-                .get(*field)
-                .map(|value| format!("{field} {}", source_field(field, Some(value))))
-        })
-        .chain(snapshots)
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-/// A snapshot on one line: `4f2a… (application/pdf, 1.2 MB, captured 2025-08-13)`.
-fn describe_snapshot(item: &Json) -> String {
-    let text = |name: &str| item.get(name).and_then(Json::as_str).unwrap_or("?");
-    let size = item.get("size").and_then(Json::as_u64).unwrap_or(0);
-    let fetched = match (
-        item.get("status").and_then(Json::as_u64),
-        item.get("url").and_then(Json::as_str),
-    ) {
-        (Some(status), Some(url)) => format!(", fetched {url}: {status}"),
-        (None, Some(url)) => format!(", from {url}"),
-        _ => String::new(),
-    };
-    format!(
-        "{} ({}, {}, captured {}{fetched})",
-        text("sha256"),
-        text("media_type"),
-        crate::output::bytes(size),
-        text("captured_at")
-    )
-}
-
-/// What changed in one source's snapshots: each added and each removed, by hash.
-fn snapshot_changes(new: usize, before: Option<&Json>, after: Option<&Json>) -> Vec<String> {
-    let items = |list: Option<&Json>| -> Vec<Json> {
-        list.and_then(Json::as_array).cloned().unwrap_or_default()
-    };
-    let (before, after) = (items(before), items(after));
-    let hash = |item: &Json| item.get("sha256").cloned();
-    let mut lines = Vec::new();
-    for item in &before {
-        if !after.iter().any(|other| hash(other) == hash(item)) {
-            lines.push(format!(
-                "sources[{new}].archived: removed snapshot {}",
-                describe_snapshot(item)
-            ));
-        }
-    }
-    for item in &after {
-        match before.iter().find(|other| hash(other) == hash(item)) {
-            None => lines.push(format!(
-                "sources[{new}].archived: added snapshot {}",
-                describe_snapshot(item)
-            )),
-            Some(other) if other != item => lines.push(format!(
-                "sources[{new}].archived: snapshot {} → {}",
-                describe_snapshot(other),
-                describe_snapshot(item)
-            )),
-            Some(_) => {}
-        }
-    }
-    lines
-}
-
-/// One field of a source as `show` puts it.
-fn source_field(field: &str, value: Option<&Json>) -> String {
-    match value {
-        None => "(none)".into(),
-        Some(Json::String(text)) if matches!(field, "title" | "quote") => format!("“{text}”"),
-        Some(Json::String(text)) => text.clone(),
-        Some(other) => other.to_string(),
-    }
-}
-
-/// What changed in a claim's sources, a line each: a source kept where it was says nothing;
-/// one changed in place gives its changed fields (`sources[1].url: a → b`); the others are
-/// `sources[2]: added: ...`, `sources[0]: removed: ...` or `sources[0]: moved from
-/// sources[1]`. Positions count from 0, as in the input format's error messages, in the new
-/// list (added, changed, moved) or the old (removed).
-pub fn source_changes(before: &[Json], after: &[Json]) -> Vec<String> {
-    // The longest run of sources kept unchanged, in order. Between two kept sources, a source
-    // found on both sides moved; the others pair up, old with new, as changed in place; what
-    // is left was removed or added.
-    let (n, m) = (before.len(), after.len());
-    let mut longest = vec![vec![0usize; m + 1]; n + 1];
-    for i in (0..n).rev() {
-        for j in (0..m).rev() {
-            longest[i][j] = if before[i] == after[j] {
-                longest[i + 1][j + 1] + 1
-            } else {
-                longest[i + 1][j].max(longest[i][j + 1])
-            };
-        }
-    }
-    // Runs of (removed, added) between kept sources.
-    let mut runs: Vec<(Vec<usize>, Vec<usize>)> = vec![(Vec::new(), Vec::new())];
-    let (mut i, mut j) = (0, 0);
-    while i < n || j < m {
-        let run = runs.last_mut().expect("one run at least");
-        if i < n && j < m && before[i] == after[j] {
-            runs.push((Vec::new(), Vec::new()));
-            i += 1;
-            j += 1;
-        } else if i < n && (j == m || longest[i + 1][j] >= longest[i][j + 1]) {
-            run.0.push(i);
-            i += 1;
-        } else {
-            run.1.push(j);
-            j += 1;
-        }
-    }
-    let mut moved_from: Vec<Option<usize>> = vec![None; m];
-    let mut taken = vec![false; n];
-    for &new in runs.iter().flat_map(|(_, added)| added) {
-        let old = runs
-            .iter()
-            .flat_map(|(removed, _)| removed)
-            .find(|&&old| !taken[old] && before[old] == after[new]);
-        if let Some(&old) = old {
-            taken[old] = true;
-            moved_from[new] = Some(old);
-        }
-    }
-    let mut lines = Vec::new();
-    for (removed, added) in &runs {
-        let removed: Vec<usize> = removed.iter().copied().filter(|&o| !taken[o]).collect();
-        let added: Vec<usize> = added
-            .iter()
-            .copied()
-            .filter(|&a| moved_from[a].is_none())
-            .collect();
-        for (&old, &new) in removed.iter().zip(&added) {
-            for field in SOURCE_FIELDS {
-                let (a, b) = (before[old].get(field), after[new].get(field));
-                if a != b {
-                    lines.push(format!(
-                        "sources[{new}].{field}: {} → {}",
-                        source_field(field, a),
-                        source_field(field, b)
-                    ));
-                }
-            }
-            lines.extend(snapshot_changes(
-                new,
-                before[old].get("archived"),
-                after[new].get("archived"),
-            ));
-        }
-        let paired = removed.len().min(added.len());
-        for &old in &removed[paired..] {
-            lines.push(format!(
-                "sources[{old}]: removed: {}",
-                describe_source(&before[old])
-            ));
-        }
-        for &new in &added[paired..] {
-            lines.push(format!(
-                "sources[{new}]: added: {}",
-                describe_source(&after[new])
-            ));
-        }
-    }
-    for (new, old) in moved_from.iter().enumerate() {
-        if let Some(old) = old {
-            lines.push(format!("sources[{new}]: moved from sources[{old}]"));
-        }
-    }
-    lines
-}
-
 /// Indents every line after the first, so that a multi-line value stays inside its block.
 fn indent_continuation(text: &str) -> String {
     text.replace('\n', "\n    ")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::source_changes;
-    use serde_json::json;
-
-    #[track_caller]
-    fn check(before: serde_json::Value, after: serde_json::Value, expected: &[&str]) {
-        let (Some(before), Some(after)) = (before.as_array(), after.as_array()) else {
-            panic!("arrays")
-        };
-        assert_eq!(source_changes(before, after), expected);
-    }
-
-    #[test]
-    fn source_changes_name_the_source_and_field() {
-        let afp = json!({"publisher": "AFP", "quote": "95,300"});
-        let bbc = json!({"publisher": "BBC", "url": "https://bbc.example/a"});
-        let bbc_moved = json!({"publisher": "BBC", "url": "https://bbc.example/b"});
-        let new = json!({"publisher": "Mediazona", "quote": "121,507"});
-        check(
-            json!([afp]),
-            json!([afp, new]),
-            &["sources[1]: added: publisher Mediazona, quote “121,507”"],
-        );
-        check(
-            json!([afp, bbc]),
-            json!([afp, bbc_moved]),
-            &["sources[1].url: https://bbc.example/a → https://bbc.example/b"],
-        );
-        check(
-            json!([afp, bbc]),
-            json!([bbc]),
-            &["sources[0]: removed: publisher AFP, quote “95,300”"],
-        );
-        check(
-            json!([afp]),
-            json!([new]),
-            &[
-                "sources[0].publisher: AFP → Mediazona",
-                "sources[0].quote: “95,300” → “121,507”",
-            ],
-        );
-        check(
-            json!([afp, bbc]),
-            json!([new, bbc, afp]),
-            &[
-                "sources[0]: added: publisher Mediazona, quote “121,507”",
-                "sources[2]: moved from sources[0]",
-            ],
-        );
-        check(
-            json!([afp, bbc]),
-            json!([bbc, afp]),
-            &["sources[1]: moved from sources[0]"],
-        );
-        check(
-            json!([]),
-            json!([afp]),
-            &["sources[0]: added: publisher AFP, quote “95,300”"],
-        );
-        check(json!([afp]), json!([afp]), &[]);
-    }
 }

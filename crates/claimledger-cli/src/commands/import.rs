@@ -2,33 +2,35 @@
 //! nothing.
 
 use crate::cli::ImportArgs;
-use crate::env::Env;
-use crate::error::{CliError, CliResult};
+use crate::ctx::Ctx;
+use crate::error::{CliError, CliResult, Exit};
 use crate::output;
 use crate::progress::Progress;
 use claimledger_cli::import_file::Batches;
 use claimledger_core::input::Command;
 use claimledger_core::SnapshotHash;
 use claimledger_store::evidence::CopyError;
-use claimledger_store::{EvidenceStore, StreamError, SubmitError};
-use std::io::{BufReader, Read, Write};
-use std::process::ExitCode;
+use claimledger_store::{EvidenceStore, Storage, StreamError, SubmitError};
+use std::io::{BufReader, Read};
+use std::path::Path;
 
-pub fn cmd_import(env: &Env, args: ImportArgs) -> CliResult<ExitCode> {
+pub fn cmd_import<S: Storage + Sync>(ctx: &mut Ctx<'_, S>, args: ImportArgs) -> CliResult<Exit> {
+    let Ctx { env, io, ledgers } = ctx;
     let name = args.file.display().to_string();
-    let reader: Box<dyn Read + Send> = if name == "-" {
-        Box::new(std::io::stdin())
+    let (file, size) = if name == "-" {
+        (None, 0)
     } else {
-        Box::new(
-            std::fs::File::open(&args.file).map_err(|e| CliError::file("read", &args.file, &e))?,
-        )
+        let file = io
+            .open_read(&args.file)
+            .map_err(|e| CliError::file("read", &args.file, &e))?;
+        let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+        (Some(file), size)
     };
-    let size = if name == "-" {
-        0
-    } else {
-        std::fs::metadata(&args.file).map(|m| m.len()).unwrap_or(0)
+    let progress = Progress::bytes(io, size == 0, size, "reading");
+    let reader: Box<dyn Read + '_> = match file {
+        None => Box::new(&mut *io.input),
+        Some(file) => Box::new(file),
     };
-    let progress = Progress::bytes(env.quiet || size == 0, size, "reading");
     let reader = BufReader::with_capacity(
         1 << 16,
         Counted {
@@ -38,80 +40,59 @@ pub fn cmd_import(env: &Env, args: ImportArgs) -> CliResult<ExitCode> {
         },
     );
     let context = env.submit_context()?;
+    // A directory the user names is found from the user's working directory.
     let supplied = match &args.evidence_dir {
-        Some(dir) if !dir.is_dir() => {
+        Some(dir) if !env.user_path(dir).is_dir() => {
             return Err(CliError::input(format!(
                 "--evidence-dir {}: not a directory",
                 dir.display()
             )))
         }
-        Some(dir) => Some(EvidenceStore::flat(dir)),
+        Some(dir) => Some((EvidenceStore::flat(&env.user_path(dir)), dir.as_path())),
         None => None,
     };
-    let store = EvidenceStore::of_ledger(&env.ledger_dir);
+    let store = ledgers.evidence(env);
     let mut created: Vec<SnapshotHash> = Vec::new();
-    let mut ledger = env.open_to_write()?;
-    crate::interrupt::watch("nothing was imported; the ledger is as it was");
+    let ledger = ledgers.write(env, io.err)?;
+    let stop = &mut *io.stop;
+    stop.watch("nothing was imported; the ledger is as it was");
     let in_file = |error| CliError::input(format!("{name}: {error}"));
     let mut source = Batches::new(reader, args.csv).map_err(in_file)?;
     let mut line_numbers: Vec<u64> = Vec::new();
-    // The file is read and parsed a batch ahead, on a thread of its own, while the batch
-    // before is decided and written: on two cores, parsing overlaps the writing.
-    let (sender, receiver) = std::sync::mpsc::sync_channel(1);
-    let submitted = std::thread::scope(|scope| {
-        scope.spawn(move || loop {
-            let batch = source.next_batch();
-            let last = batch.as_ref().map_or(true, Vec::is_empty);
-            if sender.send(batch).is_err() || last {
-                return;
-            }
-        });
-        let mut batches = std::iter::from_fn(|| {
-            if let Err(interrupted) = crate::interrupt::check() {
-                return Some(Err(interrupted));
-            }
-            match receiver.recv() {
-                Ok(Ok(batch)) if batch.is_empty() => {
-                    // Everything is read and checked: what follows is the write itself.
-                    crate::interrupt::committing();
-                    progress.phase("writing");
-                    None
-                }
-                Ok(Ok(batch)) => {
-                    let mut commands = Vec::with_capacity(batch.len());
-                    for (line, command) in batch {
-                        if let Err(error) = take_snapshots(
-                            || format!("{name}: line {line}"),
-                            &command,
-                            &store,
-                            supplied.as_ref(),
-                            &mut created,
-                        ) {
-                            return Some(Err(error));
-                        }
-                        line_numbers.push(line);
-                        commands.push(command);
-                    }
-                    Some(Ok(commands))
-                }
-                Ok(Err(error)) => Some(Err(in_file(error))),
-                // The reading thread ended without saying the file ended: never taken for the
-                // end of the file, which would commit part of it.
-                Err(std::sync::mpsc::RecvError) => Some(Err(CliError::io(format!(
-                    "{name}: the reading of the file stopped before its end; nothing was imported"
-                )))),
-            }
-        });
-        let submitted = ledger.submit_stream(&mut batches, &context);
-        // A submission refused before the end of the file stops the reading thread.
-        drop(receiver);
-        // Stopped for Ctrl-C: the reading thread may be blocked on input that never ends
-        // (`claims import -`), and leaving this scope would wait for it.
-        if submitted.is_err() {
-            crate::interrupt::exit_if_stopping();
+    let mut batches = std::iter::from_fn(|| {
+        if let Err(interrupted) = stop.check() {
+            return Some(Err(interrupted));
         }
-        submitted
+        match source.next_batch() {
+            Ok(batch) if batch.is_empty() => {
+                // Everything is read and checked: what follows is the write itself.
+                stop.committing();
+                progress.phase("writing");
+                None
+            }
+            Ok(batch) => {
+                let mut commands = Vec::with_capacity(batch.len());
+                let supplied_ref = supplied.as_ref().map(|(store, name)| (store, *name));
+                for (line, command) in batch {
+                    if let Err(error) = take_snapshots(
+                        || format!("{name}: line {line}"),
+                        &command,
+                        &store,
+                        supplied_ref,
+                        &mut created,
+                    ) {
+                        return Some(Err(error));
+                    }
+                    line_numbers.push(line);
+                    commands.push(command);
+                }
+                Some(Ok(commands))
+            }
+            // Input that ends in an error after Ctrl-C ended because of it.
+            Err(error) => Some(Err(stop.check().err().unwrap_or_else(|| in_file(error)))),
+        }
     });
+    let submitted = ledger.submit_stream(&mut batches, &context);
     progress.finish();
     if matches!(
         submitted,
@@ -134,7 +115,7 @@ pub fn cmd_import(env: &Env, args: ImportArgs) -> CliResult<ExitCode> {
         return Err(CliError::input(format!("{name}: no claims in the file")));
     }
     writeln!(
-        std::io::stdout(),
+        io.out,
         "imported {} {} ({} recorded, {} revised); head {}",
         submitted.entries,
         output::noun(submitted.entries, "entry", "entries"),
@@ -142,7 +123,7 @@ pub fn cmd_import(env: &Env, args: ImportArgs) -> CliResult<ExitCode> {
         submitted.entries - submitted.recorded,
         ledger.head()
     )?;
-    Ok(ExitCode::SUCCESS)
+    Ok(Exit::SUCCESS)
 }
 
 /// Puts in the evidence store the snapshots a line's sources list that it lacks, from the
@@ -152,7 +133,7 @@ fn take_snapshots(
     at: impl Fn() -> String,
     command: &Command,
     store: &EvidenceStore,
-    supplied: Option<&EvidenceStore>,
+    supplied: Option<(&EvidenceStore, &Path)>,
     created: &mut Vec<SnapshotHash>,
 ) -> CliResult {
     let refused = |why: String| CliError::input(format!("{}: {why}; nothing was imported", at()));
@@ -169,7 +150,7 @@ fn take_snapshots(
                 continue;
             }
             let field = format!("field `sources[{i}].archived[{j}].sha256`");
-            let Some(supplied) = supplied else {
+            let Some((supplied, supplied_name)) = supplied else {
                 return Err(refused(format!(
                     "{field}: the ledger keeps no snapshot {}; supply the file with --evidence-dir DIR (named by its SHA-256)",
                     item.sha256
@@ -185,7 +166,7 @@ fn take_snapshots(
                     return Err(refused(format!(
                         "{field}: snapshot {} is neither in the ledger nor in {}",
                         item.sha256,
-                        supplied.root().display()
+                        supplied_name.display()
                     )))
                 }
                 Err(CopyError::Write(e)) => return Err(CliError::io(e.to_string())),

@@ -4,18 +4,18 @@
 use super::listing::{self, Query};
 use super::{as_of_seq, covering};
 use crate::cli::ListArgs;
-use crate::env::Env;
-use crate::error::{CliError, CliResult};
+use crate::ctx::Ctx;
+use crate::error::{CliError, CliResult, Exit};
 use crate::output::{self, JsonArrayWriter, TableWriter};
 use claimledger_cli::view::claim_json;
 use claimledger_core::decide::ClaimState;
 use claimledger_core::{Status, Subject, Tag};
-use claimledger_store::Filter;
+use claimledger_store::{Filter, Storage};
 use std::io::Write;
 use std::ops::ControlFlow;
-use std::process::ExitCode;
 
-pub fn cmd_list(env: &Env, args: ListArgs) -> CliResult<ExitCode> {
+pub fn cmd_list<S: Storage>(ctx: &mut Ctx<'_, S>, args: ListArgs) -> CliResult<Exit> {
+    let Ctx { env, io, ledgers } = ctx;
     let bad = |flag: &str, reason: String| CliError::input(format!("--{flag}: {reason}"));
     let filter = Filter {
         subject: args
@@ -46,14 +46,14 @@ pub fn cmd_list(env: &Env, args: ListArgs) -> CliResult<ExitCode> {
         text: args.text.clone(),
         ..Query::default()
     };
-    let ledger = env.open()?;
-    query.as_of = as_of_seq(&ledger, &args.as_of)?;
+    let ledger = ledgers.read(env, io.err)?;
+    query.as_of = as_of_seq(ledger, &args.as_of)?;
 
-    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut out = std::io::BufWriter::new(&mut *io.out);
     let mut sink = Sink::new(&args.format);
     let limit = args.limit.unwrap_or(u64::MAX);
     let (mut skipped, mut shown, mut more) = (0u64, 0u64, false);
-    query.each(&ledger, &mut |batch| {
+    query.each(ledger, &mut |batch| {
         let mut page: Vec<ClaimState> = Vec::with_capacity(batch.len());
         for state in batch {
             if skipped < args.offset {
@@ -75,19 +75,20 @@ pub fn cmd_list(env: &Env, args: ListArgs) -> CliResult<ExitCode> {
     })?;
     sink.finish(&mut out)?;
     out.flush()?;
+    drop(out);
     if !args.format.json && !args.format.csv {
         if more && shown > 0 {
-            env.say(format_args!(
+            io.say(format_args!(
                 "claims {} to {} shown; more follow (--offset {})",
                 output::count(args.offset + 1),
                 output::count(args.offset + shown),
                 args.offset + shown
             ));
         } else {
-            env.say(output::plural(shown, "claim", "claims"));
+            io.say(output::plural(shown, "claim", "claims"));
         }
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(Exit::SUCCESS)
 }
 
 /// Where the listing goes: a table, a JSON array or CSV, written a batch at a time.

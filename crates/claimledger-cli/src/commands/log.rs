@@ -1,22 +1,23 @@
 use crate::cli::LogArgs;
-use crate::env::Env;
-use crate::error::{CliError, CliResult};
+use crate::ctx::Ctx;
+use crate::error::{CliError, CliResult, Exit};
 use crate::output;
 use claimledger_core::{ClaimId, Entry, EntryHash, Event, Seq};
+use claimledger_store::Storage;
 use std::collections::HashMap;
 use std::io::Write;
 use std::ops::ControlFlow;
-use std::process::ExitCode;
 
 /// The most claim keys `log` keeps looked up at once.
 const KEY_CACHE_MAX: usize = 65_536;
 
-pub fn cmd_log(env: &Env, args: LogArgs) -> CliResult<ExitCode> {
+pub fn cmd_log<S: Storage>(ctx: &mut Ctx<'_, S>, args: LogArgs) -> CliResult<Exit> {
+    let Ctx { env, io, ledgers } = ctx;
     if args.from == 0 {
         return Err(CliError::input("--from 0: entries are numbered from 1"));
     }
-    let ledger = env.open()?;
-    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let ledger = ledgers.read(env, io.err)?;
+    let mut out = std::io::BufWriter::new(&mut *io.out);
     let limit = args.limit.unwrap_or(u64::MAX);
     let mut result: CliResult = Ok(());
     let mut shown = 0u64;
@@ -118,5 +119,5 @@ pub fn cmd_log(env: &Env, args: LogArgs) -> CliResult<ExitCode> {
     })?;
     result?;
     out.flush()?;
-    Ok(ExitCode::SUCCESS)
+    Ok(Exit::SUCCESS)
 }

@@ -27,48 +27,47 @@ mod verify;
 mod verify_proof;
 mod witness;
 
-use crate::cli::{Args, Command};
-use crate::env::Env;
-use crate::error::{CliError, CliResult};
+use crate::cli::Command;
+use crate::ctx::Ctx;
+use crate::error::{CliError, CliResult, Exit};
+use crate::io::Io;
 use claimledger_cli::import_file::utf8;
 use claimledger_core::decide::ClaimState;
 use claimledger_core::input::{self, Command as InputCommand};
 use claimledger_store::{Ledger, Storage};
 use std::io::Read;
 use std::path::Path;
-use std::process::ExitCode;
 
-pub fn run(args: Args) -> CliResult<ExitCode> {
-    let env = Env::from_args(&args)?;
-    crate::watchdog::start(env.stall_timeout);
-    match args.command {
-        Command::Init(init) => init::cmd_init(&env, init),
-        Command::Add(add) => add::cmd_add(&env, add),
-        Command::Revise(revise) => revise::cmd_revise(&env, revise),
-        Command::Import(import) => import::cmd_import(&env, import),
-        Command::Archive(archive) => archive::cmd_archive(&env, archive),
-        Command::Evidence(evidence) => evidence::cmd_evidence(&env, evidence),
-        Command::Show(show) => show::cmd_show(&env, show),
-        Command::List(list) => list::cmd_list(&env, list),
-        Command::History(history) => history::cmd_history(&env, history),
-        Command::Compare(compare) => compare::cmd_compare(&env, compare),
-        Command::Subjects(subjects) => subjects::cmd_subjects(&env, subjects),
-        Command::Log(log) => log::cmd_log(&env, log),
-        Command::Verify(verify) => verify::cmd_verify(&env, verify),
-        Command::Head(head) => head::cmd_head(&env, head),
-        Command::Export(args) => export::cmd_export(&env, args),
-        Command::Demo => demo::cmd_demo(&env),
-        Command::Completions { shell } => completions::cmd_completions(shell),
-        Command::Man(man) => completions::cmd_man(&env, man),
-        Command::Key(key) => key::cmd_key(&env, key),
-        Command::Checkpoint(checkpoint) => checkpoint::cmd_checkpoint(&env, checkpoint),
-        Command::Prove(prove) => prove::cmd_prove(&env, prove),
-        Command::VerifyProof(proof) => verify_proof::cmd_verify_proof(&env, proof),
-        Command::Publish(publish) => publish::cmd_publish(&env, publish),
-        Command::Monitor(monitor) => monitor::cmd_monitor(&env, monitor),
-        Command::Witness(witness) => witness::cmd_witness(&env, witness),
-        Command::Serve(serve) => serve::cmd_serve(&env, serve),
-        Command::Token(token) => serve::cmd_token(token),
+/// Runs one command. Which of them may run inside `claims serve` is `served::route`'s to say.
+pub fn run<S: Storage + Sync>(ctx: &mut Ctx<'_, S>, command: Command) -> CliResult<Exit> {
+    match command {
+        Command::Init(init) => init::cmd_init(ctx, init),
+        Command::Add(add) => add::cmd_add(ctx, add),
+        Command::Revise(revise) => revise::cmd_revise(ctx, revise),
+        Command::Import(import) => import::cmd_import(ctx, import),
+        Command::Archive(archive) => archive::cmd_archive(ctx, archive),
+        Command::Evidence(evidence) => evidence::cmd_evidence(ctx, evidence),
+        Command::Show(show) => show::cmd_show(ctx, show),
+        Command::List(list) => list::cmd_list(ctx, list),
+        Command::History(history) => history::cmd_history(ctx, history),
+        Command::Compare(compare) => compare::cmd_compare(ctx, compare),
+        Command::Subjects(subjects) => subjects::cmd_subjects(ctx, subjects),
+        Command::Log(log) => log::cmd_log(ctx, log),
+        Command::Verify(verify) => verify::cmd_verify(ctx, verify),
+        Command::Head(head) => head::cmd_head(ctx, head),
+        Command::Export(args) => export::cmd_export(ctx, args),
+        Command::Demo => demo::cmd_demo(ctx),
+        Command::Completions { shell } => completions::cmd_completions(ctx, shell),
+        Command::Man(man) => completions::cmd_man(ctx, man),
+        Command::Key(key) => key::cmd_key(ctx, key),
+        Command::Checkpoint(checkpoint) => checkpoint::cmd_checkpoint(ctx, checkpoint),
+        Command::Prove(prove) => prove::cmd_prove(ctx, prove),
+        Command::VerifyProof(proof) => verify_proof::cmd_verify_proof(ctx, proof),
+        Command::Publish(publish) => publish::cmd_publish(ctx, publish),
+        Command::Monitor(monitor) => monitor::cmd_monitor(ctx, monitor),
+        Command::Witness(witness) => witness::cmd_witness(ctx, witness),
+        Command::Serve(serve) => serve::cmd_serve(ctx, serve),
+        Command::Token(token) => serve::cmd_token(ctx, token),
     }
 }
 
@@ -77,16 +76,15 @@ pub const JSON_OBJECT_LEN_MAX: u64 = 1 << 20;
 
 /// Reads one JSON value from a file or `-` (standard input), refusing oversized input
 /// without reading all of it.
-fn read_json(path: &Path) -> CliResult<serde_json::Value> {
+fn read_json(io: &mut Io, path: &Path) -> CliResult<serde_json::Value> {
     let mut text = Vec::new();
     let name = path.display().to_string();
     let read = if name == "-" {
-        std::io::stdin()
-            .lock()
+        (&mut *io.input)
             .take(JSON_OBJECT_LEN_MAX + 1)
             .read_to_end(&mut text)
     } else {
-        std::fs::File::open(path)
+        io.open_read(path)
             .and_then(|f| f.take(JSON_OBJECT_LEN_MAX + 1).read_to_end(&mut text))
     };
     read.map_err(|e| CliError::file("read", path, &e))?;
@@ -106,9 +104,9 @@ fn read_json(path: &Path) -> CliResult<serde_json::Value> {
 /// file instead: claims in the input format (docs/FORMAT.md §1), whose first line has no `seq`
 /// and `prev` but fields such as `subject` or `op`. Anything else is left to the bundle's own
 /// checks.
-fn refuse_import_file(path: &Path) -> CliResult {
+fn refuse_import_file(io: &mut Io, path: &Path) -> CliResult {
     use std::io::BufRead;
-    let Ok(file) = std::fs::File::open(path) else {
+    let Ok(file) = io.open_read(path) else {
         return Ok(()); // The caller reports what is wrong with opening it.
     };
     let mut first = Vec::new();
@@ -251,9 +249,11 @@ fn find_claim_as_of<S: Storage>(
 
 /// Prints the id of a claim just written. The entry is already durable, so a failure to print
 /// says so: whoever retries must not record the claim twice.
-fn print_committed_id(receipt: &claimledger_store::Receipt) -> CliResult {
-    use std::io::Write;
-    match writeln!(std::io::stdout(), "{}", receipt.claim_id) {
+fn print_committed_id(
+    out: &mut dyn std::io::Write,
+    receipt: &claimledger_store::Receipt,
+) -> CliResult {
+    match writeln!(out, "{}", receipt.claim_id).and_then(|()| out.flush()) {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Err(CliError::BrokenPipe),
         Err(e) => Err(CliError::io(format!(
@@ -263,11 +263,10 @@ fn print_committed_id(receipt: &claimledger_store::Receipt) -> CliResult {
     }
 }
 
-/// Prints a JSON value, pretty, and a line break.
 /// A claim written with `add` or `revise` may list only snapshots the evidence store holds:
 /// `claims archive` keeps them, `claims import --evidence-dir` brings them.
-fn snapshots_held(env: &Env, command: &claimledger_core::input::Command) -> CliResult {
-    match claimledger_store::EvidenceStore::of_ledger(&env.ledger_dir).first_missing(command) {
+fn snapshots_held(store: &claimledger_store::EvidenceStore, command: &InputCommand) -> CliResult {
+    match store.first_missing(command) {
         None => Ok(()),
         Some((field, sha256)) => Err(CliError::input(format!(
             "field `{field}`: the ledger keeps no snapshot {sha256}; keep one with `claims \
@@ -276,7 +275,8 @@ fn snapshots_held(env: &Env, command: &claimledger_core::input::Command) -> CliR
     }
 }
 
-fn print_json(out: &mut impl std::io::Write, value: &impl serde::Serialize) -> CliResult {
+/// Prints a JSON value, pretty, and a line break.
+fn print_json(out: &mut dyn std::io::Write, value: &impl serde::Serialize) -> CliResult {
     serde_json::to_writer_pretty(&mut *out, value).map_err(std::io::Error::from)?;
     writeln!(out)?;
     Ok(())

@@ -6,24 +6,25 @@
 
 use super::verify_proof::verifier_key;
 use crate::cli::MonitorArgs;
-use crate::env::Env;
-use crate::error::{CliError, CliResult};
+use crate::ctx::Ctx;
+use crate::error::{CliError, CliResult, Exit};
+use crate::io::Io;
 use crate::output::{bytes, plural};
 use claimledger_core::canonical::EntryView;
 use claimledger_core::{Seq, SnapshotHash};
+use claimledger_store::Storage;
 use claimledger_tlog::cosignature::CosignatureVerifier;
 use claimledger_tlog::monitor::{self, MonitorError, MonitorOptions};
 use claimledger_tlog::objects::{open_source, Location, ObjectError, ObjectSource};
 use sha2::Digest;
 use std::collections::HashSet;
-use std::io::Write;
-use std::process::ExitCode;
 
-pub fn cmd_monitor(_env: &Env, args: MonitorArgs) -> CliResult<ExitCode> {
+pub fn cmd_monitor<S: Storage>(ctx: &mut Ctx<'_, S>, args: MonitorArgs) -> CliResult<Exit> {
+    let io = &mut ctx.io;
     let location =
         Location::parse(&args.source).map_err(|e| CliError::input(format!("SOURCE {e}")))?;
-    let key = verifier_key(&args.key)?;
-    let witnesses = witness_keys(&args.witness_key)?;
+    let key = verifier_key(io, &args.key)?;
+    let witnesses = witness_keys(io, &args.witness_key)?;
     let quorum = quorum(args.witness_quorum, witnesses.len())?;
     let state = match &args.state {
         Some(path) => monitor::load_state(path).map_err(CliError::input)?,
@@ -59,7 +60,7 @@ pub fn cmd_monitor(_env: &Env, args: MonitorArgs) -> CliResult<ExitCode> {
     if let Some(path) = &args.state {
         monitor::save_state(path, &state).map_err(CliError::io)?;
     }
-    let mut out = std::io::stdout().lock();
+    let out = &mut *io.out;
     if args.json {
         let mut json = serde_json::to_value(&report).map_err(std::io::Error::other)?;
         if let Some(object) = json.as_object_mut() {
@@ -67,8 +68,8 @@ pub fn cmd_monitor(_env: &Env, args: MonitorArgs) -> CliResult<ExitCode> {
             object.insert("snapshot_bytes_fetched".into(), snapshots.bytes.into());
             object.insert("snapshots_unchecked".into(), snapshots.too_large.into());
         }
-        super::print_json(&mut out, &json)?;
-        return Ok(ExitCode::SUCCESS);
+        super::print_json(out, &json)?;
+        return Ok(Exit::SUCCESS);
     }
     let cosigned = if report.cosigned_by.is_empty() {
         String::new()
@@ -115,7 +116,7 @@ pub fn cmd_monitor(_env: &Env, args: MonitorArgs) -> CliResult<ExitCode> {
             args.evidence_max_size
         )?;
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(Exit::SUCCESS)
 }
 
 /// The check of the snapshots new entries name: each fetched once, bounded by the size its
@@ -190,12 +191,17 @@ impl SnapshotCheck {
 }
 
 /// `--witness-key`s: each the key's text or a file holding it.
-pub fn witness_keys(given: &[String]) -> CliResult<Vec<CosignatureVerifier>> {
+pub fn witness_keys(io: &mut Io, given: &[String]) -> CliResult<Vec<CosignatureVerifier>> {
     given
         .iter()
         .map(|text| {
             let text = if std::path::Path::new(text).is_file() {
-                super::checkpoint::read_text(std::path::Path::new(text), 4096, "witness key file")?
+                super::checkpoint::read_text(
+                    io,
+                    std::path::Path::new(text),
+                    4096,
+                    "witness key file",
+                )?
             } else {
                 text.clone()
             };

@@ -7,41 +7,45 @@
 
 use super::checkpoint::{checkpoint_text, extends, read_checkpoint_file};
 use crate::cli::ProveArgs;
-use crate::env::CliLedger;
-use crate::env::Env;
-use crate::error::{CliError, CliResult};
+use crate::ctx::Ctx;
+use crate::error::{CliError, CliResult, Exit};
+use crate::io::{Io, OpenHow};
 use claimledger_cli::proof_file::ProofFile;
 use claimledger_core::merkle::{self, Hash};
 use claimledger_core::{Entry, Seq};
+use claimledger_store::{Ledger, Storage};
 use std::io::Write;
 use std::path::Path;
-use std::process::ExitCode;
 
-pub fn cmd_prove(env: &Env, args: ProveArgs) -> CliResult<ExitCode> {
-    let ledger = env.open()?;
-    let target = target(&ledger, &args)?;
+pub fn cmd_prove<S: Storage>(ctx: &mut Ctx<'_, S>, args: ProveArgs) -> CliResult<Exit> {
+    let Ctx { env, io, ledgers } = ctx;
+    let ledger = ledgers.read(env, io.err)?;
+    let target = target(io, ledger, &args)?;
     let (proof, summary) = match &args.since {
-        Some(old) => consistency(&ledger, old, &target)?,
-        None => inclusion(&ledger, &args, &target)?,
+        Some(old) => consistency(io, ledger, old, &target)?,
+        None => inclusion(ledger, &args, &target)?,
     };
     let mut text = serde_json::to_string_pretty(&proof).map_err(std::io::Error::from)?;
     text.push('\n');
     match &args.out {
         None => {
-            let mut out = std::io::stdout().lock();
-            out.write_all(text.as_bytes())?;
-            out.flush()?;
+            io.out.write_all(text.as_bytes())?;
+            io.out.flush()?;
         }
-        Some(path) => std::fs::write(path, text).map_err(|e| CliError::file("write", path, &e))?,
+        Some(path) => io
+            .files
+            .open(path, OpenHow::CREATE)
+            .and_then(|mut file| file.write_all(text.as_bytes()))
+            .map_err(|e| CliError::file("write", path, &e))?,
     }
     let file = args
         .out
         .as_ref()
         .map_or("FILE".to_owned(), |p| p.display().to_string());
-    env.say(format_args!(
+    io.say(format_args!(
         "{summary}; check it with `claims verify-proof {file} --key VERIFIER_KEY`"
     ));
-    Ok(ExitCode::SUCCESS)
+    Ok(Exit::SUCCESS)
 }
 
 /// The checkpoint a proof leads to: its size and text.
@@ -52,14 +56,14 @@ struct Target {
 
 /// The ledger's current checkpoint (signed with --sign), or with --checkpoint a checkpoint of
 /// the ledger kept earlier, such as the published one with its witnesses' cosignatures.
-fn target(ledger: &CliLedger, args: &ProveArgs) -> CliResult<Target> {
+fn target<S: Storage>(io: &mut Io, ledger: &Ledger<S>, args: &ProveArgs) -> CliResult<Target> {
     let Some(file) = &args.checkpoint else {
         return Ok(Target {
             size: ledger.head().count,
-            text: checkpoint_text(ledger, args.sign.as_deref())?,
+            text: checkpoint_text(io, ledger, args.sign.as_deref())?,
         });
     };
-    let (text, checkpoint) = read_checkpoint_file(file)?;
+    let (text, checkpoint) = read_checkpoint_file(io, file)?;
     if let Some(problem) = extends(ledger, &checkpoint)? {
         return Err(CliError::integrity(format!(
             "{}: not a checkpoint of this ledger: {problem}",
@@ -76,8 +80,8 @@ fn hex_path(path: &[Hash]) -> Vec<String> {
     path.iter().map(merkle::to_hex).collect()
 }
 
-fn inclusion(
-    ledger: &CliLedger,
+fn inclusion<S: Storage>(
+    ledger: &Ledger<S>,
     args: &ProveArgs,
     target: &Target,
 ) -> CliResult<(ProofFile, String)> {
@@ -140,8 +144,13 @@ fn inclusion(
     Ok((proof, summary))
 }
 
-fn consistency(ledger: &CliLedger, old: &Path, target: &Target) -> CliResult<(ProofFile, String)> {
-    let (old_text, earlier) = read_checkpoint_file(old)?;
+fn consistency<S: Storage>(
+    io: &mut Io,
+    ledger: &Ledger<S>,
+    old: &Path,
+    target: &Target,
+) -> CliResult<(ProofFile, String)> {
+    let (old_text, earlier) = read_checkpoint_file(io, old)?;
     let origin = ledger.origin()?;
     if earlier.origin != origin {
         return Err(CliError::input(format!(

@@ -6,31 +6,32 @@
 
 use super::checkpoint::read_text;
 use crate::cli::PublishArgs;
-use crate::env::{CliLedger, Env};
-use crate::error::{CliError, CliResult};
+use crate::ctx::Ctx;
+use crate::error::{CliError, CliResult, Exit};
 use crate::output::{bytes, count, plural};
 use crate::progress::Progress;
 use claimledger_core::canonical::EntryView;
 use claimledger_core::{Seq, SnapshotHash};
 use claimledger_store::evidence::SnapshotFault;
-use claimledger_store::{EvidenceStore, StoreError};
-use claimledger_tlog::objects::{open_sink, Location, ObjectError};
+use claimledger_store::{EvidenceStore, Ledger, Storage, StoreError};
+use claimledger_tlog::objects::{open_sink_for, Location, ObjectError};
 use claimledger_tlog::publish::{publish, Companions, PublishError, PublishOptions};
 use claimledger_tlog::witness_client::WitnessTarget;
 use std::collections::HashMap;
-use std::io::Write;
-use std::process::ExitCode;
 use std::sync::Mutex;
 
 /// The largest private key file read, in bytes; a key is about 100.
 const KEY_FILE_LEN_MAX: u64 = 4096;
 
-pub fn cmd_publish(env: &Env, args: PublishArgs) -> CliResult<ExitCode> {
+pub fn cmd_publish<S: Storage + Sync>(ctx: &mut Ctx<'_, S>, args: PublishArgs) -> CliResult<Exit> {
+    let Ctx { env, io, ledgers } = ctx;
     let location = Location::parse(&args.dest).map_err(|e| CliError::input(format!("DEST {e}")))?;
     let signing_key = args
         .sign
         .as_deref()
-        .map(|path| read_text(path, KEY_FILE_LEN_MAX, "key file").map(|t| t.trim_end().to_owned()))
+        .map(|path| {
+            read_text(io, path, KEY_FILE_LEN_MAX, "key file").map(|t| t.trim_end().to_owned())
+        })
         .transpose()?;
     let witnesses = args
         .witness
@@ -38,11 +39,13 @@ pub fn cmd_publish(env: &Env, args: PublishArgs) -> CliResult<ExitCode> {
         .map(|w| WitnessTarget::parse(w).map_err(|e| CliError::input(format!("--witness {e}"))))
         .collect::<CliResult<Vec<_>>>()?;
     let quorum = super::monitor::quorum(args.witness_quorum, witnesses.len())?;
-    let ledger = env.open()?;
-    let sink = open_sink(&location).map_err(CliError::input)?;
+    let store = ledgers.evidence(env);
+    let ledger = ledgers.read(env, io.err)?;
+    let sink = open_sink_for(&location, env.cwd.as_deref(), env.aws.as_deref())
+        .map_err(CliError::input)?;
     let snapshots = Snapshots {
-        ledger: &ledger,
-        store: EvidenceStore::of_ledger(&env.ledger_dir),
+        ledger,
+        store,
         named: Mutex::new(HashMap::new()),
     };
     let options = PublishOptions {
@@ -52,16 +55,16 @@ pub fn cmd_publish(env: &Env, args: PublishArgs) -> CliResult<ExitCode> {
         companions: Some(&snapshots),
     };
     let mut bar: Option<Progress> = None;
-    let published = publish(&ledger, &*sink, &options, &mut |done, total| {
-        bar.get_or_insert_with(|| Progress::new(env.quiet, total, "publishing", "objects"))
+    let published = publish(ledger, &*sink, &options, &mut |done, total| {
+        bar.get_or_insert_with(|| Progress::new(io, false, total, "publishing", "objects"))
             .set(done);
     });
     drop(bar);
     let report = published.map_err(publish_error)?;
-    let mut out = std::io::stdout().lock();
+    let out = &mut *io.out;
     if args.json {
-        super::print_json(&mut out, &report)?;
-        return Ok(ExitCode::SUCCESS);
+        super::print_json(out, &report)?;
+        return Ok(Exit::SUCCESS);
     }
     let objects = report.tiles_written + report.bundles_written + report.other_objects_written;
     if objects == 0 && !report.checkpoint_written {
@@ -71,7 +74,7 @@ pub fn cmd_publish(env: &Env, args: PublishArgs) -> CliResult<ExitCode> {
             report.destination,
             plural(report.size, "entry", "entries")
         )?;
-        return Ok(ExitCode::SUCCESS);
+        return Ok(Exit::SUCCESS);
     }
     let cosigned = if report.cosigned_by.is_empty() {
         String::new()
@@ -97,7 +100,7 @@ pub fn cmd_publish(env: &Env, args: PublishArgs) -> CliResult<ExitCode> {
         if report.signed { "signed " } else { "" },
         bytes(report.bytes_written)
     )?;
-    Ok(ExitCode::SUCCESS)
+    Ok(Exit::SUCCESS)
 }
 
 fn publish_error(error: PublishError) -> CliError {
@@ -115,20 +118,20 @@ fn publish_error(error: PublishError) -> CliError {
 }
 
 /// The snapshots of sources that new entries name, published as `evidence/<sha256>`.
-struct Snapshots<'a> {
-    ledger: &'a CliLedger,
+struct Snapshots<'a, S: Storage> {
+    ledger: &'a Ledger<S>,
     store: EvidenceStore,
     /// Each path listed, with the snapshot's hash, size and the first new entry naming it.
     named: Mutex<HashMap<String, (SnapshotHash, u64, Seq)>>,
 }
 
-impl std::fmt::Debug for Snapshots<'_> {
+impl<S: Storage> std::fmt::Debug for Snapshots<'_, S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "Snapshots({})", self.store.root().display())
     }
 }
 
-impl Companions for Snapshots<'_> {
+impl<S: Storage + Sync> Companions for Snapshots<'_, S> {
     /// Every snapshot listed by an entry past `after`: the new ones, and those an evidence
     /// revision lists again (which the destination holds already, and so are not written).
     fn paths(&self, after: u64, size: u64) -> Result<Vec<String>, PublishError> {

@@ -1,21 +1,23 @@
 use super::{find_claim, parse_object, read_json};
 use crate::cli::ReviseArgs;
-use crate::env::Env;
-use crate::error::{CliError, CliResult};
+use crate::ctx::Ctx;
+use crate::error::{CliError, CliResult, Exit};
 use claimledger_core::input::{self, Command};
+use claimledger_store::Storage;
 use serde_json::{Map, Value as Json};
-use std::process::ExitCode;
 
 /// The fields `--clear` may remove.
 const CLEARABLE: [&str; 6] = ["value", "period", "stated_on", "method", "sources", "tags"];
 
-pub fn cmd_revise(env: &Env, args: ReviseArgs) -> CliResult<ExitCode> {
+pub fn cmd_revise<S: Storage>(ctx: &mut Ctx<'_, S>, args: ReviseArgs) -> CliResult<Exit> {
+    let Ctx { env, io, ledgers } = ctx;
     let context = env.submit_context()?;
-    let mut ledger = env.open_to_write()?;
+    let store = ledgers.evidence(env);
+    let ledger = ledgers.write(env, io.err)?;
     let command = match &args.json {
         Some(path) => {
             let name = path.display().to_string();
-            let mut json = read_json(path)?;
+            let mut json = read_json(io, path)?;
             if let (Some(claim), Json::Object(object)) = (&args.claim, &mut json) {
                 if let Some(named) = object.get("claim").and_then(Json::as_str) {
                     let same = named == claim || {
@@ -43,7 +45,7 @@ pub fn cmd_revise(env: &Env, args: ReviseArgs) -> CliResult<ExitCode> {
                 .claim
                 .clone()
                 .expect("clap requires the claim without --json");
-            let current = find_claim(&ledger, &claim)?;
+            let current = find_claim(ledger, &claim)?;
             let current_json = match serde_json::to_value(&current.claim) {
                 Ok(Json::Object(map)) => map,
                 _ => Map::new(),
@@ -91,19 +93,20 @@ pub fn cmd_revise(env: &Env, args: ReviseArgs) -> CliResult<ExitCode> {
                 .map_err(|e| CliError::input(e.to_string()))?
         }
     };
-    super::snapshots_held(env, &command)?;
+    super::snapshots_held(&store, &command)?;
+    io.stop.check()?;
     let receipts = ledger.submit(&[command], &context)?;
     let receipt = &receipts[0];
-    super::print_committed_id(receipt)?;
+    super::print_committed_id(io.out, receipt)?;
     let name = receipt
         .key
         .as_ref()
         .map_or_else(|| receipt.claim_id.to_string(), |k| k.to_string());
-    env.say(format_args!(
+    io.say(format_args!(
         "revised claim {name} to revision {} as entry {}; head {}",
         receipt.revision,
         receipt.seq,
         ledger.head()
     ));
-    Ok(ExitCode::SUCCESS)
+    Ok(Exit::SUCCESS)
 }

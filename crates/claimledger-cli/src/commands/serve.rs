@@ -3,17 +3,18 @@
 
 use super::checkpoint::read_text;
 use crate::cli::{ServeArgs, TokenArgs};
-use crate::env::Env;
-use crate::error::{CliError, CliResult};
+use crate::ctx::Ctx;
+use crate::error::{CliError, CliResult, Exit};
 use claimledger_server::tokens::{self, Role, Tokens};
 use claimledger_server::{Config, ServeError, Server};
+use claimledger_store::Storage;
 use std::io::Write;
-use std::process::ExitCode;
 
 /// The largest private key file read, in bytes; a key is about 100.
 const KEY_FILE_LEN_MAX: u64 = 4096;
 
-pub fn cmd_serve(env: &Env, args: ServeArgs) -> CliResult<ExitCode> {
+pub fn cmd_serve<S: Storage>(ctx: &mut Ctx<'_, S>, args: ServeArgs) -> CliResult<Exit> {
+    let Ctx { env, io, .. } = ctx;
     let mut config = Config::new(
         env.ledger_dir.clone(),
         args.listen
@@ -22,14 +23,15 @@ pub fn cmd_serve(env: &Env, args: ServeArgs) -> CliResult<ExitCode> {
     config.wait = env.wait;
     config.pinned_now = env.pinned_now;
     config.private = args.private;
+    config.local = Some(std::sync::Arc::new(crate::served::Commands));
     if let Some(path) = &args.tokens {
-        let text = read_text(path, tokens::TOKENS_FILE_LEN_MAX, "tokens file")?;
+        let text = read_text(io, path, tokens::TOKENS_FILE_LEN_MAX, "tokens file")?;
         let parsed = Tokens::parse(&text)
             .map_err(|e| CliError::input(format!("{}: {e}", path.display())))?;
         config.tokens = Some(parsed);
     }
     if let Some(path) = &args.sign {
-        config.signing_key = Some(read_text(path, KEY_FILE_LEN_MAX, "key file")?);
+        config.signing_key = Some(read_text(io, path, KEY_FILE_LEN_MAX, "key file")?);
     }
     let tokens = config.tokens.as_ref().map_or(0, Tokens::len);
     let mode = match (tokens, args.private) {
@@ -46,7 +48,7 @@ pub fn cmd_serve(env: &Env, args: ServeArgs) -> CliResult<ExitCode> {
         "checkpoints unsigned (no --sign)"
     };
     Server::run(config, |addr| {
-        env.say(format_args!(
+        io.say(format_args!(
             "serving {} on http://{addr}/ ({mode}; {signed}); stop with Ctrl-C or SIGTERM",
             env.ledger_dir.display()
         ))
@@ -54,13 +56,15 @@ pub fn cmd_serve(env: &Env, args: ServeArgs) -> CliResult<ExitCode> {
     .map_err(|error| match error {
         ServeError::Store(store) => store.into(),
         ServeError::Key(_) | ServeError::PrivateWithoutTokens => CliError::input(error.to_string()),
-        ServeError::Listen { .. } | ServeError::Io(_) => CliError::io(error.to_string()),
+        ServeError::Listen { .. } | ServeError::Socket { .. } | ServeError::Io(_) => {
+            CliError::io(error.to_string())
+        }
     })?;
-    env.say("stopped; every write acknowledged is in the ledger");
-    Ok(ExitCode::SUCCESS)
+    io.say("stopped; every write acknowledged is in the ledger");
+    Ok(Exit::SUCCESS)
 }
 
-pub fn cmd_token(args: TokenArgs) -> CliResult<ExitCode> {
+pub fn cmd_token<S: Storage>(ctx: &mut Ctx<'_, S>, args: TokenArgs) -> CliResult<Exit> {
     let role = Role::parse(&args.role).map_err(|e| CliError::input(format!("--role: {e}")))?;
     let mut random = [0u8; 32];
     getrandom::getrandom(&mut random)
@@ -79,6 +83,6 @@ pub fn cmd_token(args: TokenArgs) -> CliResult<ExitCode> {
     let mut file = options.open(path).map_err(io)?;
     writeln!(file, "{line}").map_err(io)?;
     file.sync_all().map_err(io)?;
-    writeln!(std::io::stdout(), "{token}")?;
-    Ok(ExitCode::SUCCESS)
+    writeln!(ctx.io.out, "{token}")?;
+    Ok(Exit::SUCCESS)
 }

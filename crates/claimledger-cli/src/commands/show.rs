@@ -1,23 +1,24 @@
 use super::{as_of_seq, find_claim_as_of, print_json};
 use crate::cli::ShowArgs;
-use crate::env::Env;
-use crate::error::{CliError, CliResult};
+use crate::ctx::Ctx;
+use crate::error::{CliError, CliResult, Exit};
 use crate::output;
 use claimledger_cli::view::claim_json;
 use claimledger_core::decide::ClaimState;
+use claimledger_store::Storage;
 use std::io::Write;
-use std::process::ExitCode;
 
-pub fn cmd_show(env: &Env, args: ShowArgs) -> CliResult<ExitCode> {
+pub fn cmd_show<S: Storage>(ctx: &mut Ctx<'_, S>, args: ShowArgs) -> CliResult<Exit> {
+    let Ctx { env, io, ledgers } = ctx;
     let stated_by = super::listing::parse_stated_by(&args.stated_by.stated_by)?;
-    let ledger = env.open()?;
-    let as_of = as_of_seq(&ledger, &args.as_of)?;
-    let state = find_claim_as_of(&ledger, &args.claim, as_of)?;
+    let ledger = ledgers.read(env, io.err)?;
+    let as_of = as_of_seq(ledger, &args.as_of)?;
+    let state = find_claim_as_of(ledger, &args.claim, as_of)?;
     let state = match &stated_by {
         None => state,
         Some(by) => {
             let first_stated = state.claim.stated_on.clone();
-            super::listing::stated_by(&ledger, state, by, as_of)?.ok_or_else(|| {
+            super::listing::stated_by(ledger, state, by, as_of)?.ok_or_else(|| {
                 CliError::input(format!(
                     "claim {:?} has no revision stated on or before {by}{}",
                     args.claim,
@@ -28,17 +29,16 @@ pub fn cmd_show(env: &Env, args: ShowArgs) -> CliResult<ExitCode> {
             })?
         }
     };
-    let mut out = std::io::stdout().lock();
     if args.json {
-        print_json(&mut out, &claim_json(&state))?;
+        print_json(io.out, &claim_json(&state))?;
     } else {
-        write_claim(&mut out, &state)?;
+        write_claim(io.out, &state)?;
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(Exit::SUCCESS)
 }
 
 /// A claim as labelled lines, for people.
-pub fn write_claim(out: &mut impl Write, state: &ClaimState) -> std::io::Result<()> {
+pub fn write_claim(out: &mut dyn Write, state: &ClaimState) -> std::io::Result<()> {
     let claim = &state.claim;
     let mut rows: Vec<(&str, String)> = Vec::new();
     let id = match &state.key {

@@ -3,32 +3,32 @@
 use super::listing::Query;
 use super::print_json;
 use crate::cli::SubjectsArgs;
-use crate::env::Env;
-use crate::error::CliResult;
+use crate::ctx::Ctx;
+use crate::error::{CliResult, Exit};
 use crate::output;
 use claimledger_cli::view;
+use claimledger_store::Storage;
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::ops::ControlFlow;
-use std::process::ExitCode;
 
-pub fn cmd_subjects(env: &Env, args: SubjectsArgs) -> CliResult<ExitCode> {
-    let ledger = env.open()?;
+pub fn cmd_subjects<S: Storage>(ctx: &mut Ctx<'_, S>, args: SubjectsArgs) -> CliResult<Exit> {
+    let Ctx { env, io, ledgers } = ctx;
+    let ledger = ledgers.read(env, io.err)?;
     // The claims read a batch at a time.
     let mut subjects = BTreeMap::new();
-    Query::default().each(&ledger, &mut |batch| {
+    Query::default().each(ledger, &mut |batch| {
         for state in batch {
             view::count_subject(&mut subjects, &state);
         }
         Ok(ControlFlow::Continue(()))
     })?;
-    let mut out = std::io::stdout().lock();
+    let out = &mut *io.out;
     if args.json {
         let rows = subjects
             .iter()
             .map(|(subject, summary)| view::subject_json(subject, summary))
             .collect();
-        print_json(&mut out, &serde_json::Value::Array(rows))?;
+        print_json(out, &serde_json::Value::Array(rows))?;
     } else {
         let rows = subjects
             .iter()
@@ -50,5 +50,5 @@ pub fn cmd_subjects(env: &Env, args: SubjectsArgs) -> CliResult<ExitCode> {
             output::table(&["SUBJECT", "CLAIMS", "LATEST STATED"], rows)
         )?;
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(Exit::SUCCESS)
 }

@@ -2,18 +2,20 @@
 
 use super::{parse_head, print_json};
 use crate::cli::VerifyArgs;
-use crate::env::Env;
-use crate::error::{CliError, CliResult, ExitKind};
+use crate::ctx::Ctx;
+use crate::error::{CliError, CliResult, Exit, ExitKind};
+use crate::io::Io;
 use crate::output;
 use crate::progress::Progress;
 use claimledger_store::{
     verify_bundle, BundleCheckpoint, BundleReport, EvidenceStore, Head, Problem, SnapshotRef,
+    Storage,
 };
 use serde_json::json;
 use std::io::Write;
-use std::process::ExitCode;
 
-pub fn cmd_verify(env: &Env, args: VerifyArgs) -> CliResult<ExitCode> {
+pub fn cmd_verify<S: Storage + Sync>(ctx: &mut Ctx<'_, S>, args: VerifyArgs) -> CliResult<Exit> {
+    let Ctx { env, io, ledgers } = ctx;
     let expect = args
         .expect_head
         .as_deref()
@@ -22,17 +24,19 @@ pub fn cmd_verify(env: &Env, args: VerifyArgs) -> CliResult<ExitCode> {
     let key = args
         .key
         .as_deref()
-        .map(super::verify_proof::verifier_key)
+        .map(|k| super::verify_proof::verifier_key(io, k))
         .transpose()?;
     let mut bundle_info = None;
     let mut snapshots = Snapshots::default();
     let (what, head, entries, claims, problem) = match &args.bundle {
         Some(path) => {
             let name = path.display().to_string();
-            super::refuse_import_file(path)?;
-            let file = std::fs::File::open(path).map_err(|e| CliError::file("read", path, &e))?;
+            super::refuse_import_file(io, path)?;
+            let file = io
+                .open_read(path)
+                .map_err(|e| CliError::file("read", path, &e))?;
             let size = file.metadata().map(|m| m.len()).unwrap_or(0);
-            let progress = Progress::bytes(env.quiet || size == 0, size, "checking");
+            let progress = Progress::bytes(io, size == 0, size, "checking");
             let mut reader = std::io::BufReader::with_capacity(1 << 20, file);
             let report = verify_bundle(&mut reader, expect, key.as_ref(), &mut |_| {})
                 .map_err(|e| CliError::io(format!("cannot read {name}: {e}")))?;
@@ -41,7 +45,7 @@ pub fn cmd_verify(env: &Env, args: VerifyArgs) -> CliResult<ExitCode> {
             bundle_info = Some(info);
             let problem = match (report.problem, &args.evidence) {
                 (None, Some(dir)) => {
-                    if !dir.is_dir() {
+                    if !env.user_path(dir).is_dir() {
                         return Err(CliError::input(format!(
                             "--evidence {}: not a directory",
                             dir.display()
@@ -49,8 +53,8 @@ pub fn cmd_verify(env: &Env, args: VerifyArgs) -> CliResult<ExitCode> {
                     }
                     snapshots.checked = true;
                     check_snapshots(
-                        env,
-                        &EvidenceStore::flat(dir),
+                        io,
+                        &EvidenceStore::flat(&env.user_path(dir)),
                         &report.snapshots,
                         &mut snapshots,
                         &|r| r.claim_id.to_string(),
@@ -72,14 +76,15 @@ pub fn cmd_verify(env: &Env, args: VerifyArgs) -> CliResult<ExitCode> {
             )
         }
         None => {
-            let ledger = env.open()?;
-            let progress = Progress::new(env.quiet, ledger.head().count, "checking", "entries");
+            let store = ledgers.evidence(env);
+            let ledger = ledgers.read_still(env, io.err)?;
+            let progress = Progress::new(io, false, ledger.head().count, "checking", "entries");
             let report = ledger.verify_against(expect, &mut |checked| progress.set(checked))?;
             progress.finish();
             // --checkpoint (commands/checkpoint.rs), once the ledger itself is sound.
             let problem = match (report.problem, &args.checkpoint) {
                 (None, Some(path)) => {
-                    super::checkpoint::check_against_checkpoint(env, &ledger, path)?
+                    super::checkpoint::check_against_checkpoint(io, ledger, path)?
                 }
                 (problem, _) => problem,
             };
@@ -87,7 +92,6 @@ pub fn cmd_verify(env: &Env, args: VerifyArgs) -> CliResult<ExitCode> {
             let problem = match problem {
                 None => {
                     snapshots.checked = true;
-                    let store = EvidenceStore::of_ledger(&env.ledger_dir);
                     let name = |r: &SnapshotRef| match ledger.claim(r.claim_id) {
                         Ok(Some(state)) => state
                             .key
@@ -95,7 +99,7 @@ pub fn cmd_verify(env: &Env, args: VerifyArgs) -> CliResult<ExitCode> {
                         _ => r.claim_id.to_string(),
                     };
                     let problem = check_snapshots(
-                        env,
+                        io,
                         &store,
                         &report.snapshots,
                         &mut snapshots,
@@ -103,7 +107,7 @@ pub fn cmd_verify(env: &Env, args: VerifyArgs) -> CliResult<ExitCode> {
                         "the evidence store",
                     )?;
                     if problem.is_none() {
-                        note_unreferenced(env, &store, &report.snapshots);
+                        note_unreferenced(io, &store, &report.snapshots);
                     }
                     problem
                 }
@@ -124,7 +128,7 @@ pub fn cmd_verify(env: &Env, args: VerifyArgs) -> CliResult<ExitCode> {
         None
     };
     write_report(
-        &mut std::io::stdout().lock(),
+        io.out,
         args.json,
         of,
         bundle_info.as_ref(),
@@ -136,8 +140,8 @@ pub fn cmd_verify(env: &Env, args: VerifyArgs) -> CliResult<ExitCode> {
         expect,
     )?;
     Ok(match problem {
-        None => ExitCode::SUCCESS,
-        Some(_) => ExitCode::from(ExitKind::Integrity as u8),
+        None => Exit::SUCCESS,
+        Some(_) => Exit::failed(ExitKind::Integrity),
     })
 }
 
@@ -152,7 +156,7 @@ struct Snapshots {
 /// Hashes every snapshot of `refs` in `store`, in parallel; the first one missing, cut short or
 /// altered is the problem, naming its claim (by `name`), source and hash.
 fn check_snapshots(
-    env: &Env,
+    io: &Io,
     store: &EvidenceStore,
     refs: &[SnapshotRef],
     snapshots: &mut Snapshots,
@@ -161,11 +165,7 @@ fn check_snapshots(
 ) -> CliResult<Option<Problem>> {
     snapshots.count = refs.len() as u64;
     snapshots.bytes = refs.iter().map(|r| r.size).sum();
-    let progress = Progress::bytes(
-        env.quiet || refs.is_empty(),
-        snapshots.bytes,
-        "hashing snapshots",
-    );
+    let progress = Progress::bytes(io, refs.is_empty(), snapshots.bytes, "hashing snapshots");
     let found = store
         .check_all(refs, &|size| progress.add(size))
         .map_err(|e| {
@@ -190,14 +190,14 @@ fn check_snapshots(
 
 /// Says so when the evidence store holds files no entry names: what a write interrupted
 /// between putting its snapshot in place and committing its entry leaves. Not damage.
-fn note_unreferenced(env: &Env, store: &EvidenceStore, refs: &[SnapshotRef]) {
+fn note_unreferenced(io: &mut Io, store: &EvidenceStore, refs: &[SnapshotRef]) {
     let Ok((present, leftovers)) = store.list() else {
         return;
     };
     let named: std::collections::HashSet<_> = refs.iter().map(|r| r.sha256).collect();
     let unnamed = present.iter().filter(|h| !named.contains(h)).count() as u64;
     if unnamed > 0 || leftovers > 0 {
-        env.say(format_args!(
+        io.say(format_args!(
             "note: the evidence store holds {} that no entry names and {} (left by an \
              interrupted archive or import; not damage)",
             output::plural(unnamed, "snapshot file", "snapshot files"),
@@ -252,7 +252,7 @@ impl BundleInfo {
 
 #[allow(clippy::too_many_arguments)]
 fn write_report(
-    out: &mut impl Write,
+    out: &mut dyn Write,
     json: bool,
     bundle: Option<&str>,
     bundle_info: Option<&BundleInfo>,

@@ -3,20 +3,21 @@
 
 use super::checkpoint::read_text;
 use crate::cli::{WitnessArgs, WitnessCommand, WitnessServeArgs};
-use crate::env::Env;
-use crate::error::{CliError, CliResult};
+use crate::ctx::Ctx;
+use crate::error::{CliError, CliResult, Exit};
+use crate::io::Io;
 use claimledger_core::checkpoint::VerifierKeyText;
+use claimledger_store::Storage;
 use claimledger_tlog::witness::{self, Witness};
-use std::process::ExitCode;
 
-pub fn cmd_witness(env: &Env, args: WitnessArgs) -> CliResult<ExitCode> {
+pub fn cmd_witness<S: Storage>(ctx: &mut Ctx<'_, S>, args: WitnessArgs) -> CliResult<Exit> {
     match args.command {
-        WitnessCommand::Serve(serve) => cmd_witness_serve(env, serve),
+        WitnessCommand::Serve(serve) => cmd_witness_serve(&mut ctx.io, serve),
     }
 }
 
-fn cmd_witness_serve(env: &Env, args: WitnessServeArgs) -> CliResult<ExitCode> {
-    let key = read_text(&args.key, 4096, "witness key file")?;
+fn cmd_witness_serve(io: &mut Io, args: WitnessServeArgs) -> CliResult<Exit> {
+    let key = read_text(io, &args.key, 4096, "witness key file")?;
     let mut logs = Vec::new();
     for log in &args.logs {
         let (origin, vkey) = log
@@ -44,7 +45,7 @@ fn cmd_witness_serve(env: &Env, args: WitnessServeArgs) -> CliResult<ExitCode> {
     let address = listener
         .local_addr()
         .map_err(|e| CliError::io(format!("cannot listen on {}: {e}", args.listen)))?;
-    env.say(format_args!(
+    io.say(format_args!(
         "witness {} listening on http://{address}{}add-checkpoint (state in {})",
         witness.verifier_key(),
         witness::normalize_prefix(&args.prefix),
@@ -57,5 +58,5 @@ fn cmd_witness_serve(env: &Env, args: WitnessServeArgs) -> CliResult<ExitCode> {
         witness::stop_signal(),
     )
     .map_err(|e| CliError::io(format!("the witness stopped: {e}")))?;
-    Ok(ExitCode::SUCCESS)
+    Ok(Exit::SUCCESS)
 }

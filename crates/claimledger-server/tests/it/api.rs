@@ -428,3 +428,23 @@ fn limits_hold_for_bodies_headers_and_slow_clients() {
     );
     assert_eq!(get_json(&server.url("/api/v1/head"))["count"], 0);
 }
+
+#[test]
+fn the_claim_page_says_what_changed_inside_the_sources_as_claims_history_does() {
+    let lines = [
+        r#"{"op":"record","key":"k","subject":"s","claimant":"c","statement":"x","sources":[{"publisher":"AFP","url":"https://a.example/1"}]}"#.to_owned(),
+        r#"{"op":"revise","claim":"k","kind":"correction","reason":"the right page","sources":[{"publisher":"AFP","url":"https://a.example/2"},{"publisher":"BBC","quote":"<b>95,300</b>"}]}"#.to_owned(),
+    ];
+    let server = start(&lines, |_| {});
+    let (status, html) = get(&server.url("/claims/k"));
+    assert_eq!(status, 200);
+    assert!(
+        html.contains("sources[0].url: https://a.example/1 → https://a.example/2"),
+        "{html}"
+    );
+    assert!(
+        html.contains("sources[1]: added: publisher BBC, quote “&lt;b&gt;95,300&lt;/b&gt;”"),
+        "{html}"
+    );
+    assert!(!html.contains("<b>95,300"), "escaped");
+}
