@@ -1685,12 +1685,56 @@ mod tests {
         assert_eq!(std::mem::size_of::<(ClaimId, ClaimTrack)>(), 56);
     }
 
+    /// Verify's judgement of a claim recorded, then revised as `kind` to `revised`, must be
+    /// `expected` (a fragment of the problem, or none), and so must that of an entry check saved
+    /// after the record and restored: what the monitor of a published log does across runs.
+    fn judged(recorded: &Claim, kind: RevisionKind, revised: &Claim, expected: Option<&str>) {
+        let at = Timestamp::parse("2025-02-25T09:30:00.000000Z").expect("a timestamp");
+        let events = vec![
+            Event::ClaimRecorded(ClaimRecorded {
+                claim_id: id(5),
+                key: None,
+                author: "ana".into(),
+                note: None,
+                recorded_at: at,
+                claim: recorded.clone(),
+            }),
+            Event::ClaimRevised(ClaimRevised {
+                claim_id: id(5),
+                revision: 2,
+                kind,
+                reason: "r".into(),
+                author: "ana".into(),
+                note: None,
+                recorded_at: at,
+                claim: revised.clone(),
+            }),
+        ];
+        let ledger = Ledger::open(log_of(events)).expect("open");
+        let problem = ledger.verify(&mut |_| {}).expect("verify").problem;
+        let mut first = EntryCheck::new();
+        let _ = first.push(Seq(1), &ledger.entry_bytes(Seq(1)).expect("entry 1"));
+        assert_eq!(first.finish(), None);
+        let mut resumed = EntryCheck::restore(&first.save()).expect("restored");
+        let _ = resumed.push(Seq(2), &ledger.entry_bytes(Seq(2)).expect("entry 2"));
+        let resumed = resumed.finish();
+        for problem in [problem, resumed] {
+            match expected {
+                None => assert_eq!(problem, None, "{kind:?} {revised:?}"),
+                Some(expected) => {
+                    let problem = problem.unwrap_or_else(|| panic!("{kind:?} {revised:?} passed"));
+                    assert_eq!(problem.seq, Some(Seq(2)));
+                    assert!(problem.what.contains(expected), "{problem}");
+                }
+            }
+        }
+    }
+
     /// Section 1's revision rules hold in stored entries: a revision changes the claim, and one
     /// of kind `status` changes only its status. `decide` refuses such revisions at input; a log
     /// written another way is caught by verify, naming the entry.
     #[test]
     fn verify_refuses_revisions_that_change_nothing_or_more_than_the_status() {
-        let at = Timestamp::parse("2025-02-25T09:30:00.000000Z").expect("a timestamp");
         let recorded = claim("a", &["t"]);
         let with = |edit: &dyn Fn(&mut Claim)| {
             let mut claim = recorded.clone();
@@ -1715,47 +1759,7 @@ mod tests {
             (RevisionKind::Correction, with(&|c| c.tags.clear()), None),
         ];
         for (kind, revised, expected) in cases {
-            let events = vec![
-                Event::ClaimRecorded(ClaimRecorded {
-                    claim_id: id(5),
-                    key: None,
-                    author: "ana".into(),
-                    note: None,
-                    recorded_at: at,
-                    claim: recorded.clone(),
-                }),
-                Event::ClaimRevised(ClaimRevised {
-                    claim_id: id(5),
-                    revision: 2,
-                    kind,
-                    reason: "r".into(),
-                    author: "ana".into(),
-                    note: None,
-                    recorded_at: at,
-                    claim: revised.clone(),
-                }),
-            ];
-            let ledger = Ledger::open(log_of(events)).expect("open");
-            let problem = ledger.verify(&mut |_| {}).expect("verify").problem;
-            // The same judgement from an entry check saved after the record and restored:
-            // what the monitor of a published log does across runs.
-            let mut first = EntryCheck::new();
-            let _ = first.push(Seq(1), &ledger.entry_bytes(Seq(1)).expect("entry 1"));
-            assert_eq!(first.finish(), None);
-            let mut resumed = EntryCheck::restore(&first.save()).expect("restored");
-            let _ = resumed.push(Seq(2), &ledger.entry_bytes(Seq(2)).expect("entry 2"));
-            let resumed = resumed.finish();
-            for problem in [problem, resumed] {
-                match expected {
-                    None => assert_eq!(problem, None, "{kind:?} {revised:?}"),
-                    Some(expected) => {
-                        let problem =
-                            problem.unwrap_or_else(|| panic!("{kind:?} {revised:?} passed"));
-                        assert_eq!(problem.seq, Some(Seq(2)));
-                        assert!(problem.what.contains(expected), "{problem}");
-                    }
-                }
-            }
+            judged(&recorded, kind, &revised, expected);
         }
     }
 
@@ -1764,7 +1768,6 @@ mod tests {
     #[test]
     fn verify_holds_evidence_revisions_to_the_snapshots() {
         use claimledger_core::{Archived, Date, SnapshotHash, Source};
-        let at = Timestamp::parse("2025-02-25T09:30:00.000000Z").expect("a timestamp");
         let snapshot = |n: u8| Archived {
             sha256: SnapshotHash([n; 32]),
             size: 10,
@@ -1816,47 +1819,7 @@ mod tests {
             (RevisionKind::Update, with(&|c| c.sources[1].archived.push(snapshot(2))), None),
         ];
         for (kind, revised, expected) in cases {
-            let events = vec![
-                Event::ClaimRecorded(ClaimRecorded {
-                    claim_id: id(5),
-                    key: None,
-                    author: "ana".into(),
-                    note: None,
-                    recorded_at: at,
-                    claim: recorded.clone(),
-                }),
-                Event::ClaimRevised(ClaimRevised {
-                    claim_id: id(5),
-                    revision: 2,
-                    kind,
-                    reason: "r".into(),
-                    author: "ana".into(),
-                    note: None,
-                    recorded_at: at,
-                    claim: revised.clone(),
-                }),
-            ];
-            let ledger = Ledger::open(log_of(events)).expect("open");
-            let problem = ledger.verify(&mut |_| {}).expect("verify").problem;
-            // The same judgement from an entry check saved after the record and restored:
-            // what the monitor of a published log does across runs.
-            let mut first = EntryCheck::new();
-            let _ = first.push(Seq(1), &ledger.entry_bytes(Seq(1)).expect("entry 1"));
-            assert_eq!(first.finish(), None);
-            let mut resumed = EntryCheck::restore(&first.save()).expect("restored");
-            let _ = resumed.push(Seq(2), &ledger.entry_bytes(Seq(2)).expect("entry 2"));
-            let resumed = resumed.finish();
-            for problem in [problem, resumed] {
-                match expected {
-                    None => assert_eq!(problem, None, "{kind:?} {revised:?}"),
-                    Some(expected) => {
-                        let problem =
-                            problem.unwrap_or_else(|| panic!("{kind:?} {revised:?} passed"));
-                        assert_eq!(problem.seq, Some(Seq(2)));
-                        assert!(problem.what.contains(expected), "{problem}");
-                    }
-                }
-            }
+            judged(&recorded, kind, &revised, expected);
         }
     }
 

@@ -66,16 +66,9 @@ fn cmd_key_generate<S: Storage>(ctx: &mut Ctx<'_, S>, args: KeyGenerateArgs) -> 
         None => ledgers.read(env, io.err)?.origin()?,
     };
     checkpoint::validate_origin(&name).map_err(|e| CliError::input(format!("--name: {e}")))?;
-    let path = args
-        .out
-        .unwrap_or_else(|| PathBuf::from(format!("{}.key", name.replace('/', "_"))));
+    let path = key_path(args.out, &name);
     refuse_inside_ledger(io, &env.ledger_dir, &path)?;
-    let mut seed = [0u8; 32];
-    getrandom::getrandom(&mut seed).map_err(|e| {
-        CliError::io(format!(
-            "cannot read the operating system's random source: {e}"
-        ))
-    })?;
+    let mut seed = random_seed()?;
     let (signing_key, verifier_key) = checkpoint::generate_signing_key(&name, seed)
         .map_err(|e| CliError::input(format!("--name: {e}")))?;
     seed.fill(0);
@@ -90,6 +83,22 @@ fn cmd_key_generate<S: Storage>(ctx: &mut Ctx<'_, S>, args: KeyGenerateArgs) -> 
     Ok(Exit::SUCCESS)
 }
 
+/// Where a new key goes: `--out`, or NAME.key (slashes made underscores) here.
+fn key_path(out: Option<PathBuf>, name: &str) -> PathBuf {
+    out.unwrap_or_else(|| PathBuf::from(format!("{}.key", name.replace('/', "_"))))
+}
+
+/// 32 bytes from the operating system's random source: a key's seed.
+fn random_seed() -> CliResult<[u8; 32]> {
+    let mut seed = [0u8; 32];
+    getrandom::getrandom(&mut seed).map_err(|e| {
+        CliError::io(format!(
+            "cannot read the operating system's random source: {e}"
+        ))
+    })?;
+    Ok(seed)
+}
+
 /// `key generate --witness`: a witness's cosignature/v1 key (type 0x04), named as the witness
 /// is known to the logs it cosigns for.
 fn cmd_key_generate_witness<S: Storage>(
@@ -100,16 +109,9 @@ fn cmd_key_generate_witness<S: Storage>(
     let name = args
         .name
         .ok_or_else(|| CliError::input("--witness needs --name, the witness's name"))?;
-    let path = args
-        .out
-        .unwrap_or_else(|| PathBuf::from(format!("{}.key", name.replace('/', "_"))));
+    let path = key_path(args.out, &name);
     refuse_inside_ledger(io, &env.ledger_dir, &path)?;
-    let mut seed = [0u8; 32];
-    getrandom::getrandom(&mut seed).map_err(|e| {
-        CliError::io(format!(
-            "cannot read the operating system's random source: {e}"
-        ))
-    })?;
+    let mut seed = random_seed()?;
     let (private, verifier) = claimledger_tlog::cosignature::generate_key(&name, seed)
         .map_err(|e| CliError::input(format!("--name: {e}")))?;
     seed.fill(0);
