@@ -154,8 +154,8 @@ struct Summary {
     /// no one knows takes some 2^64 tries to find).
     claim: u128,
     status: Status,
-    /// The hash, under the checker's key, of the sources' `archived` fields, each after its source's index;
-    /// `None` when no source has one.
+    /// The hash, under the checker's key, of the sources' `archived` fields, each after its
+    /// source's index; `None` when no source has one.
     archived: Option<u128>,
     /// The snapshots the sources list: (source, hash, size).
     snapshots: Vec<(usize, SnapshotHash, u64)>,
