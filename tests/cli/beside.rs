@@ -3,14 +3,14 @@
 //! as without a server; writes from CLI and HTTP clients at once all land; a client killed
 //! mid-command, a stale socket and another user's process change nothing.
 
-use crate::readme::tour_commands;
+use crate::readme::{tour_commands, tour_shell as sh};
 use crate::serve::{agent, serve, start, Serving};
 use crate::support::{bin, text, Ledger, AUTHOR, EXIT_BUSY, NOW};
 use std::collections::BTreeSet;
 use std::io::Write;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 const SOCKET: &str = "serve.sock";
@@ -36,26 +36,6 @@ fn files(dir: &Path) -> Vec<PathBuf> {
     }
     found.sort();
     found
-}
-
-fn sh(dir: &Path, command: &str) -> Output {
-    let bin_dir = bin().parent().unwrap().to_path_buf();
-    let path = format!(
-        "{}:{}",
-        bin_dir.display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
-    Command::new("sh")
-        .arg("-c")
-        .arg(command)
-        .current_dir(dir)
-        .env("PATH", &path)
-        .env("HOME", dir)
-        .env("CLAIMS_NOW", NOW)
-        .env("CLAIMS_AUTHOR", AUTHOR)
-        .env_remove("CLAIMS_LEDGER")
-        .output()
-        .unwrap()
 }
 
 /// The README's tour, twice: alone, and with `claims serve` holding the ledger from the

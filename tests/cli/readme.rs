@@ -9,7 +9,7 @@
 
 use crate::support::{bin, text, AUTHOR, NOW};
 use std::path::Path;
-use std::process::Command;
+use std::process::{Command, Output};
 
 /// What commands of the tour print, as (the command's start, text its output must contain).
 /// The comments in the README promise these.
@@ -96,26 +96,32 @@ fn without_comment(command: &str) -> String {
     format!("{}  ", kept.trim_end())
 }
 
-fn run_tour(dir: &Path, commands: &[String]) -> Vec<(String, String)> {
+/// Runs one command of the tour with `sh` in `dir`, as a reader would: `claims` on the PATH,
+/// HOME at `dir`, the clock and author pinned, no ledger from the environment.
+pub fn tour_shell(dir: &Path, command: &str) -> Output {
     let bin_dir = bin().parent().expect("a directory").to_path_buf();
     let path = format!(
         "{}:{}",
         bin_dir.display(),
         std::env::var("PATH").unwrap_or_default()
     );
+    Command::new("sh")
+        .arg("-c")
+        .arg(command)
+        .current_dir(dir)
+        .env("PATH", &path)
+        .env("HOME", dir)
+        .env("CLAIMS_NOW", NOW)
+        .env("CLAIMS_AUTHOR", AUTHOR)
+        .env_remove("CLAIMS_LEDGER")
+        .output()
+        .expect("sh runs")
+}
+
+fn run_tour(dir: &Path, commands: &[String]) -> Vec<(String, String)> {
     let mut outputs = Vec::new();
     for command in commands {
-        let out = Command::new("sh")
-            .arg("-c")
-            .arg(command)
-            .current_dir(dir)
-            .env("PATH", &path)
-            .env("HOME", dir)
-            .env("CLAIMS_NOW", NOW)
-            .env("CLAIMS_AUTHOR", AUTHOR)
-            .env_remove("CLAIMS_LEDGER")
-            .output()
-            .expect("sh runs");
+        let out = tour_shell(dir, command);
         let stderr = text(&out.stderr);
         assert!(
             out.status.success(),
