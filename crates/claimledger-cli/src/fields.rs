@@ -5,16 +5,6 @@
 use clap::Args as ClapArgs;
 use serde_json::{Map, Value as Json};
 
-/// The flags that describe one source, with the field each sets.
-const SOURCE_FLAGS: [(&str, &str); 6] = [
-    ("source_url", "url"),
-    ("publisher", "publisher"),
-    ("source_title", "title"),
-    ("published_on", "published_on"),
-    ("retrieved_on", "retrieved_on"),
-    ("quote", "quote"),
-];
-
 /// The claim fields that `add` and `revise` take as flags.
 #[derive(Debug, Default, ClapArgs)]
 pub struct FieldArgs {
@@ -107,7 +97,7 @@ impl FieldArgs {
     /// --quote Q`, whose quote goes with B.
     pub fn group_sources(&mut self, matches: &clap::ArgMatches) {
         let mut given: Vec<(usize, &str, String)> = Vec::new();
-        for (id, field) in SOURCE_FLAGS {
+        for (id, field) in claimledger_formats::csv_input::SOURCE_COLUMNS {
             let (Some(indices), Ok(Some(values))) =
                 (matches.indices_of(id), matches.try_get_many::<String>(id))
             else {

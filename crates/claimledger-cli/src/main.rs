@@ -60,11 +60,5 @@ fn run_here(args: cli::Args) -> error::Exit {
         },
         ledgers: &mut ledgers,
     };
-    let exit = match commands::run(&mut ctx, args.command) {
-        Ok(exit) => exit,
-        Err(error) => error.report(ctx.io.err),
-    };
-    // As the process's own exit would: what is left of a line, if it can still be written.
-    let _ = ctx.io.out.flush();
-    exit
+    commands::run_to_exit(&mut ctx, args.command)
 }

@@ -258,12 +258,7 @@ impl LocalCommands for Commands {
             },
             ledgers: &mut ledgers,
         };
-        let exit = match commands::run(&mut ctx, args.command) {
-            Ok(exit) => exit,
-            Err(error) => error.report(ctx.io.err),
-        };
-        let _ = ctx.io.out.flush();
-        exit.0
+        commands::run_to_exit(&mut ctx, args.command).0
     }
 }
 

@@ -9,6 +9,17 @@
 
 use serde_json::{Map, Value as Json};
 
+/// The columns (and the `add`/`revise` flags, with `-` for `_`) that describe one source, with
+/// the field of the input format each sets.
+pub const SOURCE_COLUMNS: [(&str, &str); 6] = [
+    ("source_url", "url"),
+    ("publisher", "publisher"),
+    ("source_title", "title"),
+    ("published_on", "published_on"),
+    ("retrieved_on", "retrieved_on"),
+    ("quote", "quote"),
+];
+
 /// Every column a header may name.
 pub const COLUMNS: [&str; 28] = [
     "op",
@@ -127,14 +138,7 @@ pub fn row_to_json(columns: &[String], row: &csv::StringRecord) -> Result<Json, 
         object.insert("period".into(), Json::Object(period));
     }
     let mut source = Map::new();
-    for (column, field) in [
-        ("source_url", "url"),
-        ("publisher", "publisher"),
-        ("source_title", "title"),
-        ("published_on", "published_on"),
-        ("retrieved_on", "retrieved_on"),
-        ("quote", "quote"),
-    ] {
+    for (column, field) in SOURCE_COLUMNS {
         if let Some(text) = cell(column) {
             source.insert(field.to_owned(), Json::String(text));
         }

@@ -38,6 +38,18 @@ use claimledger_store::{Ledger, Storage};
 use std::io::Read;
 use std::path::Path;
 
+/// Runs one command to its exit code, an error reported on the context's standard error, then
+/// flushes what is left of its output, as the process's own exit would (if it can still be
+/// written). What both the process and `claims serve`, running a command for a client, do.
+pub fn run_to_exit<S: Storage + Sync>(ctx: &mut Ctx<'_, S>, command: Command) -> Exit {
+    let exit = match run(ctx, command) {
+        Ok(exit) => exit,
+        Err(error) => error.report(ctx.io.err),
+    };
+    let _ = ctx.io.out.flush();
+    exit
+}
+
 /// Runs one command. Which of them may run inside `claims serve` is `served::route`'s to say.
 pub fn run<S: Storage + Sync>(ctx: &mut Ctx<'_, S>, command: Command) -> CliResult<Exit> {
     match command {
